@@ -1,0 +1,24 @@
+"""geoinf: who and what lies within reach of a missile deployed at a given site.
+
+Geodesic range rings and INF bands on the WGS84 ellipsoid (correct across the
+antimeridian and around the poles), population exposure, and offline HTML maps.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .errors import DataError, GeoinfError, GeoinfWarning, InputError
+
+try:
+    __version__ = version("geoinf")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "__version__",
+    "GeoinfError",
+    "InputError",
+    "DataError",
+    "GeoinfWarning",
+]

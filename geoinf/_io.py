@@ -1,0 +1,76 @@
+"""Atomic file output: write to a temporary file beside the target, then rename."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import InputError
+
+__all__ = ["atomic_write", "check_writable"]
+
+
+def check_writable(path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Check that ``path`` may be written; return it as a Path.
+
+    Raises
+    ------
+    InputError
+        If the file exists and ``overwrite`` is false, or its directory is missing.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise InputError(f"{path} exists; pass --overwrite (overwrite=True) to replace it")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; expected a file path")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"directory {parent} is not writable")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path; on success rename it to ``path``, else remove it.
+
+    The temporary file sits in the target's directory (so the rename is atomic on
+    one file system) and keeps the target's suffix (so format drivers chosen by
+    suffix work). An interrupted write leaves the old file untouched or no file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final path.
+    overwrite : bool, default False
+        Replace an existing file; otherwise an existing file raises ``InputError``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
+    >>> with atomic_write(target) as tmp:
+    ...     _ = tmp.write_text("hello")
+    >>> target.read_text()
+    'hello'
+    """
+    path = check_writable(path, overwrite=overwrite)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.tmp-", suffix=path.suffix,
+                                    dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # writers (GDAL drivers) expect to create the file themselves
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise InputError(f"nothing was written to {path}")
+        if path.exists() and not overwrite:
+            raise InputError(f"{path} appeared while writing; pass --overwrite to replace it")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()

@@ -1,0 +1,30 @@
+"""Options shared by several commands, defined once (as in ``rasterio.rio.options``)."""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["output_opt", "overwrite_opt", "float_list"]
+
+output_opt = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), default=None,
+    help="Write to this file (format by suffix) instead of stdout.")
+
+overwrite_opt = click.option(
+    "--overwrite", is_flag=True, default=False, help="Replace an existing output file.")
+
+
+def float_list(ctx: click.Context, param: click.Parameter, value: str | None):
+    """Parse a comma-separated list of numbers, naming the bad item on error."""
+    if value is None:
+        return None
+    out = []
+    for item in str(value).split(","):
+        item = item.strip()
+        try:
+            out.append(float(item))
+        except ValueError:
+            raise click.BadParameter(
+                f"{item!r} is not a number (expected a comma-separated list such as "
+                "500,1000,5500)", ctx=ctx, param=param) from None
+    return tuple(out)

@@ -1,0 +1,569 @@
+"""Deployment sites, missile systems and scenarios: cited tables, validated on load.
+
+The embedded catalog (``data/sites.csv``, ``data/systems.csv``,
+``data/scenarios.csv``; sources in ``data/SOURCES.md``) and user files in the
+same shape (CSV, GeoJSON, GeoPackage) go through the same checks. Every
+problem in a file is reported at once, in one :class:`~geoinf.errors.InputError`
+whose one-line message names the file, the row (numbered as in a spreadsheet:
+the header is row 1; features of a GeoJSON/GPKG are numbered from 1), the
+field, the value and what was expected. The INF class of a system is derived
+from its range with :func:`geoinf.treaty.inf_class`, never typed by hand.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import datasets
+from .errors import DataError, InputError
+from .treaty import inf_class
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "SITE_COLUMNS",
+    "SYSTEM_COLUMNS",
+    "SCENARIO_COLUMNS",
+    "SITE_STATUSES",
+    "SYSTEM_TYPES",
+    "SCENARIO_BASES",
+    "ESTIMATES",
+    "load_sites",
+    "load_systems",
+    "list_scenarios",
+    "load_scenario",
+    "load_pairs",
+    "scenario_rings",
+]
+
+DEFAULT_SCENARIO = "inf-2019"
+"""The scenario used when none is named (also the default of ``geoinf map``)."""
+
+SITE_COLUMNS = ("id", "name", "country", "lon", "lat", "precision_km", "operator",
+                "status", "period", "source", "note")
+SYSTEM_COLUMNS = ("id", "name", "designations", "type", "range_km_low", "range_km_high",
+                  "low_claimant", "low_source", "high_claimant", "high_source",
+                  "confidence", "note")
+SCENARIO_COLUMNS = ("scenario", "site", "system", "basis", "description", "note")
+SITE_STATUSES = ("active", "reported", "historical", "planned")
+SYSTEM_TYPES = ("GLCM", "GLBM", "launcher")
+SCENARIO_BASES = ("deployed", "reported", "claimed", "planned", "hypothetical")
+ESTIMATES = ("low", "high", "single")
+"""Labels of the ``estimate`` column of :func:`scenario_rings`."""
+
+_SITE_REQUIRED = ("id", "name", "lon", "lat")
+_SYSTEM_REQUIRED = ("id", "name", "range_km_low", "range_km_high")
+_SCENARIO_REQUIRED = ("site", "system")
+_PathLike = str | os.PathLike
+
+
+
+# --- reading and checking tables -------------------------------------------------------
+
+class _Problems:
+    """Collect the problems of one file; raise them together as one InputError."""
+
+    def __init__(self, label: str, unit: str = "row", first: int = 2):
+        self.label, self.unit, self.first = label, unit, first
+        self.items: list[tuple[int, str]] = []  # (file row or -1, text), sorted on raise
+        self.rows: np.ndarray | None = None  # frame row -> file row, after a selection
+
+    def _number(self, i: int) -> int:
+        return (int(self.rows[i]) if self.rows is not None else int(i)) + self.first
+
+    def where(self, i: int) -> str:
+        return f"{self.unit} {self._number(i)}"
+
+    def add(self, text: str) -> None:
+        self.items.append((-1, text))
+
+    def add_row(self, i: int, field: str, text: str) -> None:
+        self.items.append((self._number(i), f"{self.where(i)} field {field}: {text}"))
+
+    def require(self, df: pd.DataFrame, columns: Sequence[str]) -> None:
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            self.add(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                     f"(required: {', '.join(columns)})")
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        items = [text for _, text in sorted(self.items, key=lambda item: item[0])]
+        head = f"{self.label}: " if len(items) == 1 else f"{self.label}: {len(items)} problems: "
+        err = InputError(head + "; ".join(items))
+        err.problems = [f"{self.label}: {item}" for item in items]
+        raise err
+
+
+def _read_table(path: Path, label: str) -> tuple[pd.DataFrame, _Problems]:
+    """Read a CSV (all cells as stripped text) or a vector layer (lon/lat from points)."""
+    if not path.is_file():
+        raise DataError(f"{label}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        try:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except pd.errors.EmptyDataError:
+            raise InputError(f"{label}: the file is empty (expected a header row)") from None
+        except UnicodeDecodeError as err:
+            raise InputError(f"{label}: not UTF-8 text ({err.reason} at byte "
+                             f"{err.start})") from None
+        except pd.errors.ParserError as err:
+            raise InputError(f"{label}: not a readable CSV ({_first_line(err)})") from None
+        df.columns = [str(c).strip() for c in df.columns]
+        return df.apply(lambda col: col.str.strip()), _Problems(label, "row", 2)
+    if suffix not in (".geojson", ".json", ".gpkg", ".fgb", ".shp"):
+        raise InputError(f"{label}: unsupported file type {suffix or '(none)'!r}; expected "
+                         ".csv, .geojson, .json or .gpkg")
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as err:  # pyogrio raises several types for unreadable files
+        raise DataError(f"{label}: cannot read ({_first_line(err)})") from None
+    probs = _Problems(label, "feature", 1)
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs("EPSG:4326")
+    df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
+    df = df.where(df.notna(), "").astype(str).apply(lambda col: col.str.strip())
+    if ("lon" not in df or "lat" not in df) and len(gdf):
+        geom = gdf.geometry
+        is_point = np.asarray(geom.geom_type == "Point") & ~np.asarray(geom.is_empty)
+        for i in np.flatnonzero(~is_point):
+            kind = geom.iloc[i].geom_type if geom.iloc[i] is not None else "no geometry"
+            probs.add_row(i, "geometry", f"{kind} is not a point (expected point features "
+                          "or lon/lat columns)")
+        df["lon"] = [repr(g.x) if ok else "" for g, ok in zip(geom, is_point)]
+        df["lat"] = [repr(g.y) if ok else "" for g, ok in zip(geom, is_point)]
+    return df, probs
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def _check_ids(df: pd.DataFrame, probs: _Problems) -> None:
+    if "id" not in df:
+        return
+    first: dict[str, int] = {}
+    for i, value in enumerate(df["id"]):
+        if not value:
+            probs.add_row(i, "id", "empty (expected a unique id such as 'kapustin-yar')")
+        elif any(ch.isspace() for ch in value):
+            probs.add_row(i, "id", f"{value!r} contains spaces (expected an id such as "
+                          "'kapustin-yar')")
+        elif value in first:
+            probs.add_row(i, "id", f"duplicate {value!r} (first at {probs.where(first[value])})")
+        first.setdefault(value, i)
+
+
+def _check_numbers(df: pd.DataFrame, col: str, probs: _Problems, *, lo: float | None = None,
+                   hi: float | None = None, lo_open: bool = False,
+                   default: float | None = None, swap_with: np.ndarray | None = None
+                   ) -> np.ndarray:
+    """Return the column as floats (NaN where bad); record every bad cell."""
+    if col not in df:
+        return np.full(len(df), np.nan if default is None else default)
+    text = df[col].astype(str)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(float, copy=True)
+    for i, (raw, v) in enumerate(zip(text, values)):
+        if raw == "" and default is not None:
+            values[i] = default
+        elif raw == "":
+            probs.add_row(i, col, "empty (expected a number)")
+        elif not np.isfinite(v):
+            probs.add_row(i, col, f"{raw!r} is not a number")
+            values[i] = np.nan
+        elif hi is not None and not lo <= v <= hi:
+            hint = ""
+            if swap_with is not None and abs(swap_with[i]) <= 90 and abs(v) <= 180:
+                hint = f" (lat and lon look swapped: lon is {swap_with[i]:g})"
+            probs.add_row(i, col, f"{raw} is outside [{lo:g}, {hi:g}]{hint}")
+            values[i] = np.nan
+        elif lo is not None and (v <= lo if lo_open else v < lo):
+            probs.add_row(i, col, f"{raw} is {'not positive' if lo_open else 'negative'} "
+                          f"(expected a number {'>' if lo_open else '>='} {lo:g})")
+            values[i] = np.nan
+    return values
+
+
+def _check_text(df: pd.DataFrame, col: str, probs: _Problems, *,
+                choices: Sequence[str] | None = None, pattern: str | None = None,
+                expected: str = "") -> None:
+    if col not in df:
+        return
+    for i, value in enumerate(df[col].astype(str)):
+        if not value:
+            continue
+        if choices is not None and value not in choices:
+            probs.add_row(i, col, f"{value!r} is not one of {', '.join(choices)}")
+        elif pattern is not None and not re.fullmatch(pattern, value):
+            probs.add_row(i, col, f"{value!r} is not {expected}")
+
+
+def _source(path: _PathLike | None, default: str) -> tuple[Path, str]:
+    if path is None:
+        return datasets.get_path(default), default
+    return Path(path), str(path)
+
+
+def load_sites(path: _PathLike | None = None) -> gpd.GeoDataFrame:
+    """Load and validate a table of deployment sites.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        A CSV, GeoJSON or GeoPackage with at least ``id, name, lon, lat``
+        (a point layer may give lon/lat by its geometry). Optional columns:
+        ``country`` (ISO 3166 alpha-3), ``precision_km`` (default 0),
+        ``operator``, ``status`` (one of :data:`SITE_STATUSES`), ``period``,
+        ``source``, ``note``. Default: the embedded ``sites.csv``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per site with the columns of :data:`SITE_COLUMNS` and point
+        geometry in EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        Listing every problem of the file on one line.
+
+    Examples
+    --------
+    >>> sites = load_sites()
+    >>> row = sites.set_index("id").loc["deveselu"]
+    >>> f"{row.lon:.2f} {row.lat:.2f} {row.country}"
+    '24.41 44.08 ROU'
+    """
+    path, label = _source(path, "sites.csv")
+    df, probs = _read_table(path, label)
+    probs.require(df, _SITE_REQUIRED)
+    _check_ids(df, probs)
+    lon = _check_numbers(df, "lon", probs, lo=-180, hi=180)
+    lat = _check_numbers(df, "lat", probs, lo=-90, hi=90, swap_with=lon)
+    prec = _check_numbers(df, "precision_km", probs, lo=0, default=0.0)
+    _check_text(df, "status", probs, choices=SITE_STATUSES)
+    _check_text(df, "country", probs, pattern=r"[A-Z]{3}",
+               expected="an ISO 3166 alpha-3 code such as 'ROU'")
+    probs.raise_if_any()
+    out = pd.DataFrame({c: df[c].astype(str).str.strip() if c in df else ""
+                        for c in SITE_COLUMNS})
+    out["lon"], out["lat"], out["precision_km"] = lon, lat, prec
+    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+
+
+def load_systems(path: _PathLike | None = None) -> pd.DataFrame:
+    """Load and validate a table of missile systems; derive their INF classes.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        A CSV with at least ``id, name, range_km_low, range_km_high`` (km,
+        low <= high). Optional: ``designations``, ``type`` (one of
+        :data:`SYSTEM_TYPES`), ``low_claimant``, ``low_source``,
+        ``high_claimant``, ``high_source``, ``confidence``, ``note``. A typed
+        ``inf_class`` column is refused: the class is derived from the range.
+        Default: the embedded ``systems.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`SYSTEM_COLUMNS` plus ``inf_class_low`` and
+        ``inf_class_high`` from :func:`geoinf.treaty.inf_class`.
+
+    Examples
+    --------
+    >>> systems = load_systems().set_index("id")
+    >>> systems.loc["9m729", ["range_km_low", "range_km_high",
+    ...                       "inf_class_low", "inf_class_high"]].tolist()
+    [480.0, 2500.0, 'exempt', 'intermediate-range']
+    """
+    path, label = _source(path, "systems.csv")
+    df, probs = _read_table(path, label)
+    probs.require(df, _SYSTEM_REQUIRED)
+    for col in ("inf_class", "inf_class_low", "inf_class_high"):
+        if col in df:
+            probs.add(f"column {col}: not accepted; the INF class is derived from "
+                      "range_km_low/range_km_high")
+    _check_ids(df, probs)
+    low = _check_numbers(df, "range_km_low", probs, lo=0, lo_open=True)
+    high = _check_numbers(df, "range_km_high", probs, lo=0, lo_open=True)
+    for i in np.flatnonzero(low > high):  # NaN compares False: only valid pairs
+        probs.add_row(i, "range_km_low", f"{low[i]:g} is greater than range_km_high "
+                      f"{high[i]:g} (expected low <= high)")
+    _check_text(df, "type", probs, choices=SYSTEM_TYPES)
+    probs.raise_if_any()
+    out = pd.DataFrame({c: df[c].astype(str).str.strip() if c in df else ""
+                        for c in SYSTEM_COLUMNS})
+    out["range_km_low"], out["range_km_high"] = low, high
+    out["inf_class_low"] = np.asarray(inf_class(low), dtype=object)
+    out["inf_class_high"] = np.asarray(inf_class(high), dtype=object)
+    return out
+
+
+def _read_scenarios(path: Path, label: str) -> tuple[pd.DataFrame, _Problems]:
+    df, probs = _read_table(path, label)
+    probs.require(df, _SCENARIO_REQUIRED)
+    if "scenario" not in df:
+        df = df.assign(scenario=path.stem)
+    for col in ("site", "system", "scenario"):
+        if col in df:
+            for i in np.flatnonzero(df[col].astype(str).str.strip() == ""):
+                probs.add_row(i, col, f"empty (expected a {col} id)")
+    _check_text(df, "basis", probs, choices=SCENARIO_BASES)
+    df = pd.DataFrame({c: df[c].astype(str).str.strip() if c in df else ""
+                       for c in SCENARIO_COLUMNS})
+    return df, probs
+
+
+def _is_path(name_or_path: _PathLike) -> bool:
+    text = os.fspath(name_or_path)
+    return (isinstance(name_or_path, os.PathLike) or os.sep in text or "/" in text
+            or Path(text).suffix.lower() in (".csv", ".geojson", ".json", ".gpkg"))
+
+
+def _unknown(kind: str, name: str, valid: Sequence[str]) -> str:
+    """Return "unknown site 'x'; did you mean 'y'? valid: ..." (one line)."""
+    valid = sorted(set(valid))
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    shown = ", ".join(valid[:25]) + (f", ... ({len(valid)} in all)" if len(valid) > 25 else "")
+    return f"unknown {kind} {name!r}{hint} valid: {shown}"
+
+
+def list_scenarios(path: _PathLike | None = None) -> pd.DataFrame:
+    """Return one row per scenario: name, pairs, sites, systems, description.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        A scenarios CSV (``scenario, site, system`` and optional ``basis``,
+        ``description``, ``note``). Default: the embedded ``scenarios.csv``.
+
+    Examples
+    --------
+    >>> list_scenarios()["scenario"].tolist()
+    ['inf-2019', 'euromissiles-1983', 'kaliningrad']
+    """
+    path, label = _source(path, "scenarios.csv")
+    df, probs = _read_scenarios(path, label)
+    probs.raise_if_any()
+    groups = df.groupby("scenario", sort=False)
+    return pd.DataFrame({
+        "scenario": list(groups.groups),
+        "pairs": groups.size().to_numpy(),
+        "sites": groups["site"].agg(lambda s: ", ".join(dict.fromkeys(s))).to_numpy(),
+        "systems": groups["system"].agg(lambda s: ", ".join(dict.fromkeys(s))).to_numpy(),
+        "description": groups["description"].agg(
+            lambda s: next((d for d in s if d), "")).to_numpy(),
+    })
+
+
+def load_scenario(name_or_path: _PathLike = DEFAULT_SCENARIO, *,
+                  sites: _PathLike | gpd.GeoDataFrame | None = None,
+                  systems: _PathLike | pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """Load a scenario: its (site, system) pairs joined with both tables.
+
+    Parameters
+    ----------
+    name_or_path : str or os.PathLike, default "inf-2019"
+        The name of an embedded scenario (see :func:`list_scenarios`) or a
+        scenarios CSV of your own; all rows of a file are used (a file
+        without a ``scenario`` column is named after its stem).
+    sites, systems : path or frame, optional
+        Tables to resolve the ids against; default: the embedded catalog.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per pair: ``scenario, site, system, basis, note``, the site's
+        ``name, country, lon, lat, precision_km, status, period`` (``name``
+        as ``site_name``), the system's ``system_name, type, range_km_low,
+        range_km_high, inf_class_low, inf_class_high, low_claimant,
+        low_source, high_claimant, high_source``, and the site point.
+
+    Raises
+    ------
+    InputError
+        For an unknown scenario name (with the closest match and the valid
+        names) or, all at once, for rows naming unknown sites or systems.
+
+    Examples
+    --------
+    >>> scen = load_scenario("inf-2019")
+    >>> len(scen), sorted(set(scen["system"]))
+    (6, ['9m729', 'mk41-tomahawk'])
+    >>> load_scenario("inf2019")
+    Traceback (most recent call last):
+    ...
+    geoinf.errors.InputError: unknown scenario 'inf2019'; did you mean 'inf-2019'? valid: ...
+    """
+    sites = sites if isinstance(sites, gpd.GeoDataFrame) else load_sites(sites)
+    systems = systems if isinstance(systems, pd.DataFrame) else load_systems(systems)
+    if _is_path(name_or_path):
+        path, label = Path(name_or_path), os.fspath(name_or_path)
+        df, probs = _read_scenarios(path, label)
+    else:
+        path = datasets.get_path("scenarios.csv")
+        df, probs = _read_scenarios(path, "scenarios.csv")
+        probs.raise_if_any()
+        name = str(name_or_path)
+        names = list(dict.fromkeys(df["scenario"]))
+        if name not in names:
+            raise InputError(_unknown("scenario", name, names))
+        keep = (df["scenario"] == name).to_numpy()
+        probs.rows = np.flatnonzero(keep)  # messages keep the file's row numbers
+        df = df[keep].reset_index(drop=True)
+    _check_pairs(df, probs, set(sites["id"]), set(systems["id"]))
+    probs.raise_if_any()
+    return _join(df, sites, systems)
+
+
+def _check_pairs(df: pd.DataFrame, probs: _Problems, site_ids: set, system_ids: set) -> None:
+    seen: dict[tuple[str, str, str], int] = {}
+    for i, (scen, site, system) in enumerate(zip(df["scenario"], df["site"], df["system"])):
+        if site and site not in site_ids:
+            probs.add_row(i, "site", _unknown("site", site, site_ids))
+        if system and system not in system_ids:
+            probs.add_row(i, "system", _unknown("system", system, system_ids))
+        key = (scen, site, system)
+        if site and system and key in seen:
+            probs.add_row(i, "site", f"duplicate pair ({site}, {system}) in scenario "
+                          f"{scen!r} (first at {probs.where(seen[key])})")
+        seen.setdefault(key, i)
+
+
+def _join(pairs: pd.DataFrame, sites: gpd.GeoDataFrame, systems: pd.DataFrame
+          ) -> gpd.GeoDataFrame:
+    site_cols = sites[["id", "name", "country", "lon", "lat", "precision_km", "status",
+                       "period"]].rename(columns={"id": "site", "name": "site_name"})
+    sys_cols = systems[["id", "name", "type", "range_km_low", "range_km_high",
+                        "inf_class_low", "inf_class_high", "low_claimant", "low_source",
+                        "high_claimant", "high_source"]].rename(
+        columns={"id": "system", "name": "system_name"})
+    out = (pairs[["scenario", "site", "system", "basis", "note"]]
+           .merge(site_cols, on="site", how="left", validate="many_to_one")
+           .merge(sys_cols, on="system", how="left", validate="many_to_one"))
+    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),
+                            crs="EPSG:4326")
+
+
+def load_pairs(site: str | Sequence[str], system: str | Sequence[str], *,
+               sites: _PathLike | gpd.GeoDataFrame | None = None,
+               systems: _PathLike | pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """Return every (site, system) combination of the given ids, as a scenario.
+
+    Parameters
+    ----------
+    site, system : str or sequence of str
+        Site and system ids; all combinations are formed.
+    sites, systems : path or frame, optional
+        Tables to resolve the ids against; default: the embedded catalog.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Same columns as :func:`load_scenario`, scenario ``"custom"``.
+
+    Examples
+    --------
+    >>> load_pairs("kapustin-yar", "9m729")[["site", "system", "range_km_high"]].values.tolist()
+    [['kapustin-yar', '9m729', 2500.0]]
+    >>> load_pairs("devesel", "9m729")
+    Traceback (most recent call last):
+    ...
+    geoinf.errors.InputError: unknown site 'devesel'; did you mean 'deveselu'? valid: ...
+    """
+    sites = sites if isinstance(sites, gpd.GeoDataFrame) else load_sites(sites)
+    systems = systems if isinstance(systems, pd.DataFrame) else load_systems(systems)
+    site_list = [site] if isinstance(site, str) else list(site)
+    system_list = [system] if isinstance(system, str) else list(system)
+    bad = [_unknown("site", s, sites["id"]) for s in site_list if s not in set(sites["id"])]
+    bad += [_unknown("system", s, systems["id"]) for s in system_list
+            if s not in set(systems["id"])]
+    if bad:
+        raise InputError("; ".join(bad))
+    pairs = pd.DataFrame([(s, y) for s in site_list for y in system_list],
+                         columns=["site", "system"])
+    pairs = pairs.assign(scenario="custom", basis="", note="")
+    return _join(pairs, sites, systems)
+
+
+def scenario_rings(scenario: _PathLike | pd.DataFrame = DEFAULT_SCENARIO, *,
+                   conservative: bool = False, tolerance_km: float = 0.1
+                   ) -> gpd.GeoDataFrame:
+    """Return the geodesic range rings of every (site, system) pair of a scenario.
+
+    A pair whose system has two range claims (low != high) gets two rings,
+    ``estimate`` ``"low"`` and ``"high"``, so that exposure can count who lies
+    between them; a single claim gives one ring, ``estimate`` ``"single"``.
+
+    Parameters
+    ----------
+    scenario : str, os.PathLike or DataFrame, default "inf-2019"
+        A scenario name or file (see :func:`load_scenario`) or the frame it
+        (or :func:`load_pairs`) returns.
+    conservative : bool, default False
+        Widen the outer ring by the site's ``precision_km`` and narrow the
+        inner ring by the same (never below 1 km), so that the ``"high"`` ring
+        holds every place any position of the site could reach and the ``"low"``
+        ring only places every position reaches. A single claim with a
+        positive precision then gives two rings. Stated in the ``conservative``
+        and ``adjustment_km`` columns.
+    tolerance_km : float, default 0.1
+        Largest distance between the polygon boundary and the true geodesic
+        circle, passed to :func:`geoinf.rings.range_rings`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``scenario, site, system, estimate, range_km`` (ring radius),
+        ``claimed_km`` (the cited figure), ``adjustment_km``, ``conservative``,
+        ``inf_class`` (of ``claimed_km``), ``claimant, source, basis,
+        site_name, system_name, lon, lat, precision_km`` and the ring polygon
+        (EPSG:4326).
+
+    Examples
+    --------
+    >>> rings = scenario_rings("kaliningrad")
+    >>> rings[["system", "estimate", "range_km", "inf_class"]].values.tolist()
+    [['iskander-m', 'single', 500.0, 'shorter-range'], ['9m729', 'low', 480.0, 'exempt'], ['9m729', 'high', 2500.0, 'intermediate-range']]
+    """
+    from .rings import range_rings  # the engine; imported here to keep catalog light
+
+    pairs = scenario if isinstance(scenario, pd.DataFrame) else load_scenario(scenario)
+    rows = []
+    for p in pairs.itertuples(index=False):
+        prec = float(p.precision_km) if conservative else 0.0
+        two = p.range_km_low != p.range_km_high or prec > 0
+        estimates = (("low", p.range_km_low, p.low_claimant, p.low_source, -prec),
+                     ("high", p.range_km_high, p.high_claimant, p.high_source, prec))
+        for est, claimed, claimant, source, adj in (estimates if two else estimates[:1]):
+            radius = max(claimed + adj, 1.0)
+            rows.append({"scenario": p.scenario, "site": p.site, "system": p.system,
+                         "estimate": est if two else "single", "range_km": radius,
+                         "claimed_km": claimed, "adjustment_km": radius - claimed,
+                         "conservative": bool(conservative), "claimant": claimant,
+                         "source": source, "basis": p.basis, "site_name": p.site_name,
+                         "system_name": p.system_name, "lon": p.lon, "lat": p.lat,
+                         "precision_km": p.precision_km})
+    out = pd.DataFrame(rows, columns=["scenario", "site", "system", "estimate", "range_km",
+                                      "claimed_km", "adjustment_km", "conservative",
+                                      "claimant", "source", "basis", "site_name",
+                                      "system_name", "lon", "lat", "precision_km"])
+    out.insert(8, "inf_class", np.asarray(inf_class(out["claimed_km"].to_numpy(float)),
+                                          dtype=object).reshape(-1))
+    if out.empty:
+        return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+    rings = range_rings(out["lon"].to_numpy(float), out["lat"].to_numpy(float),
+                        out["range_km"].to_numpy(float), tolerance_km=tolerance_km)
+    return gpd.GeoDataFrame(out, geometry=np.asarray(rings.geometry.values),
+                            crs="EPSG:4326")

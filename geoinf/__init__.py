@@ -9,6 +9,15 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from .errors import DataError, GeoinfError, GeoinfWarning, InputError
+from .catalog import (
+    DEFAULT_SCENARIO,
+    list_scenarios,
+    load_pairs,
+    load_scenario,
+    load_sites,
+    load_systems,
+    scenario_rings,
+)
 
 try:
     __version__ = version("geoinf")
@@ -21,4 +30,11 @@ __all__ = [
     "InputError",
     "DataError",
     "GeoinfWarning",
+    "DEFAULT_SCENARIO",
+    "load_sites",
+    "load_systems",
+    "list_scenarios",
+    "load_scenario",
+    "load_pairs",
+    "scenario_rings",
 ]

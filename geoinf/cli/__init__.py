@@ -56,7 +56,7 @@ def main(verbose: int, quiet: int) -> None:
 
 def _register() -> None:
     # each command module adds its commands to ``main`` when imported
-    pass
+    from . import catalog  # noqa: F401  sites, systems, scenarios
 
 
 _register()

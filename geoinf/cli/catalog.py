@@ -1,0 +1,109 @@
+"""``geoinf sites``, ``geoinf systems``, ``geoinf scenarios``: list the catalog or a user file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from .. import catalog
+from .._io import atomic_write
+from . import main
+from .options import output_opt, overwrite_opt
+
+__all__ = ["sites", "systems", "scenarios"]
+
+_SITE_TABLE = ["id", "name", "country", "lon", "lat", "precision_km", "status", "period"]
+_SYSTEM_TABLE = ["id", "name", "type", "range_km_low", "range_km_high", "inf_class_low",
+                 "inf_class_high", "confidence"]
+_PAIR_TABLE = ["scenario", "site", "system", "basis", "range_km_low", "range_km_high",
+               "inf_class_low", "inf_class_high"]
+
+
+def _format_opt(*choices: str):
+    return click.option(
+        "--format", "fmt", type=click.Choice(choices), default=None,
+        help="Output format (default: by the --output suffix, else table).")
+
+
+def _file_opt(what: str):
+    return click.option(
+        "--file", "path", type=click.Path(dir_okay=False), default=None,
+        help=f"Read your own {what} file (CSV; sites also GeoJSON/GPKG) instead of the "
+             "embedded catalog.")
+
+
+def _render(frame: pd.DataFrame, fmt: str | None, output: str | None, table: list[str]) -> str:
+    if fmt is None:
+        suffix = Path(output).suffix.lower() if output else ""
+        fmt = {".csv": "csv", ".geojson": "geojson", ".json": "geojson"}.get(suffix, "table")
+    if fmt == "geojson":
+        return frame.to_json(drop_id=True) + "\n"
+    if "geometry" in frame:
+        frame = pd.DataFrame(frame.drop(columns="geometry"))
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    return frame[[c for c in table if c in frame]].to_string(index=False) + "\n"
+
+
+def _emit(text: str, output: str | None, overwrite: bool) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with atomic_write(output, overwrite=overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+@main.command("sites")
+@click.option("--scenario", default=None,
+              help="Only the sites of this scenario (a name or a scenarios CSV).")
+@_file_opt("sites")
+@_format_opt("table", "csv", "geojson")
+@output_opt
+@overwrite_opt
+def sites(scenario, path, fmt, output, overwrite):
+    """List deployment sites (embedded catalog or your own file).
+
+    Example: geoinf sites --scenario inf-2019 --format geojson -o sites.geojson
+    """
+    frame = catalog.load_sites(path)
+    if scenario is not None:
+        pairs = catalog.load_scenario(scenario, sites=frame)
+        frame = frame[frame["id"].isin(set(pairs["site"]))]
+    _emit(_render(frame, fmt, output, _SITE_TABLE), output, overwrite)
+
+
+@main.command("systems")
+@_file_opt("systems")
+@_format_opt("table", "csv")
+@output_opt
+@overwrite_opt
+def systems(path, fmt, output, overwrite):
+    """List missile systems with their range claims and derived INF classes.
+
+    Example: geoinf systems --format csv
+    """
+    _emit(_render(catalog.load_systems(path), fmt, output, _SYSTEM_TABLE), output, overwrite)
+
+
+@main.command("scenarios")
+@click.argument("name", required=False)
+@_file_opt("scenarios")
+@_format_opt("table", "csv")
+@output_opt
+@overwrite_opt
+def scenarios(name, path, fmt, output, overwrite):
+    """List scenarios, or the (site, system) pairs of one scenario NAME.
+
+    Example: geoinf scenarios inf-2019
+    """
+    if name is None:
+        frame = catalog.list_scenarios(path)
+        table = ["scenario", "pairs", "sites", "systems"]
+    else:
+        frame = catalog.load_scenario(path if path is not None else name)
+        if path is not None:
+            frame = frame[frame["scenario"] == name]
+        table = _PAIR_TABLE
+    _emit(_render(frame, fmt, output, table), output, overwrite)

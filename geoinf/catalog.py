@@ -282,9 +282,9 @@ def load_systems(path: _PathLike | None = None) -> pd.DataFrame:
     Examples
     --------
     >>> systems = load_systems().set_index("id")
-    >>> systems.loc["9m729", ["range_km_low", "range_km_high",
-    ...                       "inf_class_low", "inf_class_high"]].tolist()
-    [480.0, 2500.0, 'exempt', 'intermediate-range']
+    >>> row = systems.loc["9m729"]
+    >>> f"{row.range_km_low:g} {row.inf_class_low}, {row.range_km_high:g} {row.inf_class_high}"
+    '480 exempt, 2500 intermediate-range'
     """
     path, label = _source(path, "systems.csv")
     df, probs = _read_table(path, label)

@@ -41,6 +41,7 @@ __all__ = [
     "load_scenario",
     "load_pairs",
     "scenario_rings",
+    "unknown_name",
 ]
 
 DEFAULT_SCENARIO = "inf-2019"
@@ -139,8 +140,8 @@ def _read_table(path: Path, label: str) -> tuple[pd.DataFrame, _Problems]:
             kind = geom.iloc[i].geom_type if geom.iloc[i] is not None else "no geometry"
             probs.add_row(i, "geometry", f"{kind} is not a point (expected point features "
                           "or lon/lat columns)")
-        df["lon"] = [repr(g.x) if ok else "" for g, ok in zip(geom, is_point)]
-        df["lat"] = [repr(g.y) if ok else "" for g, ok in zip(geom, is_point)]
+        df["lon"] = [repr(g.x) if ok else "" for g, ok in zip(geom, is_point, strict=True)]
+        df["lat"] = [repr(g.y) if ok else "" for g, ok in zip(geom, is_point, strict=True)]
     return df, probs
 
 
@@ -172,7 +173,7 @@ def _check_numbers(df: pd.DataFrame, col: str, probs: _Problems, *, lo: float | 
         return np.full(len(df), np.nan if default is None else default)
     text = df[col].astype(str)
     values = pd.to_numeric(text, errors="coerce").to_numpy(float, copy=True)
-    for i, (raw, v) in enumerate(zip(text, values)):
+    for i, (raw, v) in enumerate(zip(text, values, strict=True)):
         if raw == "" and default is not None:
             values[i] = default
         elif raw == "":
@@ -330,8 +331,14 @@ def _is_path(name_or_path: _PathLike) -> bool:
             or Path(text).suffix.lower() in (".csv", ".geojson", ".json", ".gpkg"))
 
 
-def _unknown(kind: str, name: str, valid: Sequence[str]) -> str:
-    """Return "unknown site 'x'; did you mean 'y'? valid: ..." (one line)."""
+def unknown_name(kind: str, name: str, valid: Sequence[str]) -> str:
+    """Return a one-line message for a bad name, with the closest match and the valid ones.
+
+    Examples
+    --------
+    >>> unknown_name("site", "devesel", ["deveselu", "redzikowo"])
+    "unknown site 'devesel'; did you mean 'deveselu'? valid: deveselu, redzikowo"
+    """
     valid = sorted(set(valid))
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -418,7 +425,7 @@ def load_scenario(name_or_path: _PathLike = DEFAULT_SCENARIO, *,
         name = str(name_or_path)
         names = list(dict.fromkeys(df["scenario"]))
         if name not in names:
-            raise InputError(_unknown("scenario", name, names))
+            raise InputError(unknown_name("scenario", name, names))
         keep = (df["scenario"] == name).to_numpy()
         probs.rows = np.flatnonzero(keep)  # messages keep the file's row numbers
         df = df[keep].reset_index(drop=True)
@@ -429,11 +436,12 @@ def load_scenario(name_or_path: _PathLike = DEFAULT_SCENARIO, *,
 
 def _check_pairs(df: pd.DataFrame, probs: _Problems, site_ids: set, system_ids: set) -> None:
     seen: dict[tuple[str, str, str], int] = {}
-    for i, (scen, site, system) in enumerate(zip(df["scenario"], df["site"], df["system"])):
+    triples = zip(df["scenario"], df["site"], df["system"], strict=True)
+    for i, (scen, site, system) in enumerate(triples):
         if site and site not in site_ids:
-            probs.add_row(i, "site", _unknown("site", site, site_ids))
+            probs.add_row(i, "site", unknown_name("site", site, site_ids))
         if system and system not in system_ids:
-            probs.add_row(i, "system", _unknown("system", system, system_ids))
+            probs.add_row(i, "system", unknown_name("system", system, system_ids))
         key = (scen, site, system)
         if site and system and key in seen:
             probs.add_row(i, "site", f"duplicate pair ({site}, {system}) in scenario "
@@ -486,8 +494,8 @@ def load_pairs(site: str | Sequence[str], system: str | Sequence[str], *,
     systems = systems if isinstance(systems, pd.DataFrame) else load_systems(systems)
     site_list = [site] if isinstance(site, str) else list(site)
     system_list = [system] if isinstance(system, str) else list(system)
-    bad = [_unknown("site", s, sites["id"]) for s in site_list if s not in set(sites["id"])]
-    bad += [_unknown("system", s, systems["id"]) for s in system_list
+    bad = [unknown_name("site", s, sites["id"]) for s in site_list if s not in set(sites["id"])]
+    bad += [unknown_name("system", s, systems["id"]) for s in system_list
             if s not in set(systems["id"])]
     if bad:
         raise InputError("; ".join(bad))
@@ -534,8 +542,11 @@ def scenario_rings(scenario: _PathLike | pd.DataFrame = DEFAULT_SCENARIO, *,
     Examples
     --------
     >>> rings = scenario_rings("kaliningrad")
-    >>> rings[["system", "estimate", "range_km", "inf_class"]].values.tolist()
-    [['iskander-m', 'single', 500.0, 'shorter-range'], ['9m729', 'low', 480.0, 'exempt'], ['9m729', 'high', 2500.0, 'intermediate-range']]
+    >>> for r in rings.itertuples():
+    ...     print(r.system, r.estimate, f"{r.range_km:g}", r.inf_class)
+    iskander-m single 500 shorter-range
+    9m729 low 480 exempt
+    9m729 high 2500 intermediate-range
     """
     from .rings import range_rings  # the engine; imported here to keep catalog light
 

@@ -93,7 +93,7 @@ def test_shipped_scenarios():
     assert catalog.DEFAULT_SCENARIO == "inf-2019"
     assert set(listing.index) == {"inf-2019", "euromissiles-1983", "kaliningrad"}
     inf = load_scenario()
-    assert set(zip(inf["site"], inf["system"])) == {
+    assert set(zip(inf["site"], inf["system"], strict=True)) == {
         ("deveselu", "mk41-tomahawk"), ("redzikowo", "mk41-tomahawk"),
         ("kapustin-yar", "9m729"), ("kamyshlov", "9m729"), ("mozdok", "9m729"),
         ("shuya", "9m729")}
@@ -328,3 +328,14 @@ def test_cli_listings(runner):
     assert bad.exit_code == 2
     assert bad.output.strip() == ("Error: unknown scenario 'inf2019'; did you mean "
                                   "'inf-2019'? valid: euromissiles-1983, inf-2019, kaliningrad")
+
+
+def test_cli_user_scenario_with_user_sites(runner):
+    args = ["scenarios", "drill", "--file", str(DATA / "catalog_scenario_user.csv"),
+            "--sites", str(DATA / "catalog_sites_user.geojson"), "--format", "csv"]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("drill,") == 2
+    other = runner.invoke(main, args[:1] + ["dril"] + args[2:])
+    assert other.exit_code == 2
+    assert "unknown scenario 'dril'; did you mean 'drill'?" in other.output

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .. import catalog
 from .._io import atomic_write
+from ..errors import InputError
 from . import main
 from .options import output_opt, overwrite_opt
 
@@ -90,20 +91,27 @@ def systems(path, fmt, output, overwrite):
 @main.command("scenarios")
 @click.argument("name", required=False)
 @_file_opt("scenarios")
+@click.option("--sites", "sites_path", type=click.Path(dir_okay=False), default=None,
+              help="Resolve site ids against your own sites file.")
+@click.option("--systems", "systems_path", type=click.Path(dir_okay=False), default=None,
+              help="Resolve system ids against your own systems file.")
 @_format_opt("table", "csv")
 @output_opt
 @overwrite_opt
-def scenarios(name, path, fmt, output, overwrite):
+def scenarios(name, path, sites_path, systems_path, fmt, output, overwrite):
     """List scenarios, or the (site, system) pairs of one scenario NAME.
 
-    Example: geoinf scenarios inf-2019
+    Example: geoinf scenarios drill --file my_scenarios.csv --sites my_sites.geojson
     """
     if name is None:
         frame = catalog.list_scenarios(path)
         table = ["scenario", "pairs", "sites", "systems"]
     else:
-        frame = catalog.load_scenario(path if path is not None else name)
+        frame = catalog.load_scenario(path if path is not None else name,
+                                      sites=sites_path, systems=systems_path)
         if path is not None:
+            if name not in set(frame["scenario"]):
+                raise InputError(catalog.unknown_name("scenario", name, frame["scenario"]))
             frame = frame[frame["scenario"] == name]
         table = _PAIR_TABLE
     _emit(_render(frame, fmt, output, table), output, overwrite)

@@ -19,6 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import rasterio
 import shapely
 from numpy.typing import NDArray
@@ -359,6 +360,15 @@ def _short(err: Exception) -> str:
     return " ".join(str(err).split())[:200] or type(err).__name__
 
 
+def _crs_name(crs) -> str:
+    if not crs:
+        return "missing (no CRS)"
+    try:
+        return f"{crs.to_string()} ({pyproj.CRS.from_wkt(crs.to_wkt()).name})"
+    except pyproj.exceptions.CRSError:
+        return crs.to_string()
+
+
 def _is_wgs84_lonlat(crs) -> bool:
     if crs is None:
         return False
@@ -410,7 +420,7 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count"
     except (RasterioIOError, RasterioError, OSError) as err:
         raise DataError(f"{src}: not a readable raster ({_short(err)})") from None
     if not _is_wgs84_lonlat(dataset.crs):
-        name = dataset.crs.to_string() if dataset.crs else "no CRS"
+        name = _crs_name(dataset.crs)
         dataset.close()
         resampling = "sum" if kind == "count" else "average"
         raise InputError(

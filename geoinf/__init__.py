@@ -18,6 +18,7 @@ from .catalog import (
     load_systems,
     scenario_rings,
 )
+from .population import load_countries, load_places, open_population
 
 try:
     __version__ = version("geoinf")
@@ -37,4 +38,7 @@ __all__ = [
     "load_scenario",
     "load_pairs",
     "scenario_rings",
+    "load_places",
+    "load_countries",
+    "open_population",
 ]

@@ -293,9 +293,11 @@ class PopulationRaster:
         self.indicative = dataset.tags().get("INDICATIVE", "").lower() == "yes"
 
     def __enter__(self) -> PopulationRaster:
+        """Return self; the dataset is closed on exit."""
         return self
 
     def __exit__(self, *exc) -> None:
+        """Close the dataset."""
         self.close()
 
     def close(self) -> None:

@@ -83,7 +83,7 @@ def build() -> gpd.GeoDataFrame:
     gdf = gdf.set_geometry(shapely.set_precision(gdf.geometry.values, 1e-5), crs="EPSG:4326")
     gdf = gdf.set_geometry([_polygonal(g) for g in gdf.geometry.values], crs="EPSG:4326")
     bad = gdf[~shapely.is_valid(gdf.geometry.values)]
-    wide = [c for c, g in zip(gdf["iso_a3"], gdf.geometry) if max_edge_dlon(g) > 90]
+    wide = [c for c, g in zip(gdf["iso_a3"], gdf.geometry, strict=True) if max_edge_dlon(g) > 90]
     if len(bad) or wide:
         raise SystemExit(f"invalid: {list(bad['iso_a3'])}; spanning the globe: {wide}")
     return gdf.sort_values("iso_a3").reset_index(drop=True)

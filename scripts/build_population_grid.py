@@ -68,7 +68,7 @@ def build(res: float) -> tuple[np.ndarray, rasterio.Affine, dict]:
     places = pd.read_parquet(DATA / "places.parquet", columns=["lon", "lat", "population"])
 
     ids = np.arange(1, len(countries) + 1)
-    cid = features.rasterize(zip(countries.geometry, ids), out_shape=(height, width),
+    cid = features.rasterize(zip(countries.geometry, ids, strict=True), out_shape=(height, width),
                              transform=transform, fill=0, dtype="int32")
     # Nearest country cell, for places whose cell lies outside every polygon.
     _, (ni, nj) = ndimage.distance_transform_edt(cid == 0, return_indices=True)

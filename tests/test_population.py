@@ -215,7 +215,6 @@ def test_raster_country_sums_match_country_table(countries):
 
 def test_cell_area_matches_geodesic_polygon():
     # A 1 x 1 degree cell at 50-51 N: its edges are parallels, so densify for pyproj.
-    lat = np.r_[np.linspace(50, 51, 200), np.linspace(51, 50, 200)]
     lon = np.r_[np.full(100, 0.0), np.linspace(0, 1, 100), np.full(100, 1.0),
                 np.linspace(1, 0, 100)]
     lat = np.r_[np.linspace(50, 51, 100), np.full(100, 51.0), np.linspace(51, 50, 100),

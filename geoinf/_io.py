@@ -10,7 +10,10 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["atomic_write", "check_writable"]
+FRAME_SUFFIXES = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG",
+                  ".parquet": "Parquet", ".csv": "CSV"}
+
+__all__ = ["atomic_write", "check_writable", "write_frame", "FRAME_SUFFIXES"]
 
 
 def check_writable(path: str | os.PathLike, *, overwrite: bool = False) -> Path:
@@ -74,3 +77,46 @@ def atomic_write(path: str | os.PathLike, *, overwrite: bool = False) -> Iterato
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def write_frame(frame, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Write a (Geo)DataFrame atomically, the format chosen by the file suffix.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame or pandas.DataFrame
+        What to write. A DataFrame without geometry can only go to ``.csv`` or ``.parquet``.
+    path : str or os.PathLike
+        Output file: ``.geojson``/``.json``, ``.gpkg``, ``.parquet`` or ``.csv``
+        (geometry as WKT).
+    overwrite : bool, default False
+        Replace an existing file.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    InputError
+        For an unknown suffix, an existing file without ``overwrite``, or a missing directory.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in FRAME_SUFFIXES:
+        raise InputError(f"{path}: unknown output format {suffix or '(no suffix)'!r}; "
+                         f"expected one of {', '.join(FRAME_SUFFIXES)}")
+    has_geometry = hasattr(frame, "geometry") and "geometry" in frame
+    if not has_geometry and FRAME_SUFFIXES[suffix] in ("GeoJSON", "GPKG"):
+        raise InputError(f"{path}: a table without geometry can be written as .csv or .parquet")
+    with atomic_write(path, overwrite=overwrite) as tmp:
+        if suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        elif suffix == ".csv":
+            out = frame.to_wkt() if has_geometry else frame
+            out.to_csv(tmp, index=False)
+        elif suffix == ".gpkg":
+            frame.to_file(tmp, driver="GPKG", layer=Path(path).stem)
+        else:
+            tmp.write_text(frame.to_json(drop_id=True), encoding="utf-8")
+    return Path(path)

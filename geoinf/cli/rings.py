@@ -1,0 +1,47 @@
+"""``geoinf rings``: geodesic range rings or INF bands as GeoJSON, GeoPackage or GeoParquet."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from .._io import write_frame
+from ..rings import range_bands, range_rings
+from . import main
+from .options import float_list, output_opt, overwrite_opt
+
+__all__ = ["rings"]
+
+log = logging.getLogger(__name__)
+
+
+@main.command("rings")
+@click.option("--lon", type=float, required=True, help="Site longitude in degrees [-180, 180].")
+@click.option("--lat", type=float, required=True, help="Site latitude in degrees [-90, 90].")
+@click.option("--radius-km", "radius_km", callback=float_list, default="500,1000,5500",
+              show_default=True, help="Comma-separated ranges in km (band edges with --bands).")
+@click.option("--bands", is_flag=True, help="Write annuli between consecutive radii instead of "
+              "discs (a first edge of 0 makes the first band a disc).")
+@click.option("--tolerance-km", type=float, default=0.1, show_default=True,
+              help="Largest distance between any boundary point and the true geodesic circle.")
+@output_opt
+@overwrite_opt
+def rings(lon, lat, radius_km, bands, tolerance_km, output, overwrite):
+    """Geodesic range rings (or INF bands) around a site.
+
+    Rings are computed on the WGS84 ellipsoid, split at the antimeridian and closed
+    over a pole when they contain one. GeoJSON goes to stdout unless -o names a
+    .geojson, .gpkg or .parquet file.
+
+    Example: geoinf rings --lon 24.41 --lat 44.08 --radius-km 500,1000,5500 --bands
+    """
+    if bands:
+        frame = range_bands(lon, lat, radius_km, tolerance_km=tolerance_km)
+    else:
+        frame = range_rings(lon, lat, radius_km, tolerance_km=tolerance_km)
+    if output is None:
+        click.echo(frame.to_json(drop_id=True))
+        return
+    write_frame(frame, output, overwrite=overwrite)
+    log.info("wrote %d features to %s", len(frame), output)

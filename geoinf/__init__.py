@@ -9,6 +9,9 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from .errors import DataError, GeoinfError, GeoinfWarning, InputError
+from .geodesic import distance_km, ring_boundaries, ring_vertices
+from .rings import disc_polygons, dissolve, range_bands, range_rings
+from .treaty import INF_EDGES_KM, inf_class
 from .catalog import (
     DEFAULT_SCENARIO,
     list_scenarios,
@@ -31,6 +34,15 @@ __all__ = [
     "InputError",
     "DataError",
     "GeoinfWarning",
+    "distance_km",
+    "ring_vertices",
+    "ring_boundaries",
+    "disc_polygons",
+    "range_rings",
+    "range_bands",
+    "dissolve",
+    "INF_EDGES_KM",
+    "inf_class",
     "DEFAULT_SCENARIO",
     "load_sites",
     "load_systems",

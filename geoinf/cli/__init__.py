@@ -57,6 +57,7 @@ def main(verbose: int, quiet: int) -> None:
 def _register() -> None:
     # each command module adds its commands to ``main`` when imported
     from . import catalog  # noqa: F401  sites, systems, scenarios
+    from . import rings  # noqa: F401  rings
 
 
 _register()

@@ -40,6 +40,7 @@ __all__ = [
     "list_scenarios",
     "load_scenario",
     "load_pairs",
+    "select_pairs",
     "scenario_rings",
     "unknown_name",
 ]
@@ -341,7 +342,7 @@ def unknown_name(kind: str, name: str, valid: Sequence[str]) -> str:
     """
     valid = sorted(set(valid))
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = f"; did you mean {close[0]!r}?" if close else ";"
     shown = ", ".join(valid[:25]) + (f", ... ({len(valid)} in all)" if len(valid) > 25 else "")
     return f"unknown {kind} {name!r}{hint} valid: {shown}"
 
@@ -503,6 +504,45 @@ def load_pairs(site: str | Sequence[str], system: str | Sequence[str], *,
                          columns=["site", "system"])
     pairs = pairs.assign(scenario="custom", basis="", note="")
     return _join(pairs, sites, systems)
+
+
+def select_pairs(scenario: _PathLike | None = None, *, site: str | None = None,
+                 system: str | None = None) -> gpd.GeoDataFrame:
+    """Return the pairs named on a command line: a scenario, site x system, or both.
+
+    Parameters
+    ----------
+    scenario : str or os.PathLike, optional
+        A scenario name or file; with ``site``/``system`` its pairs are filtered.
+    site, system : str, optional
+        Comma-separated ids. Without ``scenario`` both are needed and every
+        combination is formed (:func:`load_pairs`).
+
+    Examples
+    --------
+    >>> select_pairs("inf-2019", system="mk41-tomahawk")["site"].tolist()
+    ['deveselu', 'redzikowo']
+    >>> select_pairs(site="shuya")
+    Traceback (most recent call last):
+    ...
+    geoinf.errors.InputError: --site needs --system (or --scenario); got site 'shuya' only
+    """
+    sites = [s.strip() for s in site.split(",") if s.strip()] if site else []
+    systems = [s.strip() for s in system.split(",") if s.strip()] if system else []
+    if scenario is None:
+        if not sites or not systems:
+            given = f"site {site!r}" if sites else f"system {system!r}" if systems else "neither"
+            raise InputError(f"--site needs --system (or --scenario); got {given} only")
+        return load_pairs(sites, systems)
+    pairs = load_scenario(scenario)
+    for col, wanted in (("site", sites), ("system", systems)):
+        for ident in wanted:
+            if ident not in set(pairs[col]):
+                raise InputError(f"{col} {ident!r} is not in scenario {scenario!s}; its "
+                                 f"{col}s: {', '.join(sorted(set(pairs[col])))}")
+        if wanted:
+            pairs = pairs[pairs[col].isin(wanted)]
+    return pairs.reset_index(drop=True)
 
 
 def scenario_rings(scenario: _PathLike | pd.DataFrame = DEFAULT_SCENARIO, *,

@@ -339,3 +339,21 @@ def test_cli_user_scenario_with_user_sites(runner):
     other = runner.invoke(main, args[:1] + ["dril"] + args[2:])
     assert other.exit_code == 2
     assert "unknown scenario 'dril'; did you mean 'drill'?" in other.output
+
+
+def test_cli_rings_of_a_scenario_and_of_a_pair(runner, tmp_path):
+    out = tmp_path / "rings.geojson"
+    result = runner.invoke(main, ["rings", "--scenario", "kaliningrad", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    feats = json.loads(out.read_text())["features"]
+    assert [(f["properties"]["system"], f["properties"]["estimate"]) for f in feats] == [
+        ("iskander-m", "single"), ("9m729", "low"), ("9m729", "high")]
+    pair = runner.invoke(main, ["rings", "--site", "deveselu", "--system", "mk41-tomahawk",
+                                "--conservative"])
+    assert pair.exit_code == 0, pair.output
+    props = [f["properties"] for f in json.loads(pair.output)["features"]]
+    assert [p["range_km"] for p in props] == [1598.0, 2502.0]  # precision_km 2
+    assert all(p["conservative"] for p in props)
+    bad = runner.invoke(main, ["rings", "--site", "devesel", "--system", "9m729"])
+    assert bad.exit_code == 2
+    assert bad.output.startswith("Error: unknown site 'devesel'; did you mean 'deveselu'?")

@@ -7,6 +7,8 @@ import logging
 import click
 
 from .._io import write_frame
+from ..catalog import scenario_rings, select_pairs
+from ..errors import InputError
 from ..rings import range_bands, range_rings
 from . import main
 from .options import float_list, output_opt, overwrite_opt
@@ -17,17 +19,24 @@ log = logging.getLogger(__name__)
 
 
 @main.command("rings")
-@click.option("--lon", type=float, required=True, help="Site longitude in degrees [-180, 180].")
-@click.option("--lat", type=float, required=True, help="Site latitude in degrees [-90, 90].")
+@click.option("--lon", type=float, default=None, help="Site longitude in degrees [-180, 180].")
+@click.option("--lat", type=float, default=None, help="Site latitude in degrees [-90, 90].")
 @click.option("--radius-km", "radius_km", callback=float_list, default="500,1000,5500",
               show_default=True, help="Comma-separated ranges in km (band edges with --bands).")
 @click.option("--bands", is_flag=True, help="Write annuli between consecutive radii instead of "
               "discs (a first edge of 0 makes the first band a disc).")
 @click.option("--tolerance-km", type=float, default=0.1, show_default=True,
               help="Largest distance between any boundary point and the true geodesic circle.")
+@click.option("--scenario", default=None, help="Rings of a catalog scenario's (site, system) "
+              "pairs, low and high range claims (name or CSV, e.g. inf-2019).")
+@click.option("--site", default=None, help="Catalog site id(s), comma-separated, with --system.")
+@click.option("--system", default=None, help="Catalog system id(s), comma-separated, with --site.")
+@click.option("--conservative", is_flag=True, help="With --scenario/--site: widen the outer and "
+              "narrow the inner ring by the site's precision_km.")
 @output_opt
 @overwrite_opt
-def rings(lon, lat, radius_km, bands, tolerance_km, output, overwrite):
+def rings(lon, lat, radius_km, bands, tolerance_km, scenario, site, system, conservative,
+          output, overwrite):
     """Geodesic range rings (or INF bands) around a site.
 
     Rings are computed on the WGS84 ellipsoid, split at the antimeridian and closed
@@ -35,8 +44,17 @@ def rings(lon, lat, radius_km, bands, tolerance_km, output, overwrite):
     .geojson, .gpkg or .parquet file.
 
     Example: geoinf rings --lon 24.41 --lat 44.08 --radius-km 500,1000,5500 --bands
+    (or: geoinf rings --scenario inf-2019; geoinf rings --site deveselu --system mk41-tomahawk)
     """
-    if bands:
+    if scenario is not None or site is not None or system is not None:
+        if lon is not None or lat is not None or bands:
+            raise InputError("--scenario/--site/--system take the ranges from the catalog; "
+                             "drop --lon/--lat/--bands")
+        frame = scenario_rings(select_pairs(scenario, site=site, system=system),
+                               conservative=conservative, tolerance_km=tolerance_km)
+    elif lon is None or lat is None:
+        raise InputError("give --lon and --lat, or --scenario NAME, or --site ID --system ID")
+    elif bands:
         frame = range_bands(lon, lat, radius_km, tolerance_km=tolerance_km)
     else:
         frame = range_rings(lon, lat, radius_km, tolerance_km=tolerance_km)

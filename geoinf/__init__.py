@@ -20,6 +20,7 @@ from .catalog import (
     load_sites,
     load_systems,
     scenario_rings,
+    select_pairs,
 )
 from .population import load_countries, load_places, open_population
 
@@ -49,6 +50,7 @@ __all__ = [
     "list_scenarios",
     "load_scenario",
     "load_pairs",
+    "select_pairs",
     "scenario_rings",
     "load_places",
     "load_countries",

@@ -1,0 +1,145 @@
+"""Benchmark geoinf's ring engine against what a user would otherwise write.
+
+Sites: N random points (lat 35-70, lon -10-70, fixed seed) x radii 500/1,000/5,500 km
+x 360 vertices. In the same run, for each N:
+
+- geoinf ``range_rings`` (valid, densified to 0.1 km, pole- and antimeridian-correct);
+- pyproj ``Geod.fwd`` per ring + ``shapely.Polygon`` (a loop, as in most scripts);
+- pyproj ``Geod.fwd`` on flat arrays + one ``shapely.polygons`` call (the fast baseline);
+- the geopandas recipe: per site, buffer a point in a site-centred AEQD projection and
+  reproject to EPSG:4326 (up to 1,000 sites; it is slow).
+
+Prints the median time of ``--repeat`` runs, the ratio to the fast baseline, and how
+many polygons are invalid or wrong: on a sample of rings, planar point-in-polygon
+(``shapely.contains_xy``) on a global 1-degree grid is compared with exact
+ellipsoidal distance; a ring is wrong if any grid point more than 1 km from its
+circle is misclassified.
+
+Usage: python scripts/bench_rings.py [--sizes 10,100,1000,10000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import Geod
+
+import geoinf
+from geoinf.geodesic import distance_km
+
+RADII_KM = (500.0, 1000.0, 5500.0)
+K = 360
+G = Geod(ellps="WGS84")
+
+
+def sites(n: int, seed: int = 20190802):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-10, 70, n), rng.uniform(35, 70, n)
+
+
+def broadcast(lon, lat):
+    return np.repeat(lon, len(RADII_KM)), np.repeat(lat, len(RADII_KM)), np.tile(RADII_KM, lon.size)
+
+
+def run_geoinf(lon, lat, r):
+    return geoinf.range_rings(lon, lat, r).geometry.values
+
+
+def run_per_ring(lon, lat, r):
+    az = np.linspace(0, 360, K, endpoint=False)
+    out = []
+    for x0, y0, r0 in zip(lon, lat, r, strict=True):
+        x, y, _ = G.fwd(np.full(K, x0), np.full(K, y0), az, np.full(K, r0 * 1000))
+        out.append(shapely.Polygon(np.column_stack([x, y])))
+    return np.array(out, dtype=object)
+
+
+def run_flat(lon, lat, r):
+    az = np.tile(np.linspace(0, 360, K, endpoint=False), lon.size)
+    x, y, _ = G.fwd(np.repeat(lon, K), np.repeat(lat, K), az, np.repeat(r * 1000, K))
+    return shapely.polygons(np.stack([x, y], axis=-1).reshape(lon.size, K, 2))
+
+
+def run_aeqd(lon, lat, r):
+    out = []
+    for x0, y0, r0 in zip(lon, lat, r, strict=True):
+        crs = f"+proj=aeqd +lat_0={y0} +lon_0={x0} +datum=WGS84 +units=m"
+        ring = gpd.GeoSeries([shapely.Point(0, 0)], crs=crs).buffer(r0 * 1000, quad_segs=K // 4)
+        out.append(ring.to_crs(4326).iloc[0])
+    return np.array(out, dtype=object)
+
+
+METHODS = {
+    "geoinf range_rings": (run_geoinf, None),
+    "pyproj per ring + Polygon": (run_per_ring, None),
+    "pyproj flat + shapely.polygons": (run_flat, None),
+    "geopandas AEQD buffer": (run_aeqd, 1000),
+}
+BASELINE = "pyproj flat + shapely.polygons"
+
+
+def wrong_count(geoms, lon, lat, r, sample=60, margin_km=1.0):
+    """Invalid polygons, and sampled polygons that misclassify grid points off their circle."""
+    invalid = int((~shapely.is_valid(geoms)).sum())
+    gx, gy = np.meshgrid(np.arange(-179.5, 180, 1.0), np.arange(-89.5, 90, 1.0))
+    gx, gy = gx.ravel(), gy.ravel()
+    idx = np.linspace(0, geoms.size - 1, min(sample, geoms.size)).astype(int)
+    wrong = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in idx:
+            d = distance_km(lon[i], lat[i], gx, gy)
+            inside = shapely.contains_xy(geoms[i], gx, gy)
+            off = np.abs(d - r[i]) > margin_km
+            wrong += bool(((inside != (d <= r[i])) & off).any())
+    return invalid, wrong, idx.size
+
+
+def timed(fn, *args):
+    t0 = time.perf_counter()
+    out = fn(*args)
+    return time.perf_counter() - t0, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,100,1000,10000")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    run_geoinf(*broadcast(*sites(3)))  # warm up imports
+    print(f"geoinf {geoinf.__version__}; {K} vertices; radii {RADII_KM} km; "
+          f"median of {args.repeat} interleaved runs")
+    header = f"{'sites':>6} {'method':32} {'median s':>9} {'x baseline':>10} {'rings/s':>9} " \
+             f"{'invalid':>8} {'wrong (sample)':>15}"
+    print(header)
+    for n in (int(s) for s in args.sizes.split(",")):
+        lon, lat, r = broadcast(*sites(n))
+        times = {name: [] for name in METHODS}
+        results = {}
+        for _ in range(args.repeat):  # interleave methods so load drifts hit all alike
+            for name, (fn, limit) in METHODS.items():
+                if limit is not None and n > limit:
+                    continue
+                if name not in (BASELINE, "geoinf range_rings") and times[name] and n >= 1000:
+                    continue  # slow loops: one run is enough at large sizes
+                dt, results[name] = timed(fn, lon, lat, r)
+                times[name].append(dt)
+        base = statistics.median(times[BASELINE])
+        for name, t in times.items():
+            if not t:
+                print(f"{n:>6} {name:32} {'skipped (too slow at this size)':>9}")
+                continue
+            med = statistics.median(t)
+            invalid, wrong, sampled = wrong_count(results[name], lon, lat, r)
+            print(f"{n:>6} {name:32} {med:9.3f} {med / base:10.2f} {r.size / med:9.0f} "
+                  f"{invalid:>8} {wrong:>7}/{sampled}")
+
+
+if __name__ == "__main__":
+    main()

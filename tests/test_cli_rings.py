@@ -62,3 +62,28 @@ def test_bad_values_exit_2_with_one_error_line_and_no_file(runner, tmp_path, arg
 def test_version_and_help(runner):
     assert runner.invoke(main, ["--version"]).output.startswith("geoinf, version")
     assert "rings" in runner.invoke(main, ["--help"]).output
+
+
+def test_rings_around_a_sites_table(runner, tmp_path):
+    table = tmp_path / "my_sites.csv"
+    table.write_text("id,name,lon,lat\nd,Deveselu,24.41,44.08\na,Anadyr,177.5,64.73\n")
+    out = tmp_path / "rings.parquet"
+    result = runner.invoke(main, ["rings", "--sites", str(table), "--radius-km", "500,5500",
+                                  "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = gpd.read_parquet(out)
+    assert list(frame.site) == ["d", "d", "a", "a"]
+    assert list(frame.radius_km) == [500, 5500, 500, 5500]
+    assert list(frame.geom_type) == ["Polygon", "Polygon", "MultiPolygon", "Polygon"]
+    assert frame.is_valid.all()
+
+
+def test_sites_table_errors_name_row_and_field(runner, tmp_path):
+    table = tmp_path / "bad.csv"
+    table.write_text("id,name,lon,lat\nd,Deveselu,24.41,97\n")
+    out = tmp_path / "rings.geojson"
+    result = runner.invoke(main, ["rings", "--sites", str(table), "-o", str(out)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "row 2" in lines[0] and "lat" in lines[0] and "97" in lines[0]
+    assert not out.exists()

@@ -8,6 +8,7 @@ code 2, converted in :class:`_Group`.
 from __future__ import annotations
 
 import logging
+import signal
 
 import click
 
@@ -33,6 +34,14 @@ class _Group(click.Group):
             raise _BadInput(_one_line(str(err)) or type(err).__name__) from None
         except click.BadParameter as err:  # includes missing options: one line, no usage dump
             raise _BadInput(_one_line(err.format_message())) from None
+        except OSError as err:  # a file the system refused (disk full, permissions, …)
+            where = f"{err.filename}: " if getattr(err, "filename", None) else ""
+            raise _BadInput(_one_line(f"{where}{err.strerror or err}")) from None
+
+
+def _terminate(signum, frame):
+    """Turn SIGTERM into KeyboardInterrupt so that partial outputs are cleaned up."""
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _one_line(message: str) -> str:
@@ -49,6 +58,11 @@ def main(verbose: int, quiet: int) -> None:
     Distances are on the WGS84 ellipsoid; rings are valid lon/lat polygons, split
     at the antimeridian and closed over a pole when they contain one.
     """
+    if hasattr(signal, "SIGTERM"):
+        try:
+            signal.signal(signal.SIGTERM, _terminate)
+        except ValueError:  # not in the main thread (e.g. an embedding application)
+            pass
     level = logging.WARNING - 10 * (verbose - quiet)
     logging.basicConfig(level=max(logging.DEBUG, min(level, logging.CRITICAL)),
                         format="geoinf: %(message)s")

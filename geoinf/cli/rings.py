@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 
 import click
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 
 from .._io import write_frame
-from ..catalog import scenario_rings, select_pairs
+from ..catalog import load_sites, scenario_rings, select_pairs
 from ..errors import InputError
 from ..rings import range_bands, range_rings
 from . import main
@@ -31,12 +34,15 @@ log = logging.getLogger(__name__)
               "pairs, low and high range claims (name or CSV, e.g. inf-2019).")
 @click.option("--site", default=None, help="Catalog site id(s), comma-separated, with --system.")
 @click.option("--system", default=None, help="Catalog system id(s), comma-separated, with --site.")
+@click.option("--sites", "sites_path", type=click.Path(dir_okay=False), default=None,
+              help="Rings around every site of your own table (CSV/GeoJSON/GPKG with id, name, "
+                   "lon, lat), with --radius-km and --bands.")
 @click.option("--conservative", is_flag=True, help="With --scenario/--site: widen the outer and "
               "narrow the inner ring by the site's precision_km.")
 @output_opt
 @overwrite_opt
-def rings(lon, lat, radius_km, bands, tolerance_km, scenario, site, system, conservative,
-          output, overwrite):
+def rings(lon, lat, radius_km, bands, tolerance_km, scenario, site, system, sites_path,
+          conservative, output, overwrite):
     """Geodesic range rings (or INF bands) around a site.
 
     Rings are computed on the WGS84 ellipsoid, split at the antimeridian and closed
@@ -52,8 +58,13 @@ def rings(lon, lat, radius_km, bands, tolerance_km, scenario, site, system, cons
                              "drop --lon/--lat/--bands")
         frame = scenario_rings(select_pairs(scenario, site=site, system=system),
                                conservative=conservative, tolerance_km=tolerance_km)
+    elif sites_path is not None:
+        if lon is not None or lat is not None:
+            raise InputError("--sites takes the sites from the file; drop --lon/--lat")
+        frame = _rings_of_table(load_sites(sites_path), radius_km, bands, tolerance_km)
     elif lon is None or lat is None:
-        raise InputError("give --lon and --lat, or --scenario NAME, or --site ID --system ID")
+        raise InputError("give --lon and --lat, --sites FILE, --scenario NAME, "
+                         "or --site ID --system ID")
     elif bands:
         frame = range_bands(lon, lat, radius_km, tolerance_km=tolerance_km)
     else:
@@ -63,3 +74,43 @@ def rings(lon, lat, radius_km, bands, tolerance_km, scenario, site, system, cons
         return
     write_frame(frame, output, overwrite=overwrite)
     log.info("wrote %d features to %s", len(frame), output)
+
+
+_BATCH_SITES = 500
+
+
+def _rings_of_table(sites, radius_km, bands, tolerance_km):
+    """Rings or bands around every site of a table, in batches with progress on stderr."""
+    lon, lat = sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)
+    starts = range(0, len(sites), _BATCH_SITES)
+    parts = []
+    with click.progressbar(starts, label=f"rings around {len(sites):,} sites", file=None,
+                           show_pos=True) if len(sites) > 2 * _BATCH_SITES else _plain(starts) \
+            as batches:
+        for start in batches:
+            s = slice(start, start + _BATCH_SITES)
+            if bands:
+                part = range_bands(lon[s], lat[s], radius_km, tolerance_km=tolerance_km)
+                per_site = len(radius_km) - 1
+            else:
+                part = range_rings(lon[s, None], lat[s, None], np.asarray(radius_km)[None, :],
+                                   tolerance_km=tolerance_km)
+                per_site = len(radius_km)
+            ids = pd.DataFrame({"site": np.repeat(sites["id"].to_numpy()[s], per_site),
+                                "site_name": np.repeat(sites["name"].to_numpy()[s], per_site)})
+            parts.append(pd.concat([ids, pd.DataFrame(part)], axis=1))
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry",
+                            crs="EPSG:4326")
+
+
+class _plain:
+    """A stand-in for click.progressbar when the job is too small to need one."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def __enter__(self):
+        return self.items
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,285 @@
+"""The finished frames a range map draws: reach bands, sites, cities, a summary.
+
+:func:`map_frames` assembles them from the public API (catalog, rings, exposure,
+population) so that :mod:`geoinf.render` only draws. A band of a system is the area
+whose nearest site of that system lies within a given distance interval, cut at the
+INF edges (500, 1,000, 5,500 km) and at the system's range estimate, so each piece has
+one INF class: the class a missile needs to reach it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .catalog import DEFAULT_SCENARIO, load_sites, scenario_rings, select_pairs
+from .rings import disc_polygons
+from .treaty import INF_EDGES_KM, inf_class
+
+__all__ = ["MapFrames", "BAND_COLUMNS", "reach_bands", "map_frames", "population_image"]
+
+BAND_COLUMNS = ("system", "system_name", "estimate", "range_km", "claimant", "source",
+                "min_km", "max_km", "inf_class", "n_sites", "sites")
+"""Columns of :func:`reach_bands` besides ``geometry``."""
+
+_MERCATOR_LAT = 85.0511287798066  # the latitude where Web Mercator is square
+
+
+@dataclass
+class MapFrames:
+    """Everything a range map shows, computed; :func:`geoinf.render.range_map` draws it.
+
+    Attributes
+    ----------
+    bands : geopandas.GeoDataFrame
+        One row per system and piece of its reach (:func:`reach_bands`).
+    sites : geopandas.GeoDataFrame
+        One row per (site, system) pair (:func:`geoinf.catalog.load_scenario`
+        columns plus the site's ``operator``, ``source`` and ``site_note``).
+    cities : pandas.DataFrame or None
+        Places in range (:func:`geoinf.exposure.cities_in_range` columns plus
+        ``systems``), largest first.
+    summary : pandas.DataFrame or None
+        Population per band (any columns; shown as a table).
+    population : dict or None
+        From :func:`population_image`: a Web Mercator density grid for an overlay.
+    meta : dict
+        Provenance: ``scenario``, ``description``, ``tolerance_km``, ``sources``,
+        ``indicative`` (True when the indicative population grid is used), ``notes``.
+    """
+
+    bands: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    cities: pd.DataFrame | None = None
+    summary: pd.DataFrame | None = None
+    population: dict | None = None
+    meta: dict = field(default_factory=dict)
+
+
+def reach_bands(rings: gpd.GeoDataFrame, *, edges_km: Sequence[float] = INF_EDGES_KM,
+                tolerance_km: float = 0.1) -> gpd.GeoDataFrame:
+    """Return each system's reach cut into INF bands and at its range estimates.
+
+    A piece is the area whose nearest site of the system lies between ``min_km``
+    and ``max_km``; pieces are cut at the band edges and at every range estimate,
+    so each has one INF class and one ``estimate``: the smallest range claim that
+    reaches it (``"low"``: both claims reach it; ``"high"``: only the high claim;
+    ``"single"``: the system has one figure).
+
+    Parameters
+    ----------
+    rings : geopandas.GeoDataFrame
+        Output of :func:`geoinf.catalog.scenario_rings` (one ring per pair and estimate).
+    edges_km : sequence of float, default (500, 1000, 5500)
+        Band edges; those below a system's range cut its reach.
+    tolerance_km : float, default 0.1
+        Boundary tolerance of the discs (:func:`geoinf.rings.disc_polygons`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`BAND_COLUMNS` and the piece (EPSG:4326, valid, counter-clockwise),
+        ordered by system, then distance.
+
+    Examples
+    --------
+    >>> from geoinf.catalog import scenario_rings
+    >>> bands = reach_bands(scenario_rings("kaliningrad"))
+    >>> for b in bands.itertuples():
+    ...     print(b.system, b.estimate, f"{b.min_km:g}-{b.max_km:g}", b.inf_class)
+    iskander-m single 0-500 exempt
+    9m729 low 0-480 exempt
+    9m729 high 480-500 exempt
+    9m729 high 500-1000 shorter-range
+    9m729 high 1000-2500 intermediate-range
+    """
+    rows = []
+    for system, group in rings.groupby("system", sort=False):
+        claims = group.groupby("estimate", sort=False).agg(
+            range_km=("range_km", "max"), claimant=("claimant", "first"),
+            source=("source", "first")).sort_values("range_km")
+        radius = float(claims["range_km"].max())
+        edges = np.unique([e for e in edges_km if 0 < e < radius] + list(claims["range_km"]))
+        sites = group.drop_duplicates("site")
+        lon, lat = sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)
+        discs = disc_polygons(lon[:, None], lat[:, None], edges[None, :],
+                              tolerance_km=tolerance_km).reshape(lon.size, edges.size)
+        unions = shapely.union_all(discs, axis=0)
+        pieces = unions.copy()
+        pieces[1:] = shapely.difference(unions[1:], unions[:-1])
+        lows = np.concatenate([[0.0], edges[:-1]])
+        for lo, hi, geom in zip(lows, edges, shapely.orient_polygons(pieces), strict=True):
+            claim = claims[claims["range_km"] >= hi].iloc[0]
+            rows.append({"system": system, "system_name": group["system_name"].iloc[0],
+                         "estimate": claim.name, "range_km": float(claim["range_km"]),
+                         "claimant": claim["claimant"], "source": claim["source"],
+                         "min_km": float(lo), "max_km": float(hi),
+                         "inf_class": str(inf_class((lo + hi) / 2)),
+                         "n_sites": len(sites), "sites": ", ".join(sites["site_name"]),
+                         "geometry": geom})
+    if not rows:
+        return gpd.GeoDataFrame(columns=[*BAND_COLUMNS, "geometry"], geometry="geometry",
+                                crs="EPSG:4326")
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+def _sites_frame(pairs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    extra = load_sites()[["id", "operator", "source", "note"]].rename(
+        columns={"id": "site", "note": "site_note"})
+    out = pairs.merge(extra, on="site", how="left")
+    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),
+                            crs="EPSG:4326")
+
+
+def _cities(pairs: gpd.GeoDataFrame, min_population: float) -> pd.DataFrame:
+    """Places within each system's highest range of that system's sites, merged."""
+    from .exposure import cities_in_range
+
+    parts = []
+    for system, group in pairs.groupby("system", sort=False):
+        sites = pd.DataFrame({"name": group["site_name"], "lon": group["lon"],
+                              "lat": group["lat"]}).drop_duplicates()
+        found = cities_in_range(sites, max_km=float(group["range_km_high"].max()),
+                                min_population=min_population)
+        parts.append(found.assign(systems=group["system_name"].iloc[0]))
+    if not parts:
+        return pd.DataFrame()
+    both = pd.concat(parts, ignore_index=True).sort_values("distance_km", kind="stable")
+    keys = ["name", "lon", "lat"]
+    merged = both.groupby(keys, sort=False).agg(
+        country=("country", "first"), population=("population", "first"),
+        nearest_site=("nearest_site", "first"), distance_km=("distance_km", "first"),
+        margin_km=("margin_km", "max"), n_sites=("n_sites", "sum"),
+        sites=("sites", lambda s: ", ".join(dict.fromkeys(", ".join(s).split(", ")))),
+        systems=("systems", lambda s: ", ".join(dict.fromkeys(s)))).reset_index()
+    return merged.sort_values("population", ascending=False, kind="stable",
+                              ignore_index=True)
+
+
+def _summary(pairs: gpd.GeoDataFrame) -> pd.DataFrame | None:
+    from .exposure import exposure_table
+
+    return exposure_table(pairs, by=("system", "estimate", "band"))
+
+
+def population_image(bounds: tuple[float, float, float, float], *,
+                     path: str | os.PathLike | None = None, width: int = 1024) -> dict:
+    """Return people per km² on a Web Mercator grid covering a lon/lat box, for display.
+
+    Parameters
+    ----------
+    bounds : (west, south, east, north)
+        Degrees; latitudes are clipped to ±85.05° (Web Mercator).
+    path : str or os.PathLike, optional
+        A population raster (default: the embedded indicative grid).
+    width : int, default 1024
+        Columns of the output grid.
+
+    Returns
+    -------
+    dict
+        ``density`` (2-D float array, people/km², row 0 north), ``bounds``
+        (south, west, north, east) in degrees, ``indicative`` (bool), ``path``.
+    """
+    import rasterio.warp
+    from pyproj import Transformer
+
+    from .population import open_population
+
+    west, south, east, north = bounds
+    south, north = max(south, -_MERCATOR_LAT), min(north, _MERCATOR_LAT)
+    with open_population(path) as pop:
+        win = pop.window(west, south, east, north)
+        people = pop.read(win)
+        density = people / pop.cell_area_km2(win)
+        src_transform = pop.dataset.window_transform(win)
+        indicative, src = pop.indicative, str(pop.path)
+    to_merc = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    x0, y0 = to_merc.transform(west, south)
+    x1, y1 = to_merc.transform(east, north)
+    height = max(1, round(width * (y1 - y0) / (x1 - x0)))
+    out = np.zeros((height, width), dtype=np.float64)
+    rasterio.warp.reproject(
+        density, out, src_transform=src_transform, src_crs="EPSG:4326",
+        dst_transform=rasterio.transform.from_bounds(x0, y0, x1, y1, width, height),
+        dst_crs="EPSG:3857", resampling=rasterio.warp.Resampling.average)
+    return {"density": out, "bounds": (south, west, north, east), "indicative": indicative,
+            "path": src}
+
+
+_SOURCES = (
+    "Sites, systems and range claims: geoinf catalog (each figure cited in its popup; "
+    "data/SOURCES.md)",
+    "Places: GeoNames (CC BY 4.0)",
+    "Countries: Natural Earth 5.1.1 admin-0 (public domain), simplified for display",
+)
+
+
+def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
+               site: str | None = None, system: str | None = None, cities: bool = True,
+               min_population: float = 100_000, population: bool | str | os.PathLike = False,
+               tolerance_km: float = 0.1) -> MapFrames:
+    """Compute everything a range map of a scenario (or of site x system pairs) shows.
+
+    Parameters
+    ----------
+    scenario : str or os.PathLike, default "inf-2019"
+        Scenario name or file; ``None`` with ``site`` and ``system`` forms every pair.
+    site, system : str, optional
+        Comma-separated ids selecting pairs (:func:`geoinf.catalog.select_pairs`).
+    cities : bool, default True
+        Find the places in range (:func:`geoinf.exposure.cities_in_range`).
+    min_population : float, default 100,000
+        Smallest place shown as a city.
+    population : bool or path, default False
+        Add a population density overlay: True for the embedded indicative grid,
+        or the path of a population raster.
+    tolerance_km : float, default 0.1
+        Boundary tolerance of the bands.
+
+    Returns
+    -------
+    MapFrames
+
+    Examples
+    --------
+    >>> frames = map_frames("kaliningrad", cities=False)
+    >>> len(frames.bands), sorted(set(frames.sites["site"])), frames.meta["scenario"]
+    (5, ['chernyakhovsk'], 'kaliningrad')
+    """
+    pairs = select_pairs(scenario, site=site, system=system)
+    rings = scenario_rings(pairs, tolerance_km=tolerance_km)
+    bands = reach_bands(rings, tolerance_km=tolerance_km)
+    name = str(pairs["scenario"].iloc[0]) if len(pairs) else str(scenario)
+    meta = {"scenario": name if scenario is not None else "custom",
+            "description": _description(scenario),
+            "tolerance_km": tolerance_km, "sources": list(_SOURCES), "indicative": False,
+            "min_population": min_population, "notes": []}
+    found = _cities(pairs, min_population) if cities else None
+    summary = _summary(pairs) if cities else None
+    image = None
+    if population is not False and population is not None:
+        path = None if population is True else population
+        west, south, east, north = bands.total_bounds if len(bands) else (-180, -85, 180, 85)
+        image = population_image((west, south, east, north), path=path)
+        meta["indicative"] = image["indicative"]
+    return MapFrames(bands=bands, sites=_sites_frame(pairs), cities=found, summary=summary,
+                     population=image, meta=meta)
+
+
+def _description(scenario) -> str:
+    if scenario is None:
+        return ""
+    from .catalog import list_scenarios
+
+    try:
+        table = list_scenarios().set_index("scenario")
+    except Exception:  # a user scenario file: no description in the catalog
+        return ""
+    return str(table["description"].get(str(scenario), ""))

@@ -118,5 +118,12 @@ def write_frame(frame, path: str | os.PathLike, *, overwrite: bool = False) -> P
         elif suffix == ".gpkg":
             frame.to_file(tmp, driver="GPKG", layer=Path(path).stem)
         else:
-            tmp.write_text(frame.to_json(drop_id=True), encoding="utf-8")
+            _write_text_in_chunks(tmp, frame.to_json(drop_id=True))
     return Path(path)
+
+
+def _write_text_in_chunks(path: Path, text: str, chunk: int = 1 << 20) -> None:
+    """Write a long string in pieces, so an interrupt lands between pieces."""
+    with open(path, "w", encoding="utf-8") as handle:
+        for start in range(0, len(text), chunk):
+            handle.write(text[start:start + chunk])

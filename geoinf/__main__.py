@@ -1,0 +1,5 @@
+"""Allow ``python -m geoinf``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""Allow ``python -m geoinf.cli``."""
+
+from . import main
+
+main()

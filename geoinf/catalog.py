@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from . import datasets
-from .errors import DataError, InputError
+from .errors import InputError
+from .tables import Problems, check_ids, check_numbers, check_text, read_table
 from .treaty import inf_class
 
 __all__ = [
@@ -67,148 +67,6 @@ _PathLike = str | os.PathLike
 
 
 
-# --- reading and checking tables -------------------------------------------------------
-
-class _Problems:
-    """Collect the problems of one file; raise them together as one InputError."""
-
-    def __init__(self, label: str, unit: str = "row", first: int = 2):
-        self.label, self.unit, self.first = label, unit, first
-        self.items: list[tuple[int, str]] = []  # (file row or -1, text), sorted on raise
-        self.rows: np.ndarray | None = None  # frame row -> file row, after a selection
-
-    def _number(self, i: int) -> int:
-        return (int(self.rows[i]) if self.rows is not None else int(i)) + self.first
-
-    def where(self, i: int) -> str:
-        return f"{self.unit} {self._number(i)}"
-
-    def add(self, text: str) -> None:
-        self.items.append((-1, text))
-
-    def add_row(self, i: int, field: str, text: str) -> None:
-        self.items.append((self._number(i), f"{self.where(i)} field {field}: {text}"))
-
-    def require(self, df: pd.DataFrame, columns: Sequence[str]) -> None:
-        missing = [c for c in columns if c not in df.columns]
-        if missing:
-            self.add(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                     f"(required: {', '.join(columns)})")
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        items = [text for _, text in sorted(self.items, key=lambda item: item[0])]
-        head = f"{self.label}: " if len(items) == 1 else f"{self.label}: {len(items)} problems: "
-        err = InputError(head + "; ".join(items))
-        err.problems = [f"{self.label}: {item}" for item in items]
-        raise err
-
-
-def _read_table(path: Path, label: str) -> tuple[pd.DataFrame, _Problems]:
-    """Read a CSV (all cells as stripped text) or a vector layer (lon/lat from points)."""
-    if not path.is_file():
-        raise DataError(f"{label}: no such file")
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except pd.errors.EmptyDataError:
-            raise InputError(f"{label}: the file is empty (expected a header row)") from None
-        except UnicodeDecodeError as err:
-            raise InputError(f"{label}: not UTF-8 text ({err.reason} at byte "
-                             f"{err.start})") from None
-        except pd.errors.ParserError as err:
-            raise InputError(f"{label}: not a readable CSV ({_first_line(err)})") from None
-        df.columns = [str(c).strip() for c in df.columns]
-        return df.apply(lambda col: col.str.strip()), _Problems(label, "row", 2)
-    if suffix not in (".geojson", ".json", ".gpkg", ".fgb", ".shp"):
-        raise InputError(f"{label}: unsupported file type {suffix or '(none)'!r}; expected "
-                         ".csv, .geojson, .json or .gpkg")
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as err:  # pyogrio raises several types for unreadable files
-        raise DataError(f"{label}: cannot read ({_first_line(err)})") from None
-    probs = _Problems(label, "feature", 1)
-    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
-        gdf = gdf.to_crs("EPSG:4326")
-    df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
-    df = df.where(df.notna(), "").astype(str).apply(lambda col: col.str.strip())
-    if ("lon" not in df or "lat" not in df) and len(gdf):
-        geom = gdf.geometry
-        is_point = np.asarray(geom.geom_type == "Point") & ~np.asarray(geom.is_empty)
-        for i in np.flatnonzero(~is_point):
-            kind = geom.iloc[i].geom_type if geom.iloc[i] is not None else "no geometry"
-            probs.add_row(i, "geometry", f"{kind} is not a point (expected point features "
-                          "or lon/lat columns)")
-        df["lon"] = [repr(g.x) if ok else "" for g, ok in zip(geom, is_point, strict=True)]
-        df["lat"] = [repr(g.y) if ok else "" for g, ok in zip(geom, is_point, strict=True)]
-    return df, probs
-
-
-def _first_line(err: BaseException) -> str:
-    return (str(err).strip().splitlines() or [type(err).__name__])[0]
-
-
-def _check_ids(df: pd.DataFrame, probs: _Problems) -> None:
-    if "id" not in df:
-        return
-    first: dict[str, int] = {}
-    for i, value in enumerate(df["id"]):
-        if not value:
-            probs.add_row(i, "id", "empty (expected a unique id such as 'kapustin-yar')")
-        elif any(ch.isspace() for ch in value):
-            probs.add_row(i, "id", f"{value!r} contains spaces (expected an id such as "
-                          "'kapustin-yar')")
-        elif value in first:
-            probs.add_row(i, "id", f"duplicate {value!r} (first at {probs.where(first[value])})")
-        first.setdefault(value, i)
-
-
-def _check_numbers(df: pd.DataFrame, col: str, probs: _Problems, *, lo: float | None = None,
-                   hi: float | None = None, lo_open: bool = False,
-                   default: float | None = None, swap_with: np.ndarray | None = None
-                   ) -> np.ndarray:
-    """Return the column as floats (NaN where bad); record every bad cell."""
-    if col not in df:
-        return np.full(len(df), np.nan if default is None else default)
-    text = df[col].astype(str)
-    values = pd.to_numeric(text, errors="coerce").to_numpy(float, copy=True)
-    for i, (raw, v) in enumerate(zip(text, values, strict=True)):
-        if raw == "" and default is not None:
-            values[i] = default
-        elif raw == "":
-            probs.add_row(i, col, "empty (expected a number)")
-        elif not np.isfinite(v):
-            probs.add_row(i, col, f"{raw!r} is not a number")
-            values[i] = np.nan
-        elif hi is not None and not lo <= v <= hi:
-            hint = ""
-            if swap_with is not None and abs(swap_with[i]) <= 90 and abs(v) <= 180:
-                hint = f" (lat and lon look swapped: lon is {swap_with[i]:g})"
-            probs.add_row(i, col, f"{raw} is outside [{lo:g}, {hi:g}]{hint}")
-            values[i] = np.nan
-        elif lo is not None and (v <= lo if lo_open else v < lo):
-            probs.add_row(i, col, f"{raw} is {'not positive' if lo_open else 'negative'} "
-                          f"(expected a number {'>' if lo_open else '>='} {lo:g})")
-            values[i] = np.nan
-    return values
-
-
-def _check_text(df: pd.DataFrame, col: str, probs: _Problems, *,
-                choices: Sequence[str] | None = None, pattern: str | None = None,
-                expected: str = "") -> None:
-    if col not in df:
-        return
-    for i, value in enumerate(df[col].astype(str)):
-        if not value:
-            continue
-        if choices is not None and value not in choices:
-            probs.add_row(i, col, f"{value!r} is not one of {', '.join(choices)}")
-        elif pattern is not None and not re.fullmatch(pattern, value):
-            probs.add_row(i, col, f"{value!r} is not {expected}")
-
-
 def _source(path: _PathLike | None, default: str) -> tuple[Path, str]:
     if path is None:
         return datasets.get_path(default), default
@@ -246,14 +104,14 @@ def load_sites(path: _PathLike | None = None) -> gpd.GeoDataFrame:
     '24.41 44.08 ROU'
     """
     path, label = _source(path, "sites.csv")
-    df, probs = _read_table(path, label)
+    df, probs = read_table(path, label)
     probs.require(df, _SITE_REQUIRED)
-    _check_ids(df, probs)
-    lon = _check_numbers(df, "lon", probs, lo=-180, hi=180)
-    lat = _check_numbers(df, "lat", probs, lo=-90, hi=90, swap_with=lon)
-    prec = _check_numbers(df, "precision_km", probs, lo=0, default=0.0)
-    _check_text(df, "status", probs, choices=SITE_STATUSES)
-    _check_text(df, "country", probs, pattern=r"[A-Z]{3}",
+    check_ids(df, probs)
+    lon = check_numbers(df, "lon", probs, lo=-180, hi=180)
+    lat = check_numbers(df, "lat", probs, lo=-90, hi=90, swap_with=lon)
+    prec = check_numbers(df, "precision_km", probs, lo=0, default=0.0)
+    check_text(df, "status", probs, choices=SITE_STATUSES)
+    check_text(df, "country", probs, pattern=r"[A-Z]{3}",
                expected="an ISO 3166 alpha-3 code such as 'ROU'")
     probs.raise_if_any()
     out = pd.DataFrame({c: df[c].astype(str).str.strip() if c in df else ""
@@ -289,19 +147,19 @@ def load_systems(path: _PathLike | None = None) -> pd.DataFrame:
     '480 exempt, 2500 intermediate-range'
     """
     path, label = _source(path, "systems.csv")
-    df, probs = _read_table(path, label)
+    df, probs = read_table(path, label)
     probs.require(df, _SYSTEM_REQUIRED)
     for col in ("inf_class", "inf_class_low", "inf_class_high"):
         if col in df:
             probs.add(f"column {col}: not accepted; the INF class is derived from "
                       "range_km_low/range_km_high")
-    _check_ids(df, probs)
-    low = _check_numbers(df, "range_km_low", probs, lo=0, lo_open=True)
-    high = _check_numbers(df, "range_km_high", probs, lo=0, lo_open=True)
+    check_ids(df, probs)
+    low = check_numbers(df, "range_km_low", probs, lo=0, lo_open=True)
+    high = check_numbers(df, "range_km_high", probs, lo=0, lo_open=True)
     for i in np.flatnonzero(low > high):  # NaN compares False: only valid pairs
         probs.add_row(i, "range_km_low", f"{low[i]:g} is greater than range_km_high "
                       f"{high[i]:g} (expected low <= high)")
-    _check_text(df, "type", probs, choices=SYSTEM_TYPES)
+    check_text(df, "type", probs, choices=SYSTEM_TYPES)
     probs.raise_if_any()
     out = pd.DataFrame({c: df[c].astype(str).str.strip() if c in df else ""
                         for c in SYSTEM_COLUMNS})
@@ -311,8 +169,8 @@ def load_systems(path: _PathLike | None = None) -> pd.DataFrame:
     return out
 
 
-def _read_scenarios(path: Path, label: str) -> tuple[pd.DataFrame, _Problems]:
-    df, probs = _read_table(path, label)
+def _read_scenarios(path: Path, label: str) -> tuple[pd.DataFrame, Problems]:
+    df, probs = read_table(path, label)
     probs.require(df, _SCENARIO_REQUIRED)
     if "scenario" not in df:
         df = df.assign(scenario=path.stem)
@@ -320,7 +178,7 @@ def _read_scenarios(path: Path, label: str) -> tuple[pd.DataFrame, _Problems]:
         if col in df:
             for i in np.flatnonzero(df[col].astype(str).str.strip() == ""):
                 probs.add_row(i, col, f"empty (expected a {col} id)")
-    _check_text(df, "basis", probs, choices=SCENARIO_BASES)
+    check_text(df, "basis", probs, choices=SCENARIO_BASES)
     df = pd.DataFrame({c: df[c].astype(str).str.strip() if c in df else ""
                        for c in SCENARIO_COLUMNS})
     return df, probs
@@ -435,7 +293,7 @@ def load_scenario(name_or_path: _PathLike = DEFAULT_SCENARIO, *,
     return _join(df, sites, systems)
 
 
-def _check_pairs(df: pd.DataFrame, probs: _Problems, site_ids: set, system_ids: set) -> None:
+def _check_pairs(df: pd.DataFrame, probs: Problems, site_ids: set, system_ids: set) -> None:
     seen: dict[tuple[str, str, str], int] = {}
     triples = zip(df["scenario"], df["site"], df["system"], strict=True)
     for i, (scen, site, system) in enumerate(triples):

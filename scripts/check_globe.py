@@ -74,12 +74,14 @@ def membership_defects(geoms, lon, lat, radius, points: int, rng) -> tuple[int, 
     az = rng.uniform(-180, 180, (n, 2))
     near_r = np.stack([np.maximum(radius - 2 * TOL_KM, radius / 2),
                        np.minimum(radius + 2 * TOL_KM, ANTIPODAL_KM)], axis=-1)
-    nlon, nlat, _ = WGS84.fwd(np.repeat(lon, 2), np.repeat(lat, 2), az.ravel(), near_r.ravel() * 1000)
+    nlon, nlat, _ = WGS84.fwd(np.repeat(lon, 2), np.repeat(lat, 2), az.ravel(),
+                              near_r.ravel() * 1000)
     plon = np.concatenate([plon, nlon.reshape(n, 2)], axis=1)
     plat = np.concatenate([plat, nlat.reshape(n, 2)], axis=1)
     d = distance_km(lon[:, None], lat[:, None], plon, plat)
     geom_idx = np.broadcast_to(np.arange(n)[:, None], plon.shape)
-    inside = shapely.contains_xy(geoms[geom_idx.ravel()], plon.ravel(), plat.ravel()).reshape(plon.shape)
+    inside = shapely.contains_xy(geoms[geom_idx.ravel()], plon.ravel(), plat.ravel())
+    inside = inside.reshape(plon.shape)
     wrong = (inside != (d <= radius[:, None])) & (np.abs(d - radius[:, None]) > TOL_KM)
     return int(wrong.sum()), int(wrong.any(axis=1).sum())
 

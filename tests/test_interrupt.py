@@ -1,6 +1,5 @@
 """Killing a long write leaves the old file untouched or no file, never a partial one."""
 
-import os
 import signal
 import subprocess
 import sys

@@ -72,6 +72,7 @@ def _register() -> None:
     # each command module adds its commands to ``main`` when imported
     from . import catalog  # noqa: F401  sites, systems, scenarios
     from . import rings  # noqa: F401  rings
+    from . import map  # noqa: F401  map
 
 
 _register()

@@ -1,0 +1,80 @@
+"""``geoinf map``: a self-contained HTML range map (and optionally a static PNG figure)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from .._io import check_writable
+from ..catalog import DEFAULT_SCENARIO
+from ..errors import InputError
+from ..mapdata import map_frames
+from ..render import range_map, write_map
+from . import main
+from .options import overwrite_opt
+
+__all__ = ["map_command"]
+
+
+def _progress(message: str, started: float) -> None:
+    click.echo(f"geoinf: {message} ({time.monotonic() - started:.1f} s)", err=True)
+
+
+@main.command("map")
+@click.option("--scenario", default=None, help=f"Scenario name or CSV [default: "
+              f"{DEFAULT_SCENARIO}, unless both --site and --system are given].")
+@click.option("--site", default=None, help="Catalog site id(s), comma-separated.")
+@click.option("--system", default=None, help="Catalog system id(s), comma-separated.")
+@click.option("--online", is_flag=True, help="Load Leaflet from CDNs and show web tiles "
+              "(the page then needs a network); default: self-contained, offline.")
+@click.option("--no-cities", "no_cities", is_flag=True, help="Leave out the cities in range.")
+@click.option("--min-population", type=click.FloatRange(min=0), default=100_000,
+              show_default=True, help="Smallest place shown as a city.")
+@click.option("--population", is_flag=True, help="Add the population density overlay "
+              "(the embedded grid is INDICATIVE and labelled so).")
+@click.option("--png", type=click.Path(dir_okay=False), default=None,
+              help="Also draw a static north-polar figure to this .png/.pdf/.svg file "
+              "(needs matplotlib: pip install 'geoinf[figure]').")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="HTML file to write [default: ./geoinf-SCENARIO.html].")
+@overwrite_opt
+def map_command(scenario, site, system, online, no_cities, min_population, population, png,
+                output, overwrite):
+    """Write an interactive range map as one HTML file that opens offline.
+
+    Bands per system coloured by INF class (dashed where only the high range claim
+    reaches), sites with their sources, cities in range, a summary and provenance.
+    Prints the path of the file written.
+
+    Example: geoinf map --scenario euromissiles-1983 -o euromissiles.html
+    """
+    started = time.monotonic()
+    if scenario is None and not (site and system):
+        scenario = DEFAULT_SCENARIO
+    name = Path(str(scenario)).stem if scenario is not None else "custom"
+    output = Path(output or f"geoinf-{name}.html")
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"{output}: a map is written as .html (got "
+                         f"{output.suffix or 'no suffix'!r})")
+    check_writable(output, overwrite=overwrite)
+    if png is not None:
+        from ..figure import require_matplotlib
+
+        check_writable(png, overwrite=overwrite)
+        require_matplotlib()
+    frames = map_frames(scenario, site=site, system=system, cities=not no_cities,
+                        min_population=min_population, population=population)
+    _progress(f"computed {len(frames.bands)} bands"
+              + ("" if frames.cities is None else f", {len(frames.cities):,} cities"), started)
+    m = range_map(frames, offline=not online,
+                  tiles="OpenStreetMap" if online else None, cities=not no_cities)
+    written = write_map(m, output, overwrite=overwrite)
+    if png is not None:
+        from ..figure import range_figure, write_figure
+
+        write_figure(range_figure(frames), png, overwrite=overwrite)
+        click.echo(str(png))
+    _progress(f"wrote {written} ({written.stat().st_size / 1e6:.2f} MB)", started)
+    click.echo(str(written))

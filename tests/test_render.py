@@ -1,0 +1,217 @@
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geoinf.catalog import scenario_rings
+from geoinf.cli import main
+from geoinf.errors import InputError
+from geoinf.geodesic import distance_km
+from geoinf.mapdata import MapFrames, map_frames, reach_bands
+from geoinf.render import map_fragment, map_html, range_map, write_map
+
+CITY_COLUMNS = ["name", "country", "population", "lon", "lat", "nearest_site", "distance_km",
+                "margin_km", "n_sites", "sites"]
+
+
+def fake_cities(n=5):
+    """A cities frame in the shape of geoinf.exposure.cities_in_range (for render tests)."""
+    rng = np.random.default_rng(1)
+    return pd.DataFrame({
+        "name": [f"Town <{i}> & co" for i in range(n)], "country": "ROU",
+        "population": np.arange(n, 0, -1) * 100_000.0,
+        "lon": rng.uniform(20, 30, n), "lat": rng.uniform(40, 50, n),
+        "nearest_site": "Deveselu", "distance_km": rng.uniform(10, 900, n),
+        "margin_km": rng.uniform(1, 100, n), "n_sites": 1, "sites": "Deveselu"})[CITY_COLUMNS]
+
+
+@pytest.fixture(scope="module")
+def frames():
+    f = map_frames("inf-2019", cities=False)
+    f.cities = fake_cities()
+    f.summary = pd.DataFrame({"band": ["shorter-range"], "population": [1234567.0]})
+    return f
+
+
+@pytest.fixture(scope="module")
+def page(frames):
+    return map_html(range_map(frames))
+
+
+def test_reach_bands_match_exact_distance_to_nearest_site():
+    rings = scenario_rings("inf-2019")
+    bands = reach_bands(rings)
+    assert bands.is_valid.all()
+    rng = np.random.default_rng(7)
+    lon, lat = rng.uniform(-20, 110, 3000), rng.uniform(25, 89, 3000)
+    for system, pieces in bands.groupby("system"):
+        sites = rings[rings.system == system].drop_duplicates("site")
+        d = distance_km(lon[:, None], lat[:, None], sites.lon.to_numpy()[None],
+                        sites.lat.to_numpy()[None]).min(axis=1)
+        for piece in pieces.itertuples():
+            inside = shapely.contains_xy(piece.geometry, lon, lat)
+            clear = (np.abs(d - piece.min_km) > 0.2) & (np.abs(d - piece.max_km) > 0.2)
+            expect = (d >= piece.min_km) & (d < piece.max_km)
+            assert (inside[clear] == expect[clear]).all(), (system, piece.min_km)
+            assert expect.sum() > 0
+
+
+def test_reach_bands_estimates_and_classes():
+    bands = reach_bands(scenario_rings("euromissiles-1983"))
+    ss20 = bands[bands.system == "ss-20"]
+    assert ss20.estimate.unique().tolist() == ["single"]
+    assert ss20.inf_class.tolist() == ["exempt", "shorter-range", "intermediate-range"]
+    # the 5,000 km SS-20 reach from Postavy contains the North Pole
+    assert ss20.geometry.iloc[-1].contains(shapely.Point(0, 89.99))
+    p2 = bands[bands.system == "pershing-2"]
+    assert p2.estimate.tolist() == ["low", "low", "low", "high"]
+    assert p2.max_km.tolist() == [500, 1000, 1700, 1800]
+
+
+def _features(page, kind):
+    """Decode the inline GeoJSON of every layer of one kind."""
+    out = []
+    for m in re.finditer(r'geoinfMap\.register\([^,]+,\s*"(\w+)", "([^"]*)",\s*'
+                         r'geoinfMap\.(\w+)\((.*?), \{', page, re.S):
+        if m.group(1) == kind:
+            out.append(json.loads(m.group(4)))
+    return out
+
+
+def test_offline_page_has_no_outside_links(page):
+    links = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', page)
+    assert links == []
+    assert "cdn.jsdelivr" not in page and "code.jquery.com" not in page
+    assert 't.version="1.9.3"' in page  # Leaflet inlined
+    assert "MarkerClusterGroup" in page and "jQuery" in page
+    assert "url(images/" not in page  # CSS images became data: URIs
+
+
+def test_online_page_keeps_cdn_links(frames):
+    page = map_html(range_map(frames, offline=False, tiles="OpenStreetMap"))
+    assert "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js" in page
+    assert "leaflet.markercluster.js" in page and "tile.openstreetmap.org" in page
+    assert 't.version="1.9.3"' not in page
+
+
+def test_tiles_need_online(frames):
+    with pytest.raises(InputError, match="offline=False"):
+        range_map(frames, tiles="OpenStreetMap")
+
+
+def test_layers_and_display_clip(page, frames):
+    bands = _features(page, "band")
+    assert len(bands) == len(frames.bands) == 8
+    for fc in bands:
+        coords = np.concatenate([np.asarray(shapely.geometry.shape(f["geometry"]).bounds)
+                                 .reshape(2, 2) for f in fc["features"]])
+        assert np.abs(coords[:, 1]).max() <= 85.0512
+    styles = [fc["features"][0]["properties"]["style"] for fc in bands]
+    assert {s["dashArray"] for s in styles} == {None, "7 5"}  # low solid, high dashed
+    assert {s["color"] for s in styles} == {"#6b7b8c", "#e08a00", "#c0392b"}
+    cities = re.search(r'"city", "Cities in range \(5\)"', page)
+    assert cities is not None
+    # names are HTML-escaped, then JSON-escaped by folium's tojson
+    assert "Town \\u0026lt;0\\u0026gt; \\u0026amp; co" in page and "Town <0>" not in page
+    assert "Sites (6)" in page and "Countries (Natural Earth)" in page
+
+
+def test_panels_provenance_and_summary(page):
+    for text in ("WGS84", "within 0.1 km", "geoinf ", "Scenario inf-2019", "GeoNames",
+                 "Natural Earth", "Population per band", "1,234,567", "Largest cities"):
+        assert text in page, text
+    assert "INDICATIVE" not in page  # no population overlay here
+
+
+def test_population_overlay_is_labelled_indicative():
+    f = map_frames("kaliningrad", cities=False, population=True)
+    assert f.meta["indicative"] and f.population["density"].max() > 1000
+    page = map_html(range_map(f))
+    assert "INDICATIVE" in page and "data:image/png;base64," in page
+    assert "people per km" in page
+
+
+def test_write_map_atomic_and_no_clobber(tmp_path, frames):
+    m = range_map(frames)
+    out = write_map(m, tmp_path / "m.html")
+    size = out.stat().st_size
+    assert 0.5e6 < size < 3e6
+    with pytest.raises(InputError, match="exists"):
+        write_map(m, out)
+    write_map(m, out, overwrite=True)
+    with pytest.raises(InputError, match=".html"):
+        write_map(m, tmp_path / "m.png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.html"]
+
+
+def test_fragment_touches_nothing_outside_the_map(frames):
+    frag = map_fragment(range_map(frames))
+    assert frag.startswith('<div class="geoinf-fragment"') and frag.rstrip().endswith("</div>")
+    assert "<html" not in frag and "<body" not in frag and "<head" not in frag
+    assert "html, body" not in frag and "#map {" not in frag
+    assert "if (!window.L)" in frag and "if (!window.jQuery)" in frag
+    iframe = map_fragment(range_map(frames), isolated=True, height="400px")
+    assert iframe.startswith("<iframe") and "srcdoc=" in iframe and "height:400px" in iframe
+
+
+def test_range_map_rejects_other_input():
+    with pytest.raises(InputError, match="MapFrames"):
+        range_map(42)
+
+
+def test_figure_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    from geoinf.figure import range_figure, write_figure
+
+    out = write_figure(range_figure(map_frames("kaliningrad", cities=False)),
+                       tmp_path / "f.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --- CLI -------------------------------------------------------------------------------
+
+def test_cli_default_writes_the_default_scenario(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["map", "--no-cities"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "geoinf-inf-2019.html"
+    page = (tmp_path / "geoinf-inf-2019.html").read_text()
+    assert "Scenario inf-2019" in page
+    again = runner.invoke(main, ["map", "--no-cities"])
+    assert again.exit_code == 2 and again.output.strip().startswith("Error:")
+    assert (tmp_path / "geoinf-inf-2019.html").read_text() == page  # not replaced
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["--scenario", "inf2019"], "inf2019"),
+    (["--site", "devesel", "--system", "9m729"], "devesel"),
+    (["--system", "ss-21"], "ss-21"),
+    (["-o", "missing-dir/m.html"], "missing-dir"),
+    (["-o", "m.txt"], "m.txt"),
+])
+def test_cli_errors_are_one_line_and_leave_no_file(runner, tmp_path, monkeypatch, args, named):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["map", "--no-cities", *args])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:") and named in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_online_and_png(runner, tmp_path):
+    pytest.importorskip("matplotlib")
+    out, png = tmp_path / "k.html", tmp_path / "k.png"
+    result = runner.invoke(main, ["map", "--scenario", "kaliningrad", "--no-cities", "--online",
+                                  "-o", str(out), "--png", str(png)])
+    assert result.exit_code == 0, result.output
+    assert "https://cdn.jsdelivr.net/npm/leaflet@1.9.3" in out.read_text()
+    assert png.stat().st_size > 10_000
+
+
+def test_frames_dataclass_is_what_render_draws(frames):
+    assert isinstance(frames, MapFrames)
+    assert isinstance(frames.bands, gpd.GeoDataFrame) and frames.bands.crs.to_epsg() == 4326

@@ -22,7 +22,13 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from .errors import InputError
-from .geodesic import pole_distances_km, ring_boundaries, validate_circles
+from .geodesic import (
+    _compiled,
+    pole_distances_km,
+    resolve_engine,
+    ring_boundaries,
+    validate_circles,
+)
 from .treaty import INF_EDGES_KM, band_label
 
 __all__ = ["disc_polygons", "range_rings", "range_bands", "dissolve"]
@@ -32,7 +38,7 @@ _CRS = "EPSG:4326"
 
 
 def disc_polygons(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
-                  tolerance_km: float = 0.1) -> NDArray[np.object_]:
+                  tolerance_km: float = 0.1, engine: str = "auto") -> NDArray[np.object_]:
     """Return geodesic discs as valid lon/lat Polygons or MultiPolygons.
 
     Parameters
@@ -43,6 +49,9 @@ def disc_polygons(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
         Radii in km, greater than 0 and below the antipodal distance (~20,004 km).
     tolerance_km : float, default 0.1
         Largest distance between any point of the polygon boundary and the true circle.
+    engine : {"auto", "pyproj", "numba"}, default "auto"
+        Geodesic solver and assembler (see :func:`geoinf.geodesic.resolve_engine`); the
+        compiled engine also builds the coordinate arrays of the polygons in compiled loops.
 
     Returns
     -------
@@ -56,17 +65,21 @@ def disc_polygons(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     (True, True, (-180.0, 180.0))
     """
     lon, lat, radius = validate_circles(lon, lat, radius_km)
-    coords, offsets = ring_boundaries(lon, lat, radius, tolerance_km=tolerance_km)
+    engine = resolve_engine(engine)
+    coords, offsets = ring_boundaries(lon, lat, radius, tolerance_km=tolerance_km, engine=engine)
     to_north, to_south = pole_distances_km(lat)
     north, south = to_north <= radius, to_south <= radius
     out = np.empty(lon.size, dtype=object)
     one_pole = north != south
+    compiled = engine == "numba"
     if one_pole.any():
-        out[one_pole] = _pole_caps(coords, offsets, np.flatnonzero(one_pole), north)
+        caps = _pole_caps_compiled if compiled else _pole_caps
+        out[one_pole] = caps(coords, offsets, np.flatnonzero(one_pole), north)
     no_pole = ~one_pole
     if no_pole.any():
         # a ring around no pole, or around both (then it bounds the hole at the antipode)
-        plain = _plain_polygons(coords, offsets, np.flatnonzero(no_pole))
+        plain = (_plain_polygons_compiled if compiled else _plain_polygons)(
+            coords, offsets, np.flatnonzero(no_pole))
         both = north[no_pole] & south[no_pole]
         if both.any():
             holes = plain[both]
@@ -110,13 +123,52 @@ def _plain_polygons(coords, offsets, rings) -> NDArray[np.object_]:
     hi = np.maximum.reduceat(ulon, first)
     crossing = (lo < -180.0) | (hi > 180.0)
     if crossing.any():
-        part = polys[crossing]
-        shift = np.repeat(np.where(hi[crossing] > 180.0, -360.0, 360.0),
-                          shapely.get_num_coordinates(part))
-        moved = shapely.transform(part, lambda c: c + np.stack([shift, np.zeros_like(shift)], -1))
-        split = shapely.union(shapely.intersection(part, _WORLD), shapely.intersection(moved, _WORLD))
-        polys[crossing] = shapely.orient_polygons(split)
+        polys[crossing] = _split_antimeridian(polys[crossing], hi[crossing])
     return polys
+
+
+def _split_antimeridian(part: NDArray[np.object_], hi: NDArray) -> NDArray[np.object_]:
+    """Cut unwrapped polygons at ±180° and move the far part by 360° (shapely overlay)."""
+    shift = np.repeat(np.where(hi > 180.0, -360.0, 360.0), shapely.get_num_coordinates(part))
+    moved = shapely.transform(part, lambda c: c + np.stack([shift, np.zeros_like(shift)], -1))
+    split = shapely.union(shapely.intersection(part, _WORLD), shapely.intersection(moved, _WORLD))
+    return shapely.orient_polygons(split)
+
+
+def _plain_polygons_compiled(coords, offsets, rings) -> NDArray[np.object_]:
+    """:func:`_plain_polygons` with compiled unwrapping and antimeridian splitting.
+
+    A ring that crosses ±180° twice is cut there in compiled code and built as a
+    two-part MultiPolygon; any other crossing ring goes through shapely as in
+    :func:`_plain_polygons`.
+    """
+    kernel = _compiled()
+    xy, ring_offsets, lo, hi = kernel.plain_ring_coords(coords, offsets, rings)
+    polys = shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy,
+                                      (ring_offsets, np.arange(rings.size + 1)))
+    rest = (lo < -180.0) & (hi > 180.0)  # wider than the world: shapely sorts it out
+    for cut, crossing in ((180.0, (hi > 180.0) & ~rest), (-180.0, (lo < -180.0) & ~rest)):
+        picks = np.flatnonzero(crossing)
+        if picks.size == 0:
+            continue
+        parts, part_offsets, ok = kernel.split_at_meridian(xy, ring_offsets, picks, cut)
+        rest[picks[~ok]] = True  # crosses more than twice
+        if ok.any():
+            ring_ends = np.concatenate([[0], part_offsets[1:][np.repeat(ok, 2)]])
+            k = int(ok.sum())
+            polys[picks[ok]] = shapely.from_ragged_array(
+                shapely.GeometryType.MULTIPOLYGON, parts,
+                (ring_ends, np.arange(2 * k + 1), np.arange(0, 2 * k + 1, 2)))
+    if rest.any():
+        polys[rest] = _split_antimeridian(polys[rest], hi[rest])
+    return polys
+
+
+def _pole_caps_compiled(coords, offsets, rings, north) -> NDArray[np.object_]:
+    """:func:`_pole_caps` with the coordinate bookkeeping in compiled code."""
+    xy, ring_offsets = _compiled().pole_cap_coords(coords, offsets, rings, north)
+    return shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy,
+                                     (ring_offsets, np.arange(rings.size + 1)))
 
 
 def _pole_caps(coords, offsets, rings, north) -> NDArray[np.object_]:
@@ -179,7 +231,7 @@ def _frame(geometry: NDArray[np.object_], columns: dict) -> gpd.GeoDataFrame:
 
 
 def range_rings(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
-                tolerance_km: float = 0.1) -> gpd.GeoDataFrame:
+                tolerance_km: float = 0.1, engine: str = "auto") -> gpd.GeoDataFrame:
     """Return geodesic range discs around sites as a GeoDataFrame.
 
     Parameters
@@ -190,6 +242,9 @@ def range_rings(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
         Ranges in kilometres, greater than 0 and below the antipodal distance.
     tolerance_km : float, default 0.1
         Largest distance between any point of a boundary and the true geodesic circle.
+    engine : {"auto", "pyproj", "numba"}, default "auto"
+        Geodesic solver (see :func:`geoinf.geodesic.resolve_engine`); ``"auto"`` uses
+        the compiled engine when numba is installed.
 
     Returns
     -------
@@ -209,7 +264,7 @@ def range_rings(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     'MultiPolygon'
     """
     lon, lat, radius = validate_circles(lon, lat, radius_km)
-    geometry = disc_polygons(lon, lat, radius, tolerance_km=tolerance_km)
+    geometry = disc_polygons(lon, lat, radius, tolerance_km=tolerance_km, engine=engine)
     return _frame(geometry, {"lon": lon, "lat": lat, "radius_km": radius})
 
 
@@ -228,7 +283,7 @@ def _check_edges(edges_km: Sequence[float]) -> NDArray[np.float64]:
 
 
 def range_bands(lon: ArrayLike, lat: ArrayLike, edges_km: Sequence[float] = INF_EDGES_KM, *,
-                tolerance_km: float = 0.1) -> gpd.GeoDataFrame:
+                tolerance_km: float = 0.1, engine: str = "auto") -> gpd.GeoDataFrame:
     """Return geodesic bands (annuli) between consecutive range edges around sites.
 
     Parameters
@@ -240,6 +295,9 @@ def range_bands(lon: ArrayLike, lat: ArrayLike, edges_km: Sequence[float] = INF_
         disc, e.g. ``(0, 500, 1000, 5500)``.
     tolerance_km : float, default 0.1
         Largest distance between any point of a boundary and the true geodesic circle.
+    engine : {"auto", "pyproj", "numba"}, default "auto"
+        Geodesic solver (see :func:`geoinf.geodesic.resolve_engine`); ``"auto"`` uses
+        the compiled engine when numba is installed.
 
     Returns
     -------
@@ -261,7 +319,8 @@ def range_bands(lon: ArrayLike, lat: ArrayLike, edges_km: Sequence[float] = INF_
                 for a in np.broadcast_arrays(np.asarray(lon, float), np.asarray(lat, float)))
     positive = edges[edges > 0]
     discs = disc_polygons(lon[:, None], lat[:, None], positive[None, :],
-                          tolerance_km=tolerance_km).reshape(lon.size, positive.size)
+                          tolerance_km=tolerance_km,
+                          engine=engine).reshape(lon.size, positive.size)
     if edges[0] == 0:
         inner = np.concatenate([np.full((lon.size, 1), None), discs[:, :-1]], axis=1)
         outer = discs

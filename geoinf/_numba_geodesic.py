@@ -1,0 +1,659 @@
+"""Compiled (numba) direct geodesic solution on WGS84 and the ring kernels built on it.
+
+This is an optional engine: it is imported only when numba is installed
+(``pip install "geoinf[speedups]"``) and :mod:`geoinf.geodesic` selects it with
+``engine="auto"`` or ``engine="numba"``. pyproj stays the reference.
+
+The direct problem is solved as in GeographicLib, with the order-6 series of
+C. F. F. Karney, "Algorithms for geodesics", J. Geodesy 87, 43-55 (2013),
+https://doi.org/10.1007/s00190-012-0578-z -- the algorithm inside PROJ's
+``geod_direct`` and so inside :meth:`pyproj.Geod.fwd`. The series coefficients
+and the structure of the line set-up and position steps follow GeographicLib's
+Python reference implementation (``geographiclib/geodesic.py``,
+``geodesicline.py`` and ``geomath.py`` 2.x, Copyright (c) Charles Karney
+2011-2022, MIT/X11 licence, https://geographiclib.sourceforge.io/), transcribed
+into numba with the angle helpers of the C library (``sincosdx``, ``atan2dx``)
+so that results agree with pyproj to well below a micrometre.
+
+Two things are specific to geodesic circles. A circle's vertices share their
+centre, so the centre's reduced latitude is solved once per centre; and the
+circles of one centre at several radii share every azimuth, so the geodesic
+*line* (everything that does not depend on distance: about half the work) is set
+up once per centre and azimuth and then evaluated at each radius.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["direct", "ring_vertices", "edge_pieces", "subdivided_rings", "bisected_rings",
+           "plain_ring_coords", "split_at_meridian", "pole_cap_coords"]
+
+_A = 6378137.0  # WGS84 equatorial radius, metres
+_F = 1.0 / 298.257223563  # WGS84 flattening
+_F1 = 1.0 - _F
+_E2 = _F * (2.0 - _F)
+_EP2 = _E2 / (_F1 * _F1)
+_N = _F / (2.0 - _F)
+_B = _A * _F1
+_TINY = math.sqrt(np.finfo(float).tiny)
+_DEG = math.pi / 180.0
+_KM_PER_DEG = math.pi / 180.0 * 6371.0088  # mean sphere, as geodesic.MEAN_KM_PER_DEG
+
+
+def _polyval(n: int, p, s: int, x: float) -> float:
+    y = float(p[s]) if n >= 0 else 0.0
+    for i in range(1, n + 1):
+        y = y * x + p[s + i]
+    return y
+
+
+def _a3_coefficients() -> tuple[float, ...]:
+    """A3 polynomial in eps, coefficients depending on the third flattening n (order 6)."""
+    coeff = [-3, 128, -2, -3, 64, -1, -3, -1, 16, 3, -1, -2, 8, 1, -1, 2, 1, 1]
+    out, o = [], 0
+    for j in range(5, -1, -1):  # coefficient of eps^j
+        m = min(6 - j - 1, j)
+        out.append(_polyval(m, coeff, o, _N) / coeff[o + m + 1])
+        o += m + 2
+    return tuple(out)
+
+
+def _c3_coefficients() -> tuple[float, ...]:
+    """C3 polynomials in eps for l = 1..5, coefficients depending on n (order 6)."""
+    coeff = [3, 128, 2, 5, 128, -1, 3, 3, 64, -1, 0, 1, 8, -1, 1, 4, 5, 256, 1, 3, 128,
+             -3, -2, 3, 64, 1, -3, 2, 32, 7, 512, -10, 9, 384, 5, -9, 5, 192, 7, 512,
+             -14, 7, 512, 21, 2560]
+    out, o = [], 0
+    for ll in range(1, 6):
+        for j in range(5, ll - 1, -1):
+            m = min(6 - j - 1, j)
+            out.append(_polyval(m, coeff, o, _N) / coeff[o + m + 1])
+            o += m + 2
+    return tuple(out)
+
+
+_A3X = _a3_coefficients()
+_C3X = _c3_coefficients()
+(_A3X0, _A3X1, _A3X2, _A3X3, _A3X4, _A3X5) = _A3X
+(_C3X0, _C3X1, _C3X2, _C3X3, _C3X4, _C3X5, _C3X6, _C3X7, _C3X8, _C3X9, _C3X10, _C3X11,
+ _C3X12, _C3X13, _C3X14) = _C3X
+
+# error_model="numpy": no zero-division checks (a zero divisor cannot occur here, and
+# would give inf/nan as in C rather than raise).
+_JIT = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
+
+
+@njit(inline="always", **_JIT)
+def _sum_norm(x, y):
+    r = math.sqrt(x * x + y * y)  # |x|, |y| <= 1: no overflow, within an ulp of hypot
+    return x / r, y / r
+
+
+@njit(inline="always", **_JIT)
+def _ang_round(x):
+    z = 1.0 / 16.0
+    y = abs(x)
+    if y < z:
+        y = z - (z - y)  # keeps tiny angles from carrying spurious digits
+    return math.copysign(y, x)
+
+
+@njit(inline="always", **_JIT)
+def _ang_normalize(x):
+    """Reduce an angle in degrees to [-180, 180] (GeographicLib's AngNormalize)."""
+    y = x if abs(x) < 720.0 else np.fmod(x, 360.0)  # fmod is exact and x is exact here
+    if y < -180.0:
+        y += 360.0
+    elif y > 180.0:
+        y -= 360.0
+    if y < -180.0:
+        y += 360.0
+    elif y > 180.0:
+        y -= 360.0
+    if abs(y) == 180.0:
+        return math.copysign(180.0, x)
+    return y
+
+
+@njit(inline="always", **_JIT)
+def _sincosd(x):
+    """Sine and cosine of an angle in degrees, exact at multiples of 90 (sincosdx)."""
+    r = np.fmod(x, 360.0)
+    q = int(math.floor(r / 90.0 + 0.5))
+    r = (r - 90.0 * q) * _DEG
+    s, c = math.sin(r), math.cos(r)
+    q &= 3
+    if q == 1:
+        s, c = c, -s
+    elif q == 2:
+        s, c = -s, -c
+    elif q == 3:
+        s, c = -c, s
+    c += 0.0
+    if s == 0.0:
+        s = math.copysign(s, x)
+    return s, c
+
+
+@njit(inline="always", **_JIT)
+def _atan2d(y, x):
+    """atan2 in degrees with exact quadrant handling (atan2dx)."""
+    q = 0
+    if abs(y) > abs(x):
+        x, y = y, x
+        q = 2
+    if math.copysign(1.0, x) < 0.0:
+        x = -x
+        q += 1
+    ang = math.atan2(y, x) / _DEG
+    if q == 1:
+        ang = math.copysign(180.0, y) - ang
+    elif q == 2:
+        ang = 90.0 - ang
+    elif q == 3:
+        ang = -90.0 + ang
+    return ang
+
+
+@njit(inline="always", **_JIT)
+def _sin_series6(sx, cx, c1, c2, c3, c4, c5, c6):
+    """Clenshaw sum of c[l] * sin(2 l x), l = 1..6."""
+    ar = 2.0 * (cx - sx) * (cx + sx)
+    y1 = c6
+    y0 = ar * y1 + c5
+    y1 = ar * y0 - y1 + c4
+    y0 = ar * y1 - y0 + c3
+    y1 = ar * y0 - y1 + c2
+    y0 = ar * y1 - y0 + c1
+    return 2.0 * sx * cx * y0
+
+
+@njit(inline="always", **_JIT)
+def _sin_series5(sx, cx, c1, c2, c3, c4, c5):
+    """Clenshaw sum of c[l] * sin(2 l x), l = 1..5."""
+    ar = 2.0 * (cx - sx) * (cx + sx)
+    y0 = c5
+    y1 = ar * y0 + c4
+    y0 = ar * y1 - y0 + c3
+    y1 = ar * y0 - y1 + c2
+    y0 = ar * y1 - y0 + c1
+    return 2.0 * sx * cx * y0
+
+
+@njit(inline="always", **_JIT)
+def _centre(lat1):
+    """Reduced latitude of a centre: (sin beta1, cos beta1)."""
+    sbet1, cbet1 = _sincosd(_ang_round(lat1))
+    sbet1 *= _F1
+    sbet1, cbet1 = _sum_norm(sbet1, cbet1)
+    return sbet1, max(_TINY, cbet1)
+
+
+@njit(inline="always", **_JIT)
+def _azimuth(azi1):
+    return _sincosd(_ang_round(_ang_normalize(azi1)))
+
+
+@njit(inline="always", **_JIT)
+def _line(sbet1, cbet1, salp1, calp1):
+    """Set up the geodesic line from a centre along an azimuth (no distance yet)."""
+    salp0 = salp1 * cbet1
+    calp0 = math.sqrt(calp1 * calp1 + (salp1 * sbet1) ** 2)
+    ssig1 = sbet1
+    somg1 = salp0 * sbet1
+    csig1 = cbet1 * calp1 if (sbet1 != 0.0 or calp1 != 0.0) else 1.0
+    comg1 = csig1
+    ssig1, csig1 = _sum_norm(ssig1, csig1)
+    k2 = calp0 * calp0 * _EP2
+    eps = k2 / (2.0 * (1.0 + math.sqrt(1.0 + k2)) + k2)
+    e2 = eps * eps
+    a1m1 = ((((e2 + 4.0) * e2 + 64.0) * e2) / 256.0 + eps) / (1.0 - eps)
+    # C1 (distance -> arc) and C1' (its reversion), order 6
+    e3, e4 = e2 * eps, e2 * e2
+    e5, e6 = e4 * eps, e4 * e2
+    c11 = eps * ((-e2 + 6.0) * e2 - 16.0) / 32.0
+    c12 = e2 * ((-9.0 * e2 + 64.0) * e2 - 128.0) / 2048.0
+    c13 = e3 * (9.0 * e2 - 16.0) / 768.0
+    c14 = e4 * (3.0 * e2 - 5.0) / 512.0
+    c15 = e5 * -7.0 / 1280.0
+    c16 = e6 * -7.0 / 2048.0
+    p1 = eps * ((205.0 * e2 - 432.0) * e2 + 768.0) / 1536.0
+    p2 = e2 * ((4005.0 * e2 - 4736.0) * e2 + 3840.0) / 12288.0
+    p3 = e3 * (-225.0 * e2 + 116.0) / 384.0
+    p4 = e4 * (-7173.0 * e2 + 2695.0) / 7680.0
+    p5 = e5 * 3467.0 / 7680.0
+    p6 = e6 * 38081.0 / 61440.0
+    b11 = _sin_series6(ssig1, csig1, c11, c12, c13, c14, c15, c16)
+    s, c = math.sin(b11), math.cos(b11)
+    stau1 = ssig1 * c + csig1 * s
+    ctau1 = csig1 * c - ssig1 * s
+    # C3 (longitude) and A3, order 6
+    d1 = eps * ((((_C3X0 * eps + _C3X1) * eps + _C3X2) * eps + _C3X3) * eps + _C3X4)
+    d2 = e2 * (((_C3X5 * eps + _C3X6) * eps + _C3X7) * eps + _C3X8)
+    d3 = e3 * ((_C3X9 * eps + _C3X10) * eps + _C3X11)
+    d4 = e4 * (_C3X12 * eps + _C3X13)
+    d5 = e5 * _C3X14
+    a3 = ((((_A3X0 * eps + _A3X1) * eps + _A3X2) * eps + _A3X3) * eps + _A3X4) * eps + _A3X5
+    a3c = -_F * salp0 * a3
+    b31 = _sin_series5(ssig1, csig1, d1, d2, d3, d4, d5)
+    return (salp0, calp0, ssig1, csig1, somg1, comg1, a1m1, b11, stau1, ctau1,
+            p1, p2, p3, p4, p5, p6, d1, d2, d3, d4, d5, a3c, b31)
+
+
+@njit(inline="always", **_JIT)
+def _position(ln, lon1, s12):
+    """End point (lon2, lat2) at distance ``s12`` metres along a line from :func:`_line`."""
+    (salp0, calp0, ssig1, csig1, somg1, comg1, a1m1, b11, stau1, ctau1,
+     p1, p2, p3, p4, p5, p6, d1, d2, d3, d4, d5, a3c, b31) = ln
+    tau12 = s12 / (_B * (1.0 + a1m1))
+    s, c = math.sin(tau12), math.cos(tau12)
+    b12 = -_sin_series6(stau1 * c + ctau1 * s, ctau1 * c - stau1 * s, p1, p2, p3, p4, p5, p6)
+    sig12 = tau12 - (b12 - b11)
+    ssig12, csig12 = math.sin(sig12), math.cos(sig12)
+    ssig2 = ssig1 * csig12 + csig1 * ssig12
+    csig2 = csig1 * csig12 - ssig1 * ssig12
+    sbet2 = calp0 * ssig2
+    cbet2 = math.sqrt(salp0 * salp0 + (calp0 * csig2) ** 2)
+    if cbet2 == 0.0:
+        cbet2 = _TINY
+        csig2 = _TINY
+    somg2 = salp0 * ssig2
+    comg2 = csig2
+    omg12 = math.atan2(somg2 * comg1 - comg2 * somg1, comg2 * comg1 + somg2 * somg1)
+    lam12 = omg12 + a3c * (sig12 + (_sin_series5(ssig2, csig2, d1, d2, d3, d4, d5) - b31))
+    lon12 = lam12 / _DEG
+    lon2 = _ang_normalize(_ang_normalize(lon1) + _ang_normalize(lon12))
+    lat2 = _atan2d(sbet2, _F1 * cbet2)
+    return lon2, lat2
+
+
+@njit(parallel=True, **_JIT)
+def direct(lon, lat, azi, dist_m, out_lon, out_lat):  # pragma: no cover - compiled
+    """Solve the direct problem for flat arrays; results go to ``out_lon``/``out_lat``.
+
+    The outputs may be the input arrays themselves (in-place, as :meth:`pyproj.Geod.fwd`).
+    """
+    for i in prange(lon.size):
+        sbet1, cbet1 = _centre(lat[i])
+        salp1, calp1 = _azimuth(azi[i])
+        x, y = _position(_line(sbet1, cbet1, salp1, calp1), lon[i], dist_m[i])
+        out_lon[i] = x
+        out_lat[i] = y
+
+
+@njit(parallel=True, **_JIT)
+def ring_vertices(lon, lat, dist_m, groups, n_vertices, out):  # pragma: no cover - compiled
+    """Fill ``out`` (n, n_vertices, 2) with the vertices of geodesic circles.
+
+    Vertex ``j`` is at azimuth ``-j * 360 / n_vertices`` (counter-clockwise in lon/lat).
+    Circles ``groups[g]:groups[g + 1]`` share a centre: each line is set up once and
+    evaluated at every radius. Angles 0..180 degrees are solved and the rest mirrored
+    across the centre's meridian (vertex ``n - j`` mirrors vertex ``j``).
+    """
+    half = n_vertices // 2 + 1
+    step = 360.0 / n_vertices
+    sa = np.empty(half)
+    ca = np.empty(half)
+    for j in range(half):
+        sa[j], ca[j] = _azimuth(-(j * step))
+    for g in prange(groups.size - 1):
+        first, stop = groups[g], groups[g + 1]
+        sbet1, cbet1 = _centre(lat[first])
+        for j in range(half):
+            ln = _line(sbet1, cbet1, sa[j], ca[j])
+            for i in range(first, stop):
+                x, y = _position(ln, lon[i], dist_m[i])
+                out[i, j, 0] = x
+                out[i, j, 1] = y
+        for i in range(first, stop):
+            for j in range(half, n_vertices):
+                m = n_vertices - j
+                out[i, j, 0] = (2.0 * lon[i] - out[i, m, 0] + 180.0) % 360.0 - 180.0
+                out[i, j, 1] = out[i, m, 1]
+
+
+@njit(inline="always", **_JIT)
+def _wrap_step(d):
+    return d - 360.0 * np.rint(d / 360.0)
+
+
+@njit(parallel=True, **_JIT)
+def edge_pieces(v, check, limit_km, unreliable_km, max_pieces):  # pragma: no cover
+    """Return per-edge piece counts (n, k) and an unreliable-edge mask from second differences.
+
+    The compiled form of ``geodesic._edge_sagitta_estimate_km`` followed by the piece
+    rule of :func:`geodesic.ring_boundaries`: an edge of ring ``r`` (only where
+    ``check[r]``) whose estimated chord error exceeds ``limit_km`` is cut into
+    ``ceil(sqrt(est / limit_km))`` pieces (at most ``max_pieces``); it is flagged
+    unreliable when the estimate exceeds ``unreliable_km``.
+    """
+    n, k = v.shape[0], v.shape[1]
+    pieces = np.ones((n, k), dtype=np.int64)
+    unreliable = np.zeros((n, k), dtype=np.bool_)
+    for r in prange(n):
+        if not check[r]:
+            continue
+        # at[i]: estimate at vertex i (second difference around it)
+        prev_est = 0.0
+        first_est = 0.0
+        for t in range(k + 1):
+            i = t % k
+            a, b = (i - 1) % k, (i + 1) % k
+            s0 = _wrap_step(v[r, i, 0] - v[r, a, 0])
+            s1 = _wrap_step(v[r, b, 0] - v[r, i, 0])
+            dlon = -(s1 - s0) * math.cos(math.radians(v[r, i, 1]))
+            dlat = -((v[r, b, 1] - v[r, i, 1]) - (v[r, i, 1] - v[r, a, 1]))
+            at = math.hypot(dlon, dlat) * (_KM_PER_DEG / 8.0)
+            if t == 0:
+                first_est = at
+            else:
+                # edge t-1 joins vertices t-1 and t: its estimate is the larger of the two
+                est = max(prev_est, at if t < k else first_est)
+                e = t - 1
+                if est > limit_km:
+                    p = math.ceil(math.sqrt(est / limit_km))
+                    pieces[r, e] = min(p, max_pieces)
+                if est > unreliable_km:
+                    unreliable[r, e] = True
+            prev_est = at
+    return pieces, unreliable
+
+
+@njit(parallel=True, **_JIT)
+def subdivided_rings(v, pieces, offsets, lon, lat, dist_m):  # pragma: no cover - compiled
+    """Cut each uniform edge ``i -> i+1`` of ring ``r`` into ``pieces[r, i]`` equal angle steps.
+
+    Returns flat ``coords`` (m, 2), ``angle`` (m,) in degrees counter-clockwise from
+    north, and ``start`` (n, k): the flat index of each original vertex. Ring ``r``
+    fills ``offsets[r]:offsets[r + 1]``.
+    """
+    n, k = v.shape[0], v.shape[1]
+    m = offsets[n]
+    coords = np.empty((m, 2))
+    angle = np.empty(m)
+    start = np.empty((n, k), dtype=np.int64)
+    step = 360.0 / k
+    for r in prange(n):
+        at = offsets[r]
+        sbet1, cbet1 = _centre(lat[r])
+        for i in range(k):
+            start[r, i] = at
+            coords[at, 0] = v[r, i, 0]
+            coords[at, 1] = v[r, i, 1]
+            angle[at] = i * step
+            at += 1
+            p = pieces[r, i]
+            for q in range(1, p):
+                a = (i + q / p) * step
+                salp1, calp1 = _azimuth(-a)
+                x, y = _position(_line(sbet1, cbet1, salp1, calp1), lon[r], dist_m[r])
+                coords[at, 0] = x
+                coords[at, 1] = y
+                angle[at] = a
+                at += 1
+    return coords, angle, start
+
+
+@njit(inline="always", **_JIT)
+def _wrap180(x):
+    return (x + 180.0) % 360.0 - 180.0
+
+
+@njit(**_JIT)
+def _bisect_edge(sbet1, cbet1, lon1, s12, a0, b0, alon, alat, blon, blat, limit_km,
+                 max_levels, out, at):
+    """Bisect one edge until the chord's mid-azimuth deviation is within ``limit_km``.
+
+    Writes the inserted (angle, lon, lat) rows to ``out[at:]`` (in any order) when
+    ``out`` has rows, and returns how many there are.
+    """
+    stack = np.empty((2 * max_levels + 2, 7))
+    stack[0] = (a0, b0, alon, alat, blon, blat, 0.0)
+    top, count = 1, 0
+    write = out.shape[0] > 0
+    while top > 0:
+        top -= 1
+        a, b, xa, ya, xb, yb, level = stack[top]
+        mid = 0.5 * (a + b)
+        salp1, calp1 = _azimuth(-mid)
+        mx, my = _position(_line(sbet1, cbet1, salp1, calp1), lon1, s12)
+        cx = xa + 0.5 * _wrap180(xb - xa)
+        cy = 0.5 * (ya + yb)
+        dx = _wrap180(mx - cx) * math.cos(math.radians(my))
+        if math.hypot(dx, my - cy) * _KM_PER_DEG > limit_km:
+            if write:
+                out[at + count, 0] = mid
+                out[at + count, 1] = mx
+                out[at + count, 2] = my
+            count += 1
+            if level + 1.0 < max_levels:
+                stack[top] = (a, mid, xa, ya, mx, my, level + 1.0)
+                stack[top + 1] = (mid, b, mx, my, xb, yb, level + 1.0)
+                top += 2
+    return count
+
+
+@njit(parallel=True, **_JIT)
+def bisected_rings(coords, angle, offsets, edges, lon, lat, dist_m, limit_km,
+                   max_levels):  # pragma: no cover - compiled
+    """Insert bisection vertices after the given edges (sorted start indices).
+
+    The compiled form of ``geodesic._bisect``: edge ``i`` joins vertex ``i`` to the
+    next vertex of its ring; new vertices go after vertex ``i`` in angle order.
+    Returns new ``coords``, ``angle`` and ``offsets``.
+    """
+    n_edges, m, n = edges.size, coords.shape[0], offsets.size - 1
+    ring = np.searchsorted(offsets, edges, side="right") - 1
+    empty = np.empty((0, 3))
+    counts = np.zeros(n_edges, dtype=np.int64)
+    for e in prange(n_edges):
+        i, r = edges[e], ring[e]
+        j = i + 1 if i + 1 < offsets[r + 1] else offsets[r]
+        b = angle[j] + (360.0 if j <= i else 0.0)
+        sbet1, cbet1 = _centre(lat[r])
+        counts[e] = _bisect_edge(sbet1, cbet1, lon[r], dist_m[r], angle[i], b, coords[i, 0],
+                                 coords[i, 1], coords[j, 0], coords[j, 1], limit_km,
+                                 max_levels, empty, 0)
+    added = np.zeros(m, dtype=np.int64)
+    per_ring = np.zeros(n, dtype=np.int64)
+    for e in range(n_edges):
+        added[edges[e]] = counts[e]
+        per_ring[ring[e]] += counts[e]
+    pos = np.empty(m, dtype=np.int64)
+    shift = 0
+    for i in range(m):
+        pos[i] = i + shift
+        shift += added[i]
+    new_offsets = offsets.copy()
+    for r in range(n):
+        new_offsets[r + 1] = new_offsets[r] + (offsets[r + 1] - offsets[r]) + per_ring[r]
+    out_coords = np.empty((m + shift, 2))
+    out_angle = np.empty(m + shift)
+    for i in prange(m):
+        out_coords[pos[i], 0] = coords[i, 0]
+        out_coords[pos[i], 1] = coords[i, 1]
+        out_angle[pos[i]] = angle[i]
+    for e in prange(n_edges):
+        c = counts[e]
+        if c == 0:
+            continue
+        i, r = edges[e], ring[e]
+        j = i + 1 if i + 1 < offsets[r + 1] else offsets[r]
+        b = angle[j] + (360.0 if j <= i else 0.0)
+        sbet1, cbet1 = _centre(lat[r])
+        rows = np.empty((c, 3))
+        _bisect_edge(sbet1, cbet1, lon[r], dist_m[r], angle[i], b, coords[i, 0], coords[i, 1],
+                     coords[j, 0], coords[j, 1], limit_km, max_levels, rows, 0)
+        order = np.argsort(rows[:, 0])
+        for t in range(c):
+            o = pos[i] + 1 + t
+            out_angle[o] = rows[order[t], 0] % 360.0
+            out_coords[o, 0] = rows[order[t], 1]
+            out_coords[o, 1] = rows[order[t], 2]
+    return out_coords, out_angle, new_offsets
+
+
+# --- polygon assembly (flat arrays for shapely.from_ragged_array) -------------------------
+
+
+@njit(parallel=True, **_JIT)
+def plain_ring_coords(coords, offsets, rings):  # pragma: no cover - compiled
+    """Closed rings with longitudes unwrapped along each ring, for rings around no pole.
+
+    Returns ``out`` (sum of lengths + 1 per ring, 2), ring offsets into ``out``, and
+    the least and greatest unwrapped longitude of each ring.
+    """
+    nr = rings.size
+    ring_offsets = np.zeros(nr + 1, dtype=np.int64)
+    for s in range(nr):
+        r = rings[s]
+        ring_offsets[s + 1] = ring_offsets[s] + offsets[r + 1] - offsets[r] + 1
+    out = np.empty((ring_offsets[nr], 2))
+    lo = np.empty(nr)
+    hi = np.empty(nr)
+    for s in prange(nr):
+        r = rings[s]
+        a, b, o = offsets[r], offsets[r + 1], ring_offsets[s]
+        x = coords[a, 0]
+        lo_s, hi_s = x, x
+        for i in range(a, b):
+            if i > a:
+                x += _wrap180(coords[i, 0] - coords[i - 1, 0])
+            out[o + i - a, 0] = x
+            out[o + i - a, 1] = coords[i, 1]
+            lo_s, hi_s = min(lo_s, x), max(hi_s, x)
+        out[o + b - a] = out[o]
+        lo[s], hi[s] = lo_s, hi_s
+    return out, ring_offsets, lo, hi
+
+
+@njit(**_JIT)
+def _clip_counts(xy, a, b, cut):
+    """Vertices on each side of the line lon = cut, and the number of crossings."""
+    n_left = n_right = crossings = 0
+    for i in range(a, b - 1):
+        left_i = xy[i, 0] <= cut
+        left_j = xy[i + 1, 0] <= cut
+        if left_i:
+            n_left += 1
+        else:
+            n_right += 1
+        if left_i != left_j:
+            crossings += 1
+    return n_left, n_right, crossings
+
+
+@njit(parallel=True, **_JIT)
+def split_at_meridian(xy, ring_offsets, picks, cut):  # pragma: no cover - compiled
+    """Split closed counter-clockwise rings that cross lon = ``cut`` (±180) in two.
+
+    For each picked ring (unwrapped, crossing the line exactly twice) return two
+    closed rings: the part on the inner side of the cut and the outer part shifted
+    by 360 degrees back into [-180, 180]. ``ok[s]`` is False for rings that cross
+    more than twice; those are left for the caller. Returns ``(out, part_offsets, ok)``
+    where picked ring ``s`` owns parts ``2s`` and ``2s + 1``.
+    """
+    n = picks.size
+    sizes = np.zeros(2 * n, dtype=np.int64)
+    ok = np.zeros(n, dtype=np.bool_)
+    for s in prange(n):
+        r = picks[s]
+        nl, nr, crossings = _clip_counts(xy, ring_offsets[r], ring_offsets[r + 1], cut)
+        if crossings == 2:
+            ok[s] = True
+            n_inner, n_outer = (nl, nr) if cut > 0 else (nr, nl)
+            sizes[2 * s] = n_inner + 3  # two cut points and the closing vertex
+            sizes[2 * s + 1] = n_outer + 3
+    part_offsets = np.zeros(2 * n + 1, dtype=np.int64)
+    for p in range(2 * n):
+        part_offsets[p + 1] = part_offsets[p] + sizes[p]
+    out = np.empty((part_offsets[2 * n], 2))
+    shift = -360.0 if cut > 0 else 360.0
+    for s in prange(n):
+        if not ok[s]:
+            continue
+        r = picks[s]
+        a, b = ring_offsets[r], ring_offsets[r + 1]
+        inner, outer = part_offsets[2 * s], part_offsets[2 * s + 1]
+        ni = no = 0
+        for i in range(a, b - 1):
+            x0, y0, x1, y1 = xy[i, 0], xy[i, 1], xy[i + 1, 0], xy[i + 1, 1]
+            side0 = (x0 <= cut) == (cut > 0)  # on the inner side ([-180, 180]) of the cut
+            side1 = (x1 <= cut) == (cut > 0)
+            if side0:
+                out[inner + ni, 0], out[inner + ni, 1] = x0, y0
+                ni += 1
+            else:
+                out[outer + no, 0], out[outer + no, 1] = x0 + shift, y0
+                no += 1
+            if side0 != side1:
+                y = y0 + (cut - x0) / (x1 - x0) * (y1 - y0)
+                out[inner + ni, 0], out[inner + ni, 1] = cut, y
+                out[outer + no, 0], out[outer + no, 1] = cut + shift, y
+                ni += 1
+                no += 1
+        # the parts start anywhere along their ring: close each on its first vertex
+        out[inner + ni] = out[inner]
+        out[outer + no] = out[outer]
+    return out, part_offsets, ok
+
+
+@njit(parallel=True, **_JIT)
+def pole_cap_coords(coords, offsets, rings, north):  # pragma: no cover - compiled
+    """Closed counter-clockwise rings of discs around exactly one pole.
+
+    The compiled form of ``rings._pole_caps``: each ring is ordered eastward,
+    rotated to start just east of ±180, and closed along the pole's parallel by
+    (180, lat*), (180, ±90), (-180, ±90), (-180, lat*), lat* being its latitude at
+    ±180. South caps are written in reverse so that every ring is counter-clockwise.
+    """
+    nr = rings.size
+    ring_offsets = np.zeros(nr + 1, dtype=np.int64)
+    for s in range(nr):
+        r = rings[s]
+        ring_offsets[s + 1] = ring_offsets[s] + offsets[r + 1] - offsets[r] + 5
+    out = np.empty((ring_offsets[nr], 2))
+    for s in prange(nr):
+        r = rings[s]
+        a, n = offsets[r], offsets[r + 1] - offsets[r]
+        winding = 0.0
+        for p in range(n):
+            q = p + 1 if p + 1 < n else 0
+            winding += _wrap180(coords[a + q, 0] - coords[a + p, 0])
+        west = winding < 0.0
+        drop = 0
+        for p in range(n):  # eastward position p is vertex a + p, or a + n - 1 - p if west
+            q = p + 1 if p + 1 < n else 0
+            i = a + n - 1 - p if west else a + p
+            j = a + n - 1 - q if west else a + q
+            if _wrap180(coords[j, 0]) < _wrap180(coords[i, 0]):
+                drop = p
+        start = (drop + 1) % n
+        o = ring_offsets[s]
+        for t in range(n):
+            p = (t + start) % n
+            i = a + n - 1 - p if west else a + p
+            out[o + 1 + t, 0] = _wrap180(coords[i, 0])
+            out[o + 1 + t, 1] = coords[i, 1]
+        a_lon, a_lat = out[o + n, 0], out[o + n, 1]
+        b_lon, b_lat = out[o + 1, 0] + 360.0, out[o + 1, 1]
+        span = b_lon - a_lon
+        frac = (180.0 - a_lon) / span if span > 0 else 0.0
+        cross = a_lat + frac * (b_lat - a_lat)
+        pole = 90.0 if north[r] else -90.0
+        out[o, 0], out[o, 1] = -180.0, cross
+        out[o + n + 1, 0], out[o + n + 1, 1] = 180.0, cross
+        out[o + n + 2, 0], out[o + n + 2, 1] = 180.0, pole
+        out[o + n + 3, 0], out[o + n + 3, 1] = -180.0, pole
+        out[o + n + 4, 0], out[o + n + 4, 1] = -180.0, cross
+        if not north[r]:  # built clockwise around the South Pole: reverse
+            for t in range((n + 5) // 2):
+                u = o + n + 4 - t
+                x, y = out[o + t, 0], out[o + t, 1]
+                out[o + t, 0], out[o + t, 1] = out[u, 0], out[u, 1]
+                out[u, 0], out[u, 1] = x, y
+    return out, ring_offsets

@@ -428,6 +428,7 @@ def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: b
         raise InputError(f"tiles={tiles!r} loads web tiles: pass offline=False (--online)")
     m = folium.Map(location=_centre(frames), zoom_start=4, tiles=tiles, max_zoom=12,
                    min_zoom=2, control_scale=True, height=height, world_copy_jump=False)
+    m.options.update(maxZoom=12, minZoom=2)  # folium puts these on tile layers only
     if offline:
         m.default_js, m.default_css = [], []
         m.get_root().header.add_child(folium.Element(inline_head()), name="geoinf_assets")

@@ -1,0 +1,133 @@
+"""Open the maps in a real headless chromium with every outside request blocked.
+
+Needs the Debian ``chromium`` package (installed by .ci/run) and the PyPI ``playwright``
+package, which drives the system chromium (``playwright install`` is not used).
+Screenshots go to the pytest temporary directory as test artefacts.
+"""
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from geoinf.mapdata import map_frames
+from geoinf.render import map_fragment, range_map, write_map
+
+from .test_render import fake_cities
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium); "
+    "CI installs it in .ci/run")
+playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+
+REGISTRY = "() => geoinfMap.registry.map(r => [r.map._container.id, r.kind, r.count, " \
+    "r.map.hasLayer(r.layer)])"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def open_offline(browser, path, *, wait_ms=300):
+    """Load a file with all non-file:/data: requests aborted; collect errors and requests."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    log = {"errors": [], "blocked": [], "page": page}
+    page.on("console", lambda m: log["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: log["errors"].append(str(e)))
+
+    def route(r):
+        if r.request.url.startswith(("file:", "data:")):
+            r.continue_()
+        else:
+            log["blocked"].append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_timeout(wait_ms)
+    return log
+
+
+@pytest.fixture(scope="module")
+def frames():
+    f = map_frames("euromissiles-1983", cities=False)  # SS-20 reach contains the pole
+    f.cities = fake_cities(40)
+    f.summary = pd.DataFrame({"band": ["intermediate-range"], "population": [1.0e6]})
+    return f
+
+
+def test_offline_map_renders_with_no_network(browser, frames, tmp_path):
+    out = write_map(range_map(frames), tmp_path / "euromissiles.html")
+    log = open_offline(browser, out)
+    page = log["page"]
+    assert log["errors"] == []
+    assert log["blocked"] == []
+    assert page.evaluate("() => typeof L === 'object' && L.version") == "1.9.3"
+    layers = page.evaluate(REGISTRY)
+    kinds = [k for _, k, _, _ in layers]
+    assert kinds.count("band") == len(frames.bands) == 11
+    counts = {k: c for _, k, c, _ in layers if k != "band"}
+    assert counts["site"] == frames.sites["site"].nunique() == 10
+    assert counts["city"] == 40
+    assert counts["basemap"] > 300
+    assert all(on for *_, on in layers)
+    # drawn in the DOM: band paths, site markers, city clusters, controls
+    assert page.locator("path.leaflet-interactive").count() >= 11
+    assert page.locator(".leaflet-marker-icon.geoinf-site").count() == 10
+    assert page.locator(".marker-cluster, .leaflet-marker-icon.geoinf-city").count() > 0
+    assert page.locator(".leaflet-control-scale").count() == 1
+    assert page.locator(".leaflet-control-layers-overlays label").count() == 11 + 3  # bands, countries, cities, sites
+    assert page.locator(".geoinf-legend").inner_text().startswith("Range bands")
+    assert "WGS84" in page.locator(".geoinf-footer").inner_text()
+    page.mouse.click(640, 400)  # a click on a band opens no error
+    page.wait_for_timeout(100)
+    assert log["errors"] == []
+    page.screenshot(path=str(tmp_path / "euromissiles.png"))
+    assert (tmp_path / "euromissiles.png").stat().st_size > 50_000
+
+
+def test_site_popup_opens_with_sources(browser, frames, tmp_path):
+    out = write_map(range_map(frames), tmp_path / "popup.html")
+    log = open_offline(browser, out)
+    page = log["page"]
+    page.locator(".leaflet-marker-icon.geoinf-site").last.click(force=True)  # sites overlap
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=2000)
+    text = popup.inner_text()
+    assert "Location precision" in text and "http" in text
+    assert log["errors"] == [] and log["blocked"] == []
+
+
+def test_stock_online_page_is_blank_offline(browser, frames, tmp_path):
+    """The control: the online variant needs the network, so offline it fails."""
+    out = write_map(range_map(frames, offline=False), tmp_path / "online.html")
+    log = open_offline(browser, out, wait_ms=100)
+    assert len(log["blocked"]) >= 3
+    assert any("L is not defined" in e for e in log["errors"])
+
+
+def test_two_fragments_in_a_host_page(browser, tmp_path):
+    f = map_frames("kaliningrad", cities=False)
+    frags = [map_fragment(range_map(f), height="300px") for _ in range(2)]
+    host = ("<!DOCTYPE html><html><head><meta charset='utf-8'><style>body {margin: 40px; "
+            "font-size: 20px}</style></head><body><h1 id='title'>Report</h1>"
+            f"{frags[0]}<p id='between'>text</p>{frags[1]}</body></html>")
+    out = tmp_path / "report.html"
+    out.write_text(host, encoding="utf-8")
+    log = open_offline(browser, out)
+    page = log["page"]
+    assert log["errors"] == [] and log["blocked"] == []
+    maps = {m for m, *_ in page.evaluate(REGISTRY)}
+    assert len(maps) == 2
+    style = page.evaluate("() => [getComputedStyle(document.body).margin, "
+                          "getComputedStyle(document.getElementById('between')).fontSize]")
+    assert style == ["40px", "20px"]  # the host's own rules are untouched
+    heights = page.evaluate("() => Array.from(document.querySelectorAll('.folium-map'))"
+                            ".map(e => e.getBoundingClientRect().height)")
+    assert heights == [300, 300]
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)

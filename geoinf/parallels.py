@@ -40,7 +40,7 @@ def meridian_km(lat: ArrayLike) -> NDArray[np.float64]:
     Examples
     --------
     >>> print(f"{meridian_km(90.0):.4f}")  # a quarter meridian of WGS84
-    10001.9659
+    10001.9657
     """
     lat = np.asarray(lat, dtype=float)
     flat = np.atleast_1d(lat).ravel()
@@ -192,9 +192,9 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
     >>> lat = 89.975 - 0.05 * np.arange(3600)  # a global 0.05° grid
     >>> disc, row, start, stop = grid_intervals([179.9], [0.0], [100.0], row_lat=lat,
     ...                                         west=-180.0, dlon=0.05, ncols=7200)
-    >>> i = np.flatnonzero(lat[row] == 0.025)[0]  # the row just north of the equator
+    >>> i = np.argmin(np.abs(lat[row] - 0.025))  # the row just north of the equator
     >>> start[i].tolist(), stop[i].tolist()  # wraps: the west edge and the east edge
-    [[0, 7164], [16, 7200]]
+    ([0, 7180], [16, 7200])
     """
     lon0, lat0, radius = (np.ascontiguousarray(a, dtype=float).ravel() for a in
                           np.broadcast_arrays(*(np.asarray(x, float)

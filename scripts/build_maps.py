@@ -1,0 +1,73 @@
+"""Build the example maps in maps/: offline HTML, a screenshot from chromium, a polar figure.
+
+    python scripts/build_maps.py            # all default scenarios
+    python scripts/build_maps.py inf-2019   # one
+
+Needs the `test` extra (playwright, matplotlib) and Debian's chromium for the screenshots.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from geoinf.figure import range_figure, write_figure
+from geoinf.mapdata import map_frames
+from geoinf.render import range_map, write_map
+
+MAPS = Path(__file__).resolve().parent.parent / "maps"
+SCENARIOS = ("inf-2019", "euromissiles-1983")
+
+
+def screenshot(html: Path, png: Path) -> tuple[int, int]:
+    """Screenshot a map in headless chromium with the network blocked; return (errors, blocked)."""
+    from playwright.sync_api import sync_playwright
+
+    errors, blocked = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"),
+                                    args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 850})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def route(r):
+            if r.request.url.startswith(("file:", "data:")):
+                r.continue_()
+            else:
+                blocked.append(r.request.url)
+                r.abort()
+
+        page.route("**/*", route)
+        page.goto(html.as_uri(), wait_until="load")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(png))
+        browser.close()
+    return len(errors), len(blocked)
+
+
+def _have_exposure() -> bool:
+    try:
+        import geoinf.exposure  # noqa: F401
+    except ImportError:
+        print("geoinf.exposure is not available: cities and summary left out", file=sys.stderr)
+        return False
+    return True
+
+
+def main(names: list[str]) -> None:
+    MAPS.mkdir(exist_ok=True)
+    for name in names or SCENARIOS:
+        frames = map_frames(name, cities=_have_exposure())
+        html = write_map(range_map(frames), MAPS / f"{name}.html", overwrite=True)
+        write_figure(range_figure(frames), MAPS / f"{name}-polar.png", overwrite=True)
+        errors, blocked = screenshot(html, MAPS / f"{name}.png")
+        n_cities = 0 if frames.cities is None else len(frames.cities)
+        print(f"{html.name}: {html.stat().st_size / 1e6:.2f} MB, {len(frames.bands)} bands, "
+              f"{frames.sites['site'].nunique()} sites, {n_cities} cities; "
+              f"chromium offline: {errors} console errors, {blocked} requests blocked")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

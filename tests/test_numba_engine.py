@@ -1,0 +1,152 @@
+"""The compiled (numba) engine against the pyproj reference.
+
+Vertices must agree within 1e-6 m; rings, discs and bands must have the same
+vertex counts, validity, geometry types, pole and antimeridian handling. Tests
+that need numba skip cleanly when it is not installed; the engine-selection
+tests run either way.
+"""
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geoinf import geodesic
+from geoinf.errors import InputError
+from geoinf.geodesic import WGS84, resolve_engine, ring_boundaries, ring_vertices
+from geoinf.rings import disc_polygons, range_bands, range_rings
+
+from .common import CASES
+
+try:
+    import numba  # noqa: F401
+except ImportError:
+    HAVE_NUMBA = False
+else:
+    HAVE_NUMBA = True
+needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")
+
+# centres: anywhere, with the poles, the antimeridian and the equator drawn often
+LON = st.one_of(st.floats(-180, 180), st.sampled_from([-180.0, 180.0, 0.0, 179.999, -179.9]))
+LAT = st.one_of(st.floats(-90, 90), st.sampled_from([-90.0, 90.0, 0.0, 89.99, -89.9]))
+
+
+def _gap_m(lon1, lat1, lon2, lat2):
+    """Ellipsoidal distance in metres between matching points (pyproj)."""
+    return np.asarray(WGS84.inv(lon1, lat1, lon2, lat2)[2])
+
+
+# --- engine selection (runs with and without numba) ------------------------------------
+
+def test_unknown_engine_is_an_input_error():
+    with pytest.raises(InputError, match="engine='gpu' is not one of 'auto', 'pyproj', 'numba'"):
+        resolve_engine("gpu")
+    with pytest.raises(InputError, match="engine='gpu'"):
+        range_rings(24.4, 44.1, 500, engine="gpu")
+
+
+def test_without_numba_auto_falls_back_and_numba_asks_for_the_extra(monkeypatch):
+    monkeypatch.setattr(geodesic, "_KERNEL", False)  # as if numba were not installed
+    assert resolve_engine("auto") == "pyproj"
+    assert resolve_engine("pyproj") == "pyproj"
+    with pytest.raises(InputError, match=r'pip install "geoinf\[speedups\]"'):
+        resolve_engine("numba")
+    rings = range_rings(24.41, 44.08, [500, 5500])  # auto still works, on pyproj
+    assert rings.is_valid.all()
+
+
+def test_auto_picks_numba_when_installed():
+    assert resolve_engine("auto") == ("numba" if HAVE_NUMBA else "pyproj")
+
+
+# --- the direct problem -------------------------------------------------------------------
+
+@needs_numba
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(LON, LAT, st.floats(-180, 180), st.floats(0, 19_990_000)),
+                min_size=1, max_size=50))
+def test_direct_matches_pyproj_within_a_micrometre(points):
+    lon, lat, azi, dist = (np.array(c, dtype=float) for c in zip(*points, strict=True))
+    from geoinf import _numba_geodesic as kernel
+
+    out_lon, out_lat = np.empty_like(lon), np.empty_like(lat)
+    kernel.direct(lon, lat, azi, dist, out_lon, out_lat)
+    ref_lon, ref_lat, _ = WGS84.fwd(lon, lat, azi, dist)
+    assert (np.abs(out_lon) <= 180).all()
+    assert _gap_m(ref_lon, ref_lat, out_lon, out_lat).max() < 1e-6
+
+
+@needs_numba
+def test_direct_in_place_like_pyproj():
+    lon, lat = np.array([24.41, 0.0]), np.array([44.08, 90.0])
+    ref_lon, ref_lat, _ = WGS84.fwd(lon, lat, [-30.0, 0.0], [5.5e6, 1e6])
+    geodesic._forward(lon, lat, np.array([30.0, 0.0]), np.array([5500.0, 1000.0]), "numba")
+    assert _gap_m(ref_lon, ref_lat, lon, lat).max() < 1e-6
+
+
+# --- rings ----------------------------------------------------------------------------------
+
+@needs_numba
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_ring_vertices_and_boundaries_agree(case):
+    a = ring_vertices(case.lon, case.lat, case.radius_km, n_vertices=90, engine="numba")
+    b = ring_vertices(case.lon, case.lat, case.radius_km, n_vertices=90, engine="pyproj")
+    assert _gap_m(a[..., 0], a[..., 1], b[..., 0], b[..., 1]).max() < 1e-6
+    (ca, oa), (cb, ob) = (ring_boundaries(case.lon, case.lat, case.radius_km, engine=e)
+                          for e in ("numba", "pyproj"))
+    np.testing.assert_array_equal(oa, ob)
+    assert _gap_m(ca[:, 0], ca[:, 1], cb[:, 0], cb[:, 1]).max() < 1e-6
+
+
+@needs_numba
+def test_shared_centres_give_the_same_vertices_as_single_circles():
+    # consecutive circles with one centre share each geodesic line in the kernel
+    lon, lat, r = [24.41, 24.41, 24.41, 17.1], [44.08, 44.08, 44.08, 54.48], [500, 1000, 5500, 500]
+    together = ring_vertices(lon, lat, r, engine="numba")
+    alone = np.concatenate([ring_vertices(*c, engine="numba") for c in zip(lon, lat, r)])
+    np.testing.assert_array_equal(together, alone)
+
+
+def _assert_same_discs(a, b):
+    assert shapely.is_valid(a).all() and shapely.is_valid(b).all()
+    np.testing.assert_array_equal(shapely.get_type_id(a), shapely.get_type_id(b))
+    np.testing.assert_array_equal(shapely.get_num_geometries(a), shapely.get_num_geometries(b))
+    sym = shapely.area(shapely.symmetric_difference(a, b))
+    assert (sym <= 1e-9 * np.maximum(shapely.area(b), 1e-6)).all()
+    exteriors = shapely.get_exterior_ring(shapely.get_parts(a))
+    assert shapely.is_ccw(exteriors).all()
+    for pole in (90.0, -90.0):  # pole closure: the same poles are covered
+        p = shapely.points(0.0, pole * (1 - 1e-9))
+        np.testing.assert_array_equal(shapely.covers(a, p), shapely.covers(b, p))
+
+
+@needs_numba
+def test_discs_agree_on_the_named_cases():
+    lon, lat, r = (np.array([getattr(c, f) for c in CASES.values()], dtype=float)
+                   for f in ("lon", "lat", "radius_km"))
+    a, b = (disc_polygons(lon, lat, r, engine=e) for e in ("numba", "pyproj"))
+    _assert_same_discs(a, b)
+    crosses = np.array([c.crosses for c in CASES.values()])
+    assert (shapely.get_type_id(a[crosses]) == shapely.GeometryType.MULTIPOLYGON).all()
+    assert (shapely.bounds(a)[:, [0, 2]] >= [-180, -180]).all()
+    assert (shapely.bounds(a)[:, [0, 2]] <= [180, 180]).all()
+
+
+@needs_numba
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(LON, LAT, st.sampled_from([1.0, 500.0, 2500.0, 5500.0, 12_000.0,
+                                                     19_990.0])),
+                min_size=1, max_size=6))
+def test_discs_agree_over_the_globe(circles):
+    lon, lat, r = (np.array(c, dtype=float) for c in zip(*circles, strict=True))
+    a, b = (disc_polygons(lon, lat, r, engine=e) for e in ("numba", "pyproj"))
+    _assert_same_discs(a, b)
+
+
+@needs_numba
+def test_bands_agree():
+    lon, lat = [24.41, 177.5, 166.67], [44.08, 64.73, -77.85]
+    a, b = (range_bands(lon, lat, (0, 500, 1000, 5500), engine=e) for e in ("numba", "pyproj"))
+    assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+    _assert_same_discs(a.geometry.values, b.geometry.values)

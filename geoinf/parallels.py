@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .geodesic import WGS84
 
-__all__ = ["meridian_km", "half_widths_deg", "grid_intervals"]
+__all__ = ["meridian_km", "half_widths_deg", "grid_intervals", "annulus_runs", "union_runs"]
 
 _A_KM = WGS84.a / 1000.0
 _E2 = WGS84.es
@@ -265,3 +265,74 @@ def _decide(col, lon0, lat0, radius, lat, u, dsdu, west, dlon):
                             return_back_azimuth=False)
         inside[doubt] = np.asarray(s) <= radius[doubt] * 1000.0
     return inside
+
+
+def annulus_runs(outer: tuple, inner: tuple | None, ncols: int
+                 ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
+    """Return the column runs of an annulus: an outer disc's runs minus an inner disc's.
+
+    Parameters
+    ----------
+    outer, inner : tuple (row, start, stop)
+        The entries of one disc from :func:`grid_intervals` (``inner`` None or
+        empty for a whole disc); ``start`` and ``stop`` have two slots per row.
+    ncols : int
+        Number of columns of the grid.
+
+    Returns
+    -------
+    row, start, stop : ndarray of intp, shape (m,)
+        Non-empty, non-overlapping half-open runs.
+
+    Examples
+    --------
+    >>> outer = (np.array([0]), np.array([[2, 0]]), np.array([[9, 0]]))
+    >>> inner = (np.array([0]), np.array([[4, 0]]), np.array([[6, 0]]))
+    >>> [a.tolist() for a in annulus_runs(outer, inner, 10)]
+    [[0, 0], [2, 6], [4, 9]]
+    """
+    row, a_start, a_stop = outer
+    n = row.size
+    b_start = np.full((n, 2), ncols, dtype=np.intp)
+    b_stop = np.full((n, 2), ncols, dtype=np.intp)
+    if inner is not None and inner[0].size:
+        pos = np.searchsorted(row, inner[0])  # inner rows are a subset of the outer rows
+        empty = inner[2] <= inner[1]
+        b_start[pos] = np.where(empty, ncols, inner[1])
+        b_stop[pos] = np.where(empty, ncols, inner[2])
+    order = np.argsort(b_start, axis=1, kind="stable")
+    b_start, b_stop = (np.take_along_axis(x, order, axis=1) for x in (b_start, b_stop))
+    # the complement of the inner runs within [0, ncols): three gaps
+    gap_start = np.stack([np.zeros(n, np.intp), b_stop[:, 0], b_stop[:, 1]], axis=1)
+    gap_stop = np.stack([b_start[:, 0], b_start[:, 1], np.full(n, ncols, np.intp)], axis=1)
+    start = np.maximum(a_start[:, :, None], gap_start[:, None, :]).reshape(n, 6)
+    stop = np.minimum(a_stop[:, :, None], gap_stop[:, None, :]).reshape(n, 6)
+    keep = stop > start
+    return np.repeat(row, 6).reshape(n, 6)[keep], start[keep], stop[keep]
+
+
+def union_runs(group: ArrayLike, row: ArrayLike, start: ArrayLike, stop: ArrayLike
+               ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp],
+                          NDArray[np.intp]]:
+    """Merge overlapping or touching runs of the same group and row (each cell once).
+
+    Examples
+    --------
+    >>> [a.tolist() for a in union_runs([0, 0, 0], [5, 5, 6], [0, 3, 1], [4, 8, 2])]
+    [[0, 0], [5, 6], [0, 1], [8, 2]]
+    """
+    group, row, start, stop = (np.asarray(a, dtype=np.int64).ravel()
+                               for a in (group, row, start, stop))
+    if group.size == 0:
+        return group, row, start, stop
+    order = np.lexsort((start, row, group))
+    group, row, start, stop = group[order], row[order], start[order], stop[order]
+    seg = np.concatenate([[True], (group[1:] != group[:-1]) | (row[1:] != row[:-1])])
+    seg_id = np.cumsum(seg) - 1
+    big = int(stop.max()) + 1
+    reach = np.maximum.accumulate(stop + seg_id * big) - seg_id * big  # running max stop
+    new_run = seg.copy()
+    new_run[1:] |= start[1:] > reach[:-1]
+    first = np.flatnonzero(new_run)
+    last = np.concatenate([first[1:], [group.size]]) - 1
+    return group[first], row[first], start[first], reach[last]

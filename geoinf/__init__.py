@@ -23,6 +23,8 @@ from .catalog import (
     select_pairs,
 )
 from .population import load_countries, load_places, open_population
+from .mapdata import MapFrames, map_frames, reach_bands
+from .render import map_fragment, range_map, write_map
 
 try:
     __version__ = version("geoinf")
@@ -55,4 +57,10 @@ __all__ = [
     "load_places",
     "load_countries",
     "open_population",
+    "MapFrames",
+    "map_frames",
+    "reach_bands",
+    "range_map",
+    "write_map",
+    "map_fragment",
 ]

@@ -17,7 +17,6 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from . import __version__
 from ._io import atomic_write
 from .errors import InputError
 from .mapdata import MapFrames
@@ -29,6 +28,12 @@ _SEAMS = shapely.MultiLineString([[(180, -90), (180, 90)], [(-180, -90), (-180, 
                                   [(-180, 90), (180, 90)], [(-180, -90), (180, -90)]])
 _INF_COLOURS = {"exempt": "#6b7b8c", "shorter-range": "#e08a00",
                 "intermediate-range": "#c0392b", "beyond": "#6c3483"}
+
+
+def _version() -> str:
+    from . import __version__  # imported late: geoinf/__init__.py imports this module
+
+    return __version__
 
 
 def require_matplotlib() -> None:
@@ -80,7 +85,7 @@ def range_figure(frames: MapFrames, *, width_in: float = 9.0, dpi: int = 150):
     --------
     >>> from geoinf.mapdata import map_frames
     >>> fig = range_figure(map_frames("kaliningrad", cities=False))
-    >>> fig.axes[0].get_title().startswith("kaliningrad")
+    >>> fig.axes[0].get_title(loc="left").startswith("kaliningrad")
     True
     """
     from .population import load_countries
@@ -133,7 +138,7 @@ def range_figure(frames: MapFrames, *, width_in: float = 9.0, dpi: int = 150):
     caption = (f"North-polar azimuthal equidistant projection (central meridian "
                f"{round(lon_0):d}°). Geodesic distances on WGS84; band boundaries within "
                f"{meta.get('tolerance_km', 0.1):g} km. " + "; ".join(meta.get("sources", []))
-               + f". geoinf {__version__}.")
+               + f". geoinf {_version()}.")
     fig.text(0.01, 0.005, caption, fontsize=6, wrap=True, va="bottom", ha="left")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig

@@ -142,7 +142,7 @@ def _cities(pairs: gpd.GeoDataFrame, min_population: float) -> pd.DataFrame:
     from .exposure import cities_in_range
 
     parts = []
-    for system, group in pairs.groupby("system", sort=False):
+    for _, group in pairs.groupby("system", sort=False):
         sites = pd.DataFrame({"name": group["site_name"], "lon": group["lon"],
                               "lat": group["lat"]}).drop_duplicates()
         found = cities_in_range(sites, max_km=float(group["range_km_high"].max()),

@@ -30,7 +30,6 @@ import shapely
 from folium.map import Layer
 from folium.template import Template
 
-from . import __version__
 from ._io import atomic_write
 from ._offline import ASSET_VERSIONS, guarded_scripts, inline_head
 from .errors import InputError
@@ -153,6 +152,12 @@ class _Panels(folium.MacroElement):
         self.panels = panels
 
 
+def _version() -> str:
+    from . import __version__  # imported late: geoinf/__init__.py imports this module
+
+    return __version__
+
+
 def _e(value) -> str:
     return html.escape("" if value is None or (isinstance(value, float) and np.isnan(value))
                        else str(value))
@@ -269,9 +274,9 @@ def _basemap_data(tolerance_deg: float = 0.1, min_area_deg2: float = 0.1) -> str
     parts = shapely.simplify(parts, tolerance_deg, preserve_topology=True)
     parts = shapely.clip_by_rect(parts, -180.0, -_MERCATOR_LAT, 180.0, _MERCATOR_LAT)
     parts = shapely.transform(parts, lambda xy: np.round(xy, 2))
-    features = ",".join('{"type":"Feature","properties":{},"geometry":%s}'
-                        % shapely.to_geojson(g) for g in parts if not shapely.is_empty(g))
-    return '{"type":"FeatureCollection","features":[%s]}' % features
+    features = ",".join('{"type":"Feature","properties":{},"geometry":' + shapely.to_geojson(g)
+                        + "}" for g in parts if not shapely.is_empty(g))
+    return '{"type":"FeatureCollection","features":[' + features + "]}"
 
 
 def _basemap_layer() -> _JsLayer:
@@ -380,7 +385,7 @@ def _footer(frames: MapFrames, offline: bool) -> str:
             f"ellipsoid (geodesic; band boundaries within {meta.get('tolerance_km', 0.1):g} km "
             "of the true circle; display clipped at ±85.05° and rounded to ~11 m). Cities "
             f"in range by exact distance, not by polygon.{indicative}<br>Data: {sources}."
-            f"<br>geoinf {_e(__version__)}; "
+            f"<br>geoinf {_e(_version())}; "
             f"{'self-contained page (' + libs + ' inlined)' if offline else 'online page'}.")
 
 
@@ -516,7 +521,7 @@ def write_map(m: folium.Map, path: str | os.PathLike, *, overwrite: bool = False
 
 
 def map_fragment(m: folium.Map, *, height: str = "600px", isolated: bool = False) -> str:
-    """Return HTML for one map that drops into a larger page (report, notebook cell).
+    r"""Return HTML for one map that drops into a larger page (report, notebook cell).
 
     The fragment is a ``<div>`` with the map's own styles and scripts; it sets no
     rule on ``html``/``body`` or any element outside the map, and several
@@ -543,7 +548,7 @@ def map_fragment(m: folium.Map, *, height: str = "600px", isolated: bool = False
     --------
     >>> from geoinf.mapdata import map_frames
     >>> frag = map_fragment(range_map(map_frames("kaliningrad", cities=False)))
-    >>> frag.startswith("<div class=\\"geoinf-fragment\\""), "<body" in frag, "html, body" in frag
+    >>> frag.startswith('<div class="geoinf-fragment"'), "<body" in frag, "html, body" in frag
     (True, False, False)
     """
     if isolated:

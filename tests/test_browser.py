@@ -81,7 +81,8 @@ def test_offline_map_renders_with_no_network(browser, frames, tmp_path):
     assert page.locator(".leaflet-marker-icon.geoinf-site").count() == 10
     assert page.locator(".marker-cluster, .leaflet-marker-icon.geoinf-city").count() > 0
     assert page.locator(".leaflet-control-scale").count() == 1
-    assert page.locator(".leaflet-control-layers-overlays label").count() == 11 + 3  # bands, countries, cities, sites
+    # bands, countries, cities, sites
+    assert page.locator(".leaflet-control-layers-overlays label").count() == 11 + 3
     assert page.locator(".geoinf-legend").inner_text().startswith("Range bands")
     assert "WGS84" in page.locator(".geoinf-footer").inner_text()
     page.mouse.click(640, 400)  # a click on a band opens no error

@@ -73,6 +73,7 @@ def _register() -> None:
     from . import catalog  # noqa: F401  sites, systems, scenarios
     from . import rings  # noqa: F401  rings
     from . import map  # noqa: F401  map
+    from . import exposure  # noqa: F401  cities, reach, exposure, diff
 
 
 _register()

@@ -1,0 +1,193 @@
+"""``geoinf cities``, ``reach``, ``exposure``, ``diff``: who lies within reach."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from .. import __version__
+from .. import exposure as ex
+from .._io import atomic_write
+from ..catalog import DEFAULT_SCENARIO, select_pairs
+from ..errors import InputError
+from ..treaty import INF_EDGES_KM
+from . import main
+from .options import float_list, output_opt, overwrite_opt
+
+__all__ = ["cities", "reach", "exposure", "diff"]
+
+log = logging.getLogger(__name__)
+
+_BANDS = {"exempt": (0.0, 500.0), "shorter-range": (500.0, 1000.0),
+          "intermediate-range": (1000.0, 5500.0)}
+
+
+def _format_opt(*choices: str):
+    return click.option("--format", "fmt", type=click.Choice(choices), default=None,
+                        help="Output format (default: by the --output suffix, else table).")
+
+
+def _provenance(**info) -> str:
+    lines = {"geoinf": __version__, "ellipsoid": "WGS84 (GeographicLib via pyproj)",
+             "distance": "exact ellipsoidal distance (Geod.inv), never polygons", **info}
+    return "".join(f"# {k}: {v}\n" for k, v in lines.items() if v not in (None, ""))
+
+
+def _emit(frame: pd.DataFrame, fmt: str | None, output: str | None, overwrite: bool,
+          provenance: str) -> None:
+    if fmt is None:
+        suffix = Path(output).suffix.lower() if output else ""
+        fmt = {".csv": "csv", ".geojson": "geojson", ".json": "geojson"}.get(suffix, "table")
+    if fmt == "geojson":
+        if "lon" not in frame:
+            raise InputError("--format geojson needs a table of places (cities, reach)")
+        import geopandas as gpd
+        text = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
+                                crs="EPSG:4326").to_json(drop_id=True) + "\n"
+    elif fmt == "csv":
+        text = provenance + frame.to_csv(index=False, float_format="%.6g")
+    else:
+        text = frame.to_string(index=False, float_format=lambda v: f"{v:,.1f}") + "\n" \
+            if len(frame) else "(no rows)\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with atomic_write(output, overwrite=overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    log.info("wrote %d rows to %s", len(frame), output)
+
+
+@main.command("cities")
+@click.option("--scenario", default=None, help=f"Catalog scenario (default {DEFAULT_SCENARIO}).")
+@click.option("--site", default=None, help="Only these site ids (comma-separated).")
+@click.option("--band", type=click.Choice(list(_BANDS)), default=None,
+              help="An INF band (instead of --min-km/--max-km).")
+@click.option("--min-km", type=float, default=None, help="Inner edge of the band in km.")
+@click.option("--max-km", type=float, default=None,
+              help="Outer edge in km (default: each site's highest range claim).")
+@click.option("--min-population", type=float, default=0, show_default=True)
+@click.option("--places", "places", type=click.Path(dir_okay=False), default=None,
+              help="Your own places table instead of the embedded GeoNames places.")
+@_format_opt("table", "csv", "geojson")
+@output_opt
+@overwrite_opt
+def cities(scenario, site, band, min_km, max_km, min_population, places, fmt, output,
+           overwrite):
+    """Cities within a distance band of the sites of a scenario.
+
+    Example: geoinf cities --scenario inf-2019 --band intermediate-range
+    --min-population 100000 --format csv -o cities.csv
+    """
+    if band is not None and (min_km is not None or max_km is not None):
+        raise InputError("give --band or --min-km/--max-km, not both")
+    pairs = select_pairs(scenario or DEFAULT_SCENARIO, site=site)
+    top = pairs.sort_values("range_km_high").drop_duplicates("site", keep="last")
+    lo, hi = _BANDS[band] if band else (min_km or 0.0, max_km)
+    hi = top["range_km_high"].to_numpy(float) if hi is None else hi
+    frame = ex.cities_in_range(top, min_km=lo, max_km=hi, places=places,
+                               min_population=min_population)
+    band_text = band or f"{lo:g}-{'range' if max_km is None else f'{max_km:g}'} km"
+    _emit(frame, fmt, output, overwrite, _provenance(
+        dataset=places or "embedded GeoNames places (CC BY 4.0)",
+        scenario=scenario or DEFAULT_SCENARIO, band=band_text,
+        min_population=f"{min_population:g}"))
+
+
+@main.command("reach")
+@click.argument("place", nargs=-1, required=True)
+@click.option("--scenario", default=None,
+              help="Only this scenario's pairs (default: every embedded scenario).")
+@_format_opt("table", "csv")
+@output_opt
+@overwrite_opt
+def reach(place, scenario, fmt, output, overwrite):
+    """Sites and systems that reach a PLACE (a name, or LON LAT).
+
+    Example: geoinf reach Berlin; geoinf reach "Frankfurt am Main"; geoinf reach 13.4 52.5
+    """
+    target = " ".join(place)
+    if len(place) == 2:
+        try:
+            target = (float(place[0]), float(place[1]))
+        except ValueError:
+            pass
+    frame = ex.sites_reaching(target, sites=scenario)
+    log.warning("place: %s", frame.attrs["place"])
+    _emit(frame, fmt, output, overwrite, _provenance(
+        place=frame.attrs["place"], scenario=scenario or "every embedded scenario"))
+
+
+@main.command("exposure")
+@click.option("--scenario", default=None, help=f"Catalog scenario (default {DEFAULT_SCENARIO}).")
+@click.option("--edges-km", callback=float_list, default=None,
+              help="Band edges in km (default 500,1000,5500; start at 0 for a whole disc).")
+@click.option("--layer", type=click.Choice(["places", "raster"]), default="places",
+              show_default=True, help="Embedded places or the embedded indicative grid.")
+@click.option("--raster", type=click.Path(dir_okay=False), default=None,
+              help="Your own population GeoTIFF (EPSG:4326) instead.")
+@click.option("--kind", type=click.Choice(["count", "density"]), default="count",
+              show_default=True, help="Values of --raster: people per cell or per km².")
+@click.option("--by", "by", default="site,band", show_default=True,
+              help="Comma-separated keys: site, system, estimate, band, country.")
+@click.option("--uncertainty", is_flag=True,
+              help="Report people under the low and high claims and the difference.")
+@_format_opt("table", "csv")
+@output_opt
+@overwrite_opt
+def exposure(scenario, edges_km, layer, raster, kind, by, uncertainty, fmt, output,
+             overwrite):
+    """People within each band per site (and all sites together), system, country.
+
+    Example: geoinf exposure --scenario inf-2019 --by band,country --layer raster
+    """
+    keys = tuple(k.strip() for k in by.split(",") if k.strip())
+    source = raster if raster is not None else layer
+    show = source != "places" and not str(source).lower().endswith((".csv", ".geojson",
+                                                                     ".gpkg", ".parquet"))
+    with click.progressbar(length=1, label="raster blocks" if show else "",
+                           file=click.get_text_stream("stderr") if show else None,
+                           hidden=not show) as bar:
+        def progress(done, total):
+            bar.length = total
+            bar.update(done - bar.pos)
+        frame = ex.exposure_table(scenario or DEFAULT_SCENARIO, layer=source, by=keys,
+                                  edges_km=edges_km or INF_EDGES_KM, kind=kind,
+                                  progress=progress)
+    if uncertainty:
+        frame = ex.estimate_gap(frame)
+    p = frame.attrs.get("provenance", {})
+    _emit(frame, fmt, output, overwrite, _provenance(
+        dataset=p.get("layer"), scenario=scenario or DEFAULT_SCENARIO,
+        edges_km=p.get("edges_km"), rule=p.get("rule"),
+        tolerance="exact (cell-centre and place-centre rule); areas on a 0.1° grid"))
+
+
+@main.command("diff")
+@click.argument("a")
+@click.argument("b")
+@click.option("--by", "by", default="band,country", show_default=True,
+              help="Comma-separated keys: system, estimate, band, country.")
+@click.option("--min-population", type=float, default=100_000, show_default=True,
+              help="Smallest city listed as entering or leaving range.")
+@_format_opt("table", "csv")
+@click.option("--cities", "cities_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the cities that enter or leave range to this CSV.")
+@output_opt
+@overwrite_opt
+def diff(a, b, by, min_population, fmt, cities_path, output, overwrite):
+    """Change in exposed people from scenario A to B, and the cities entering/leaving range.
+
+    Example: geoinf diff kaliningrad inf-2019 --by band --cities moved.csv
+    """
+    keys = tuple(k.strip() for k in by.split(",") if k.strip())
+    result = ex.exposure_diff(a, b, by=keys, min_population=min_population)
+    prov = _provenance(dataset="embedded GeoNames places (CC BY 4.0)", scenario=f"{a} -> {b}")
+    _emit(result.table, fmt, output, overwrite, prov)
+    if cities_path is not None:
+        _emit(result.cities, "csv", cities_path, overwrite, prov)
+    elif output is None and fmt != "csv":
+        click.echo("\ncities entering (+) or leaving (-) range:")
+        _emit(result.cities.head(20), "table", None, overwrite, prov)

@@ -155,9 +155,10 @@ def _cities(pairs: gpd.GeoDataFrame, min_population: float) -> pd.DataFrame:
     merged = both.groupby(keys, sort=False).agg(
         country=("country", "first"), population=("population", "first"),
         nearest_site=("nearest_site", "first"), distance_km=("distance_km", "first"),
-        margin_km=("margin_km", "max"), n_sites=("n_sites", "sum"),
-        sites=("sites", lambda s: ", ".join(dict.fromkeys(", ".join(s).split(", ")))),
+        margin_km=("margin_km", "max"),
+        sites=("sites", lambda s: "; ".join(dict.fromkeys(";".join(s).split(";")))),
         systems=("systems", lambda s: ", ".join(dict.fromkeys(s)))).reset_index()
+    merged["n_sites"] = merged["sites"].str.count("; ") + 1
     return merged.sort_values("population", ascending=False, kind="stable",
                               ignore_index=True)
 
@@ -165,7 +166,10 @@ def _cities(pairs: gpd.GeoDataFrame, min_population: float) -> pd.DataFrame:
 def _summary(pairs: gpd.GeoDataFrame) -> pd.DataFrame | None:
     from .exposure import exposure_table
 
-    return exposure_table(pairs, by=("system", "estimate", "band"))
+    table = exposure_table(pairs, by=("system", "estimate", "band"))
+    cols = [c for c in ("system", "estimate", "band", "max_km", "population", "coverage")
+            if c in table.columns]
+    return table[cols]
 
 
 def population_image(bounds: tuple[float, float, float, float], *,

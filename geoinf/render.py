@@ -101,7 +101,7 @@ _CSS = """
   vertical-align: top; font-weight: normal; }
 .geoinf-panel td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .geoinf-panel details summary { cursor: pointer; font-weight: 600; }
-.geoinf-summary { max-height: 45vh; overflow: auto; }
+.geoinf-summary { max-height: 45vh; overflow: auto; max-width: 470px; }
 .geoinf-footer { max-width: 560px; font-size: 10.5px; color: #444; }
 .geoinf-swatch { display: inline-block; width: 22px; height: 11px; margin-right: 5px;
   vertical-align: middle; border: 2px solid; box-sizing: border-box; }

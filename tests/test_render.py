@@ -215,3 +215,16 @@ def test_cli_online_and_png(runner, tmp_path):
 def test_frames_dataclass_is_what_render_draws(frames):
     assert isinstance(frames, MapFrames)
     assert isinstance(frames.bands, gpd.GeoDataFrame) and frames.bands.crs.to_epsg() == 4326
+
+
+def test_map_frames_cities_by_exact_distance():
+    pytest.importorskip("geoinf.exposure", reason="geoinf.exposure not in this tree yet")
+    f = map_frames("kaliningrad", min_population=200_000)
+    assert len(f.cities) > 10 and list(f.cities.population) == sorted(f.cities.population,
+                                                                      reverse=True)
+    site = f.sites.iloc[0]
+    d = distance_km(site.lon, site.lat, f.cities.lon.to_numpy(), f.cities.lat.to_numpy())
+    assert np.allclose(d, f.cities.distance_km, atol=1e-6) and (d <= 2500).all()
+    assert (f.cities.population >= 200_000).all() and f.summary.population.gt(0).all()
+    page = map_html(range_map(f))
+    assert f"Cities in range ({len(f.cities):,})" in page and len(page) < 3e6

@@ -224,6 +224,9 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
         "n_sites": inside.sum(axis=1),
         "sites": names[np.ravel(which)] if len(hit) else [],
     }, columns=list(CITY_COLUMNS))
+    pop = out["population"].to_numpy(float)
+    if np.array_equal(pop, np.round(pop)):
+        out["population"] = pop.astype(np.int64)
     return out.sort_values("population", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -592,8 +595,9 @@ def _places_sums(annuli, members, source, min_population, with_country):
         idx = np.flatnonzero(doubt)
         d[idx] = _exact_km(np.full(idx.size, sites[s, 0]), np.full(idx.size, sites[s, 1]),
                            p_lon[idx], p_lat[idx])
-        # outside the doubt zone the spherical distance is on the right side of every edge
-        inside[mine] = (d >= lo[:, None]) & (d <= hi[:, None])
+        # outside the doubt zone the spherical distance is on the right side of every edge;
+        # a band is its outer disc minus its inner disc (as on rasters): lo < d <= hi
+        inside[mine] = ((d > lo[:, None]) | (lo[:, None] == 0)) & (d <= hi[:, None])
     hit = np.stack([inside[m].any(axis=0) for m in members]) if members else \
         np.zeros((0, len(frame)), bool)
     if not with_country:

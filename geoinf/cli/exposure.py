@@ -48,7 +48,7 @@ def _emit(frame: pd.DataFrame, fmt: str | None, output: str | None, overwrite: b
         text = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
                                 crs="EPSG:4326").to_json(drop_id=True) + "\n"
     elif fmt == "csv":
-        text = provenance + frame.to_csv(index=False, float_format="%.6g")
+        text = provenance + frame.round(6).to_csv(index=False)
     else:
         text = frame.to_string(index=False, float_format=lambda v: f"{v:,.1f}") + "\n" \
             if len(frame) else "(no rows)\n"

@@ -23,6 +23,7 @@ from .catalog import (
     select_pairs,
 )
 from .population import load_countries, load_places, open_population
+from .exposure import cities_in_range, exposure_diff, exposure_table, sites_reaching
 from .mapdata import MapFrames, map_frames, reach_bands
 from .render import map_fragment, range_map, write_map
 
@@ -57,6 +58,10 @@ __all__ = [
     "load_places",
     "load_countries",
     "open_population",
+    "cities_in_range",
+    "sites_reaching",
+    "exposure_table",
+    "exposure_diff",
     "MapFrames",
     "map_frames",
     "reach_bands",

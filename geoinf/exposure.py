@@ -211,8 +211,10 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
         margin.append(m)
     hit = np.concatenate(rows) if rows else np.zeros(0, np.intp)
     inside = np.concatenate(inside_all) if rows else np.zeros((0, label.size), bool)
-    patterns, which = np.unique(inside, axis=0, return_inverse=True)
-    names = np.array([";".join(label[p]) for p in patterns], dtype=object)
+    packed = np.packbits(inside, axis=1)  # one key per pattern of reaching sites
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel() if len(hit) else packed
+    _, first, which = np.unique(keys, return_index=True, return_inverse=True)
+    names = np.array([";".join(label[inside[i]]) for i in first], dtype=object)
     out = pd.DataFrame({
         "name": frame["name"].to_numpy()[hit],
         "country": frame["country"].to_numpy()[hit],

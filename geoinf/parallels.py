@@ -156,8 +156,8 @@ def _wrap180(x: NDArray) -> NDArray:
 
 
 def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
-                   row_lat: ArrayLike, west: float, dlon: float, ncols: int
-                   ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp],
+                   row_lat: ArrayLike, west: float, dlon: float, ncols: int,
+                   row_meridian_km: ArrayLike | None = None) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp],
                               NDArray[np.intp]]:
     """Return, per disc and raster row, the columns whose centres lie in the disc.
 
@@ -178,6 +178,8 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
         Longitude of the raster's western edge and the cell width, in degrees.
     ncols : int
         Number of columns.
+    row_meridian_km : array_like, optional
+        ``meridian_km(row_lat)``, if already known (saves one inverse per row and call).
 
     Returns
     -------
@@ -200,7 +202,8 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
                           np.broadcast_arrays(*(np.asarray(x, float)
                                                 for x in (lon0, lat0, radius_km))))
     row_lat = np.asarray(row_lat, dtype=float).ravel()
-    m_row, m0 = meridian_km(row_lat), meridian_km(lat0)
+    m_row = meridian_km(row_lat) if row_meridian_km is None else np.asarray(row_meridian_km)
+    m0 = meridian_km(lat0)
     # rows with meridian distance <= r: a contiguous range of the monotonic m_row
     order = np.argsort(m_row, kind="stable")
     lo_pos = np.searchsorted(m_row[order], m0 - radius, side="left")

@@ -308,7 +308,7 @@ def _all_pairs() -> pd.DataFrame:
 
 
 def _pairs(sites) -> pd.DataFrame | None:
-    """A scenario's pairs (with ranges) from a name, path or frame; None for plain sites."""
+    """Return a scenario's pairs (with ranges) from a name, path or frame; None for sites."""
     from .catalog import load_scenario
     if sites is None:
         return _all_pairs()
@@ -399,7 +399,7 @@ def _annuli(items: pd.DataFrame, edges: NDArray) -> pd.DataFrame:
     out = items.loc[np.repeat(np.arange(n_items), n_bands)].reset_index(drop=True)
     out["min_km"] = np.tile(edges[:-1], n_items)
     out["max_km"] = np.tile(edges[1:], n_items)
-    out["band"] = np.tile([band_label(a, b) for a, b in zip(edges[:-1], edges[1:])], n_items)
+    out["band"] = np.tile([band_label(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)], n_items)
     out["inner_km"] = out["min_km"]
     out["outer_km"] = np.minimum(out["max_km"], out["range_km"])
     return out[out["outer_km"] > out["inner_km"]].reset_index(drop=True)
@@ -433,7 +433,7 @@ def _groups(annuli: pd.DataFrame, by: Sequence[str]) -> tuple[pd.DataFrame, list
     rows, members = [], []
     for key, g in grouped:
         key = key if isinstance(key, tuple) else (key,)
-        row = dict(zip(keys, key))
+        row = dict(zip(keys, key, strict=True))
         row["min_km"] = float(g["inner_km"].min())
         row["max_km"] = float(g["outer_km"].max())
         rows.append(row)
@@ -616,7 +616,7 @@ def _places_sums(annuli, members, source, min_population, with_country):
 # --- raster layer ----------------------------------------------------------------------
 
 def _group_runs(annuli, members, row_lat, west, dlon, ncols):
-    """Merged runs (group, row, start, stop) of each group's union of annuli on a grid."""
+    """Return merged runs (group, row, start, stop) of each group's union of annuli."""
     lon = annuli["lon"].to_numpy(float)
     lat = annuli["lat"].to_numpy(float)
     radius = np.concatenate([annuli["outer_km"].to_numpy(float),
@@ -687,7 +687,7 @@ def _country_block(values, g, r, a, z, pop, win, n_groups):
     """People per (group, country) in one block: O(cells inside), via a country id grid."""
     from rasterio import features
     countries = _countries()
-    ids = features.rasterize(zip(countries.geometry.values, np.arange(1, len(countries) + 1)),
+    ids = features.rasterize(zip(countries.geometry.values, np.arange(1, len(countries) + 1), strict=True),
                              out_shape=values.shape, transform=pop.dataset.window_transform(win),
                              fill=0, dtype="uint16")
     length = z - a
@@ -749,10 +749,10 @@ def _coverage_mask(layer_kind, source, min_population) -> NDArray[np.bool_]:
     threshold = max(float(min_population), 500.0)
     listed = frame.groupby("iso_a3")["min_population"].min()
     complete = set(listed.index[listed <= threshold])
-    from rasterio import features
     from affine import Affine
+    from rasterio import features
     countries = _countries()
-    shapes = [g for g, iso in zip(countries.geometry.values, countries["iso_a3"])
+    shapes = [g for g, iso in zip(countries.geometry.values, countries["iso_a3"], strict=True)
               if iso not in complete]
     row_lat, ncols, _ = _area_grid()
     if not shapes:

@@ -23,7 +23,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from .geodesic import WGS84
 
-__all__ = ["meridian_km", "half_widths_deg", "grid_intervals", "annulus_runs", "union_runs"]
+__all__ = ["meridian_km", "half_widths_deg", "grid_intervals", "annulus_runs",
+           "union_runs"]
 
 _A_KM = WGS84.a / 1000.0
 _E2 = WGS84.es

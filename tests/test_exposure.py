@@ -121,7 +121,7 @@ def test_raster_union_equals_brute_force(global_raster):
     path, values = global_raster
     sites = _sites(("anadyr", 177.5, 64.73), ("fiji", -179.9, -17.8), ("devese", 24.41, 44.08))
     t = ex.exposure_table(sites, layer=path, edges_km=(0, 1000, 5500), by=("site", "band"))
-    for site, lon0, lat0 in sites.itertuples(index=False):
+    for site, lon0, lat0 in sites.itertuples(index=False):  # noqa: B007 (used in query)
         for lo, hi in ((0, 1000), (1000, 5500)):
             got = t.query("site == @site and min_km == @lo")["population"].item()
             want = _brute_people(values, [(lon0, lat0)], lo if lo else -1, hi)

@@ -399,7 +399,8 @@ def _annuli(items: pd.DataFrame, edges: NDArray) -> pd.DataFrame:
     out = items.loc[np.repeat(np.arange(n_items), n_bands)].reset_index(drop=True)
     out["min_km"] = np.tile(edges[:-1], n_items)
     out["max_km"] = np.tile(edges[1:], n_items)
-    out["band"] = np.tile([band_label(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)], n_items)
+    labels = [band_label(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    out["band"] = np.tile(labels, n_items)
     out["inner_km"] = out["min_km"]
     out["outer_km"] = np.minimum(out["max_km"], out["range_km"])
     return out[out["outer_km"] > out["inner_km"]].reset_index(drop=True)
@@ -645,7 +646,7 @@ def _group_runs(annuli, members, row_lat, west, dlon, ncols):
              for a in m]
     if not parts:
         return (np.zeros(0, np.int64),) * 4
-    return parallels.union_runs(*(np.concatenate(x) for x in zip(*parts)))
+    return parallels.union_runs(*(np.concatenate(x) for x in zip(*parts, strict=True)))
 
 
 def _raster_sums(annuli, members, source, kind, with_country, progress):
@@ -687,7 +688,8 @@ def _country_block(values, g, r, a, z, pop, win, n_groups):
     """People per (group, country) in one block: O(cells inside), via a country id grid."""
     from rasterio import features
     countries = _countries()
-    ids = features.rasterize(zip(countries.geometry.values, np.arange(1, len(countries) + 1), strict=True),
+    shapes = zip(countries.geometry.values, np.arange(1, len(countries) + 1), strict=True)
+    ids = features.rasterize(shapes,
                              out_shape=values.shape, transform=pop.dataset.window_transform(win),
                              fill=0, dtype="uint16")
     length = z - a

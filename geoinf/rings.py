@@ -137,11 +137,11 @@ def _split_antimeridian(part: NDArray[np.object_], hi: NDArray) -> NDArray[np.ob
 
 
 def _discs_compiled(lon, lat, radius, north, south, tolerance_km) -> NDArray[np.object_]:
-    """:func:`disc_polygons` on the compiled engine: one array, assembled in place.
+    """:func:`disc_polygons` on the compiled engine: densified in place, one copy.
 
-    Each ring is densified straight into a slot with room for its closing vertices,
-    closed there (unwrapped, or as a pole cap) and handed to shapely in one
-    ``from_ragged_array`` call. A ring that crosses ±180° twice is cut there in compiled
+    Each ring is written straight into a slot with room for its closing vertices,
+    closed there (unwrapped, or as a pole cap) and handed to shapely by
+    ``from_ragged_array``. A ring that crosses ±180° twice is cut there in compiled
     code and becomes a two-part MultiPolygon; any other crossing ring goes through
     shapely as in :func:`_plain_polygons`.
     """
@@ -149,19 +149,30 @@ def _discs_compiled(lon, lat, radius, north, south, tolerance_km) -> NDArray[np.
     kind = np.where(north == south, kernel.PLAIN,
                     np.where(north, kernel.NORTH_CAP, kernel.SOUTH_CAP)).astype(np.int64)
     cap = kind != kernel.PLAIN
-    xy, slots = _padded_boundaries(lon, lat, radius, tolerance_km, cap.astype(np.int64),
-                                   np.where(cap, 4, 1))
+    polys = np.empty(lon.size, dtype=object)
+    for rings, xy, slots in _padded_boundaries(lon, lat, radius, tolerance_km,
+                                               cap.astype(np.int64), np.where(cap, 4, 1)):
+        polys[rings] = _assembled(kernel, xy, slots, kind[rings])
+    both = north & south  # the ring bounds the hole around the antipode
+    if both.any():
+        polys[both] = shapely.orient_polygons(shapely.difference(_WORLD, polys[both]))
+    return polys
+
+
+def _assembled(kernel, xy, slots, kind) -> NDArray[np.object_]:
+    """Close rings in place and build their polygons, split at ±180° where they cross it."""
     with kernel.threads_for(xy.shape[0]):
         lo, hi = kernel.assemble_discs(xy, slots, kind)
     polys = shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy,
-                                      (slots, np.arange(lon.size + 1)))
+                                      (slots, np.arange(kind.size + 1)))
+    cap = kind != kernel.PLAIN
     rest = ~cap & (lo < -180.0) & (hi > 180.0)  # wider than the world: shapely sorts it out
     for cut, crossing in ((180.0, ~cap & (hi > 180.0) & ~rest),
                           (-180.0, ~cap & (lo < -180.0) & ~rest)):
         picks = np.flatnonzero(crossing)
         if picks.size == 0:
             continue
-        with kernel.threads_for(xy.shape[0] * picks.size // lon.size):
+        with kernel.threads_for(xy.shape[0] * picks.size // kind.size):
             parts, part_offsets, ok = kernel.split_at_meridian(xy, slots, picks, cut)
         rest[picks[~ok]] = True  # crosses more than twice
         if ok.any():
@@ -172,9 +183,6 @@ def _discs_compiled(lon, lat, radius, north, south, tolerance_km) -> NDArray[np.
                 (ring_ends, np.arange(2 * k + 1), np.arange(0, 2 * k + 1, 2)))
     if rest.any():
         polys[rest] = _split_antimeridian(polys[rest], hi[rest])
-    both = north & south  # the ring bounds the hole around the antipode
-    if both.any():
-        polys[both] = shapely.orient_polygons(shapely.difference(_WORLD, polys[both]))
     return polys
 
 

@@ -352,8 +352,8 @@ def sites_reaching(place, *, sites=None, max_km: float | None = None,
     0    postavy          ss-20   single        933.8     4066.2
     1  redzikowo  mk41-tomahawk     high        327.8     2172.2
     """
+    items = _items(sites, max_km=max_km, split_single=False)  # bad tables fail fast
     label, lon, lat = resolve_place(place, places=places)
-    items = _items(sites, max_km=max_km, split_single=False)
     d = _exact_km(items["lon"].to_numpy(float), items["lat"].to_numpy(float),
                   np.full(len(items), lon), np.full(len(items), lat))
     items = items.assign(distance_km=d, margin_km=items["range_km"] - d)
@@ -740,7 +740,8 @@ def _box_mask(west, south, east, north) -> NDArray[np.bool_]:
 @functools.lru_cache(maxsize=8)
 def _coverage_mask(layer_kind, source, min_population) -> NDArray[np.bool_]:
     if layer_kind == "raster":
-        with open_population(source) as pop:
+        # only the bounds are read: open as a density so that no unit check applies
+        with open_population(source, kind="density") as pop:
             return _box_mask(*pop.bounds)
     frame = _places(source, min_population)
     if source is not None or "min_population" not in frame:

@@ -18,7 +18,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .catalog import DEFAULT_SCENARIO, load_sites, scenario_rings, select_pairs
+from .catalog import (
+    DEFAULT_SCENARIO,
+    SYSTEM_COLUMNS,
+    load_pairs,
+    load_sites,
+    load_systems,
+    scenario_rings,
+    select_pairs,
+)
+from .errors import InputError
 from .rings import disc_polygons
 from .treaty import INF_EDGES_KM, inf_class
 
@@ -129,8 +138,10 @@ def reach_bands(rings: gpd.GeoDataFrame, *, edges_km: Sequence[float] = INF_EDGE
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
 
 
-def _sites_frame(pairs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    extra = load_sites()[["id", "operator", "source", "note"]].rename(
+def _sites_frame(pairs: gpd.GeoDataFrame, table: gpd.GeoDataFrame | None = None
+                 ) -> gpd.GeoDataFrame:
+    table = load_sites() if table is None else table
+    extra = table[["id", "operator", "source", "note"]].rename(
         columns={"id": "site", "note": "site_note"})
     out = pairs.merge(extra, on="site", how="left")
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),
@@ -226,7 +237,9 @@ _SOURCES = (
 
 
 def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
-               site: str | None = None, system: str | None = None, cities: bool = True,
+               site: str | None = None, system: str | None = None,
+               sites: str | os.PathLike | gpd.GeoDataFrame | None = None,
+               radius_km: Sequence[float] | None = None, cities: bool = True,
                min_population: float = 100_000, population: bool | str | os.PathLike = False,
                tolerance_km: float = 0.1) -> MapFrames:
     """Compute everything a range map of a scenario (or of site x system pairs) shows.
@@ -237,6 +250,12 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
         Scenario name or file; ``None`` with ``site`` and ``system`` forms every pair.
     site, system : str, optional
         Comma-separated ids selecting pairs (:func:`geoinf.catalog.select_pairs`).
+    sites : path or GeoDataFrame, optional
+        With ``scenario=None``: your own sites table (:func:`geoinf.catalog.load_sites`);
+        each of its sites (or those named by ``site``) is paired with each catalog
+        ``system`` and with each of ``radius_km``.
+    radius_km : sequence of float, optional
+        With ``sites``: ranges drawn as systems of one claim each ("500 km range").
     cities : bool, default True
         Find the places in range (:func:`geoinf.exposure.cities_in_range`).
     min_population : float, default 100,000
@@ -257,7 +276,15 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
     >>> len(frames.bands), sorted(set(frames.sites["site"])), frames.meta["scenario"]
     (5, ['chernyakhovsk'], 'kaliningrad')
     """
-    pairs = select_pairs(scenario, site=site, system=system)
+    table = None
+    if sites is not None or radius_km is not None:
+        if scenario is not None:
+            raise InputError("a scenario brings its own sites and ranges; give either a "
+                             "scenario or a sites table with systems/ranges")
+        table = sites if isinstance(sites, gpd.GeoDataFrame) else load_sites(sites)
+        pairs = _user_pairs(table, site, system, radius_km)
+    else:
+        pairs = select_pairs(scenario, site=site, system=system)
     rings = scenario_rings(pairs, tolerance_km=tolerance_km)
     bands = reach_bands(rings, tolerance_km=tolerance_km)
     name = str(pairs["scenario"].iloc[0]) if len(pairs) else str(scenario)
@@ -273,8 +300,33 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
         west, south, east, north = bands.total_bounds if len(bands) else (-180, -85, 180, 85)
         image = population_image((west, south, east, north), path=path)
         meta["indicative"] = image["indicative"]
-    return MapFrames(bands=bands, sites=_sites_frame(pairs), cities=found, summary=summary,
+    return MapFrames(bands=bands, sites=_sites_frame(pairs, table), cities=found,
+                     summary=summary,
                      population=image, meta=meta)
+
+
+def _user_pairs(table: gpd.GeoDataFrame, site: str | None, system: str | None,
+                radius_km: Sequence[float] | None) -> gpd.GeoDataFrame:
+    """Every (site, system) pair of a user's sites with catalog systems and plain ranges."""
+    ids = [s.strip() for s in site.split(",") if s.strip()] if site else list(table["id"])
+    wanted = [s.strip() for s in system.split(",") if s.strip()] if system else []
+    catalog = load_systems()
+    radii = [float(r) for r in (radius_km or ())]
+    bad = [r for r in radii if not (np.isfinite(r) and 0 < r < 20_000)]
+    if bad:
+        raise InputError(f"radius_km={bad[0]!r}: expected a range in km in (0, 20000)")
+    if not wanted and not radii:
+        raise InputError("a sites table needs --system ID (catalog) or --radius-km R to "
+                         "draw ranges")
+    plain = pd.DataFrame({c: "" for c in SYSTEM_COLUMNS}, index=range(len(radii)))
+    plain["id"] = [f"{r:g}-km" for r in radii]
+    plain["name"] = [f"{r:,.0f} km range" for r in radii]
+    plain["range_km_low"] = plain["range_km_high"] = radii
+    plain["low_claimant"] = plain["high_claimant"] = "given range"
+    plain["inf_class_low"] = plain["inf_class_high"] = [str(inf_class(r)) for r in radii]
+    systems = pd.concat([catalog, plain], ignore_index=True).drop_duplicates("id", keep="last")
+    pairs = load_pairs(ids, [*wanted, *plain["id"]], sites=table, systems=systems)
+    return pairs.assign(scenario="custom")
 
 
 def _description(scenario) -> str:

@@ -12,6 +12,7 @@ No analysis happens here: see ``geoinf.exposure``.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ from rasterio.windows import Window, from_bounds
 
 from . import datasets
 from .errors import DataError, InputError
+from .tables import check_shape
 
 __all__ = [
     "PLACE_COLUMNS",
@@ -106,20 +108,27 @@ def _read_table(path: Path) -> gpd.GeoDataFrame | pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".txt", ".tsv"):
-            return pd.read_csv(path, sep=None if suffix != ".csv" else ",", dtype=str,
-                               keep_default_na=False, engine="python" if suffix != ".csv"
-                               else "c", skipinitialspace=True)
-        if suffix in (".parquet", ".geoparquet"):
+            frame = pd.read_csv(path, sep=None if suffix != ".csv" else ",", dtype=str,
+                                keep_default_na=False, engine="python" if suffix != ".csv"
+                                else "c", skipinitialspace=True)
+        elif suffix in (".parquet", ".geoparquet"):
             try:
-                return gpd.read_parquet(path)
+                frame = gpd.read_parquet(path)
             except ValueError:  # a plain Parquet table (lon/lat columns, no geometry)
-                return pd.read_parquet(path)
-        return gpd.read_file(path)
+                frame = pd.read_parquet(path)
+        else:
+            frame = gpd.read_file(path)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: the file is empty (expected a header row)") from None
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     except (OSError, ValueError, RuntimeError, pd.errors.ParserError) as err:
         reason = " ".join(str(err).split())[:200] or type(err).__name__
         raise DataError(f"{path}: cannot read as a table ({reason})") from None
+    check_shape(frame, str(path), "rows")
+    return frame
 
 
 def _label(path: Path | None, default: str) -> Path:
@@ -340,7 +349,10 @@ class PopulationRaster:
         try:
             data = self.dataset.read(1, window=window, masked=True, out_dtype="float64")
         except (RasterioError, OSError, ValueError) as err:
-            raise DataError(f"{self.path}: cannot read raster data ({_short(err)})") from None
+            where = "" if window is None else f" rows {int(window.row_off)}-" \
+                f"{int(window.row_off + window.height) - 1}"
+            raise DataError(f"{self.path}: cannot read raster data{where}, the file may be "
+                            f"truncated or corrupt ({_short(err.__cause__ or err)})") from None
         values = np.ma.filled(data, 0.0)
         values[~np.isfinite(values)] = 0.0
         if self.kind == "density":
@@ -369,6 +381,18 @@ def _crs_name(crs) -> str:
         return f"{crs.to_string()} ({pyproj.CRS.from_wkt(crs.to_wkt()).name})"
     except pyproj.exceptions.CRSError:
         return crs.to_string()
+
+
+_DENSITY_UNIT = re.compile(r"per\s+(square|sq\b|km|mi)|/\s*(sq|km|mi)|(km|mi)\s*(²|2|\^2)",
+                           re.IGNORECASE)
+
+
+def _declared_unit(dataset) -> str:
+    """Return the unit a raster states for band 1 (band unit type or ``units`` tag), or ''."""
+    found = [(dataset.units or ("",))[0] or ""]
+    for tags in (dataset.tags(1), dataset.tags()):
+        found += [v for k, v in tags.items() if k.lower() in ("units", "unit")]
+    return next((u.strip() for u in found if u and u.strip()), "")
 
 
 def _is_wgs84_lonlat(crs) -> bool:
@@ -429,4 +453,9 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count"
             f"{src}: raster CRS is {name}, expected EPSG:4326 lon/lat; convert it with "
             f"`gdalwarp -t_srs EPSG:4326 -r {resampling} {src} {src.stem}_4326.tif`"
             + (" (counts need -r sum, GDAL >= 3.1)" if kind == "count" else ""))
+    unit = _declared_unit(dataset)
+    if kind == "count" and _DENSITY_UNIT.search(unit):
+        dataset.close()
+        raise InputError(f"{src}: band 1 is in {unit!r}, a density, but kind is 'count' "
+                         "(people per cell); pass --kind density (kind='density')")
     return PopulationRaster(src, dataset, kind)

@@ -17,7 +17,8 @@ import pandas as pd
 
 from .errors import DataError, InputError
 
-__all__ = ["Problems", "read_table", "first_line", "check_ids", "check_numbers", "check_text"]
+__all__ = ["Problems", "read_table", "check_shape", "first_line", "check_ids", "check_numbers",
+           "check_text"]
 
 
 class Problems:
@@ -77,6 +78,7 @@ def read_table(path: Path, label: str) -> tuple[pd.DataFrame, Problems]:
         except pd.errors.ParserError as err:
             raise InputError(f"{label}: not a readable CSV ({first_line(err)})") from None
         df.columns = [str(c).strip() for c in df.columns]
+        check_shape(df, label, "rows")
         return df.apply(lambda col: col.str.strip()), Problems(label, "row", 2)
     if suffix not in (".geojson", ".json", ".gpkg", ".fgb", ".shp"):
         raise InputError(f"{label}: unsupported file type {suffix or '(none)'!r}; expected "
@@ -85,6 +87,7 @@ def read_table(path: Path, label: str) -> tuple[pd.DataFrame, Problems]:
         gdf = gpd.read_file(path)
     except Exception as err:  # pyogrio raises several types for unreadable files
         raise DataError(f"{label}: cannot read ({first_line(err)})") from None
+    check_shape(gdf, label, "features")
     probs = Problems(label, "feature", 1)
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
         gdf = gdf.to_crs("EPSG:4326")
@@ -100,6 +103,19 @@ def read_table(path: Path, label: str) -> tuple[pd.DataFrame, Problems]:
         df["lon"] = [repr(g.x) if ok else "" for g, ok in zip(geom, is_point, strict=True)]
         df["lat"] = [repr(g.y) if ok else "" for g, ok in zip(geom, is_point, strict=True)]
     return df, probs
+
+
+def check_shape(df: pd.DataFrame, label: str, unit: str) -> None:
+    """Refuse a table with one column that holds other separators, or with no rows."""
+    if len(df.columns) == 1:
+        header = str(df.columns[0])
+        sep = next((s for s in (";", "\t", "|") if s in header), None)
+        if sep is not None:
+            raise InputError(f"{label}: the header {header!r} is separated by {sep!r}; "
+                             "expected commas (save the file as comma-separated CSV)")
+    if len(df) == 0:
+        columns = ", ".join(map(str, df.columns)) or "none"
+        raise InputError(f"{label}: no {unit} (columns: {columns}); expected at least one")
 
 
 def first_line(err: BaseException) -> str:

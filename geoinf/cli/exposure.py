@@ -147,7 +147,7 @@ def exposure(scenario, edges_km, layer, raster, kind, by, uncertainty, fmt, outp
     source = raster if raster is not None else layer
     show = source != "places" and not str(source).lower().endswith((".csv", ".geojson",
                                                                      ".gpkg", ".parquet"))
-    with click.progressbar(length=1, label="raster blocks" if show else "",
+    with click.progressbar(length=1, label="geoinf: raster blocks" if show else "",
                            file=click.get_text_stream("stderr") if show else None,
                            hidden=not show) as bar:
         def progress(done, total):

@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..mapdata import map_frames
 from ..render import range_map, write_map
 from . import main
-from .options import overwrite_opt
+from .options import float_list, overwrite_opt
 
 __all__ = ["map_command"]
 
@@ -27,6 +27,11 @@ def _progress(message: str, started: float) -> None:
               f"{DEFAULT_SCENARIO}, unless both --site and --system are given].")
 @click.option("--site", default=None, help="Catalog site id(s), comma-separated.")
 @click.option("--system", default=None, help="Catalog system id(s), comma-separated.")
+@click.option("--sites", "sites_path", type=click.Path(dir_okay=False), default=None,
+              help="Your own sites table (CSV/GeoJSON/GPKG with id, name, lon, lat), drawn "
+                   "with --system and/or --radius-km (--site picks some of its ids).")
+@click.option("--radius-km", "radius_km", callback=float_list, default=None,
+              help="With --sites: comma-separated ranges in km, each drawn like a system.")
 @click.option("--online", is_flag=True, help="Load Leaflet from CDNs and show web tiles "
               "(the page then needs a network); default: self-contained, offline.")
 @click.option("--no-cities", "no_cities", is_flag=True, help="Leave out the cities in range.")
@@ -40,8 +45,8 @@ def _progress(message: str, started: float) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="HTML file to write [default: ./geoinf-SCENARIO.html].")
 @overwrite_opt
-def map_command(scenario, site, system, online, no_cities, min_population, population, png,
-                output, overwrite):
+def map_command(scenario, site, system, sites_path, radius_km, online, no_cities,
+                min_population, population, png, output, overwrite):
     """Write an interactive range map as one HTML file that opens offline.
 
     Bands per system coloured by INF class (dashed where only the high range claim
@@ -49,11 +54,18 @@ def map_command(scenario, site, system, online, no_cities, min_population, popul
     Prints the path of the file written.
 
     Example: geoinf map --scenario euromissiles-1983 -o euromissiles.html
+    (or: geoinf map --sites my_sites.csv --radius-km 500,2500)
     """
     started = time.monotonic()
-    if scenario is None and not (site and system):
+    if radius_km is not None and sites_path is None:
+        raise InputError("--radius-km draws ranges around --sites FILE; for catalog sites "
+                         "give --system")
+    if sites_path is not None and scenario is not None:
+        raise InputError("--sites takes the sites from the file; drop --scenario")
+    if scenario is None and sites_path is None and not (site and system):
         scenario = DEFAULT_SCENARIO
-    name = Path(str(scenario)).stem if scenario is not None else "custom"
+    name = (Path(str(scenario)).stem if scenario is not None
+            else Path(sites_path).stem if sites_path is not None else "custom")
     output = Path(output or f"geoinf-{name}.html")
     if output.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"{output}: a map is written as .html (got "
@@ -64,7 +76,8 @@ def map_command(scenario, site, system, online, no_cities, min_population, popul
 
         check_writable(png, overwrite=overwrite)
         require_matplotlib()
-    frames = map_frames(scenario, site=site, system=system, cities=not no_cities,
+    frames = map_frames(scenario, site=site, system=system, sites=sites_path,
+                        radius_km=radius_km, cities=not no_cities,
                         min_population=min_population, population=population)
     _progress(f"computed {len(frames.bands)} bands"
               + ("" if frames.cities is None else f", {len(frames.cities):,} cities"), started)

@@ -167,3 +167,15 @@ def test_small_and_large_jobs_agree():
     big = ring_boundaries(lon, lat, 3000.0, engine="numba")
     small = ring_boundaries(lon[:5], lat[:5], 3000.0, engine="numba")
     np.testing.assert_array_equal(big[0][: small[1][-1]], small[0])
+
+
+@needs_numba
+@pytest.mark.parametrize("n_vertices", [3, 7, 90, 361])
+def test_any_vertex_count_and_the_cut_locus_agree(n_vertices):
+    # odd counts have no mirrored plan; radii past 19,800 km are closed at the cut locus
+    lon, lat = [24.41, 177.5, 0.0, -60.0], [44.08, 64.73, -90.0, 10.0]
+    r = [5500.0, 19_990.0, 12_000.0, 19_900.0]
+    (ca, oa), (cb, ob) = (ring_boundaries(lon, lat, r, n_vertices=n_vertices, engine=e)
+                          for e in ("numba", "pyproj"))
+    np.testing.assert_array_equal(oa, ob)
+    assert _gap_m(ca[:, 0], ca[:, 1], cb[:, 0], cb[:, 1]).max() < 1e-6

@@ -392,3 +392,159 @@ def test_bad_raster(runner, tmp_path, defect):
         assert out.exists()
         return
     assert_one_line_error(res, tmp_path, [f.name, *needles], output=out)
+
+
+# --- bad values on the command line ------------------------------------------------------
+
+ARG_CASES = {  # id -> (argv, needles); every command writes to {o} when it gets that far
+    "rings-lon-nan": (["rings", "--lon", "nan", "--lat", "44"], ["lon", "nan"]),
+    "rings-lat-inf": (["rings", "--lon", "24", "--lat", "inf"], ["lat", "inf"]),
+    "rings-lat-out-of-range": (["rings", "--lon", "24", "--lat", "95"], ["lat", "95"]),
+    "rings-lon-out-of-range": (["rings", "--lon", "200", "--lat", "44"], ["lon", "200"]),
+    "rings-swapped": (["rings", "--lon", "44.08", "--lat", "124.41"], ["lat", "124.41"]),
+    "rings-radius-zero": (["rings", "--lon", "24", "--lat", "44", "--radius-km", "0"],
+                          ["radius", "0"]),
+    "rings-radius-negative": (["rings", "--lon", "24", "--lat", "44", "--radius-km", "-5"],
+                              ["radius", "-5"]),
+    "rings-radius-nan": (["rings", "--lon", "24", "--lat", "44", "--radius-km", "500,nan"],
+                         ["radius", "nan"]),
+    "rings-radius-text": (["rings", "--lon", "24", "--lat", "44", "--radius-km", "500,x"],
+                          ["radius", "'x'"]),
+    "rings-radius-beyond-antipode": (["rings", "--lon", "24", "--lat", "44", "--radius-km",
+                                      "25000"], ["radius", "25000"]),
+    "rings-bands-one-edge": (["rings", "--lon", "24", "--lat", "44", "--radius-km", "500",
+                              "--bands"], ["500"]),
+    "rings-tolerance-zero": (["rings", "--lon", "24", "--lat", "44", "--tolerance-km", "0"],
+                             ["tolerance", "0"]),
+    "rings-tolerance-nan": (["rings", "--lon", "24", "--lat", "44", "--tolerance-km", "nan"],
+                            ["tolerance", "nan"]),
+    "rings-no-site": (["rings"], ["--lon"]),
+    "rings-unknown-site": (["rings", "--site", "devesel", "--system", "9m729"],
+                           ["devesel", "deveselu"]),
+    "rings-unknown-system": (["rings", "--site", "deveselu", "--system", "9m72"],
+                             ["9m72", "9m729"]),
+    "rings-unknown-scenario": (["rings", "--scenario", "inf2019"], ["inf2019", "inf-2019"]),
+    "sites-unknown-scenario": (["sites", "--scenario", "inf2019"], ["inf2019", "inf-2019"]),
+    "scenarios-unknown-name": (["scenarios", "inf2019"], ["inf2019", "inf-2019"]),
+    "map-unknown-scenario": (["map", "--scenario", "inf2019"], ["inf2019", "inf-2019"]),
+    "map-unknown-site": (["map", "--site", "devesel", "--system", "9m729"], ["devesel"]),
+    "map-site-not-in-scenario": (["map", "--scenario", "kaliningrad", "--site", "deveselu"],
+                                 ["deveselu", "kaliningrad"]),
+    "map-radius-without-sites": (["map", "--radius-km", "500"], ["--radius-km", "--sites"]),
+    "map-min-population-negative": (["map", "--min-population", "-1"],
+                                    ["min-population", "-1"]),
+    "map-min-population-nan": (["map", "--min-population", "nan"], ["min-population", "nan"]),
+    "cities-unknown-scenario": (["cities", "--scenario", "inf2019"], ["inf2019"]),
+    "cities-unknown-site": (["cities", "--site", "devesel"], ["devesel"]),
+    "cities-max-km-nan": (["cities", "--max-km", "nan"], ["max_km", "nan"]),
+    "cities-max-km-inf": (["cities", "--max-km", "inf"], ["max_km", "inf"]),
+    "cities-max-km-negative": (["cities", "--max-km", "-100"], ["max_km", "-100"]),
+    "cities-band-reversed": (["cities", "--min-km", "900", "--max-km", "500"], ["900"]),
+    "cities-min-population-nan": (["cities", "--min-population", "nan"],
+                                  ["min-population", "nan"]),
+    "reach-unknown-place": (["reach", "Xqzzyville"], ["Xqzzyville"]),
+    "reach-lonlat-nan": (["reach", "nan", "nan"], ["nan"]),
+    "reach-lonlat-out-of-range": (["reach", "13.4", "95"], ["95"]),
+    "reach-unknown-scenario": (["reach", "Berlin", "--scenario", "inf2019"], ["inf2019"]),
+    "exposure-unknown-scenario": (["exposure", "--scenario", "inf2019"], ["inf2019"]),
+    "exposure-edges-nan": (["exposure", "--edges-km", "500,nan"], ["edges", "nan"]),
+    "exposure-edges-decreasing": (["exposure", "--edges-km", "1000,500"], ["edges",
+                                                                         "1000"]),
+    "exposure-edges-text": (["exposure", "--edges-km", "500,1e3km"], ["1e3km"]),
+    "exposure-unknown-key": (["exposure", "--by", "city"], ["city"]),
+    "diff-unknown-scenario": (["diff", "inf2019", "kaliningrad"], ["inf2019"]),
+    "diff-site-key": (["diff", "inf-2019", "kaliningrad", "--by", "site"], ["site"]),
+    "diff-min-population-nan": (["diff", "inf-2019", "kaliningrad", "--min-population",
+                                 "nan"], ["min-population", "nan"]),
+}
+
+
+def _suffix(argv) -> str:
+    return {"map": ".html", "rings": ".geojson"}.get(argv[0], ".csv")
+
+
+@pytest.mark.parametrize("case", list(ARG_CASES))
+def test_bad_value(runner, tmp_path, case):
+    argv, needles = ARG_CASES[case]
+    out = tmp_path / f"out{_suffix(argv)}"
+    res = runner.invoke(main, [*argv, "-o", str(out)])
+    assert_one_line_error(res, tmp_path, needles, output=out)
+
+
+# --- outputs that cannot be written -------------------------------------------------------
+
+WRITERS = {  # a quick successful job per command, output added by the test
+    "rings": ["rings", "--lon", "24.41", "--lat", "44.08", "--radius-km", "500"],
+    "rings-sites": ["rings", "--sites", "{f}", "--radius-km", "500"],
+    "sites": ["sites"],
+    "systems": ["systems"],
+    "scenarios": ["scenarios"],
+    "cities": ["cities", "--scenario", "kaliningrad", "--max-km", "300", "--places", "{p}"],
+    "reach": ["reach", "13.4", "52.5", "--scenario", "kaliningrad"],
+    "exposure": ["exposure", "--scenario", "kaliningrad", "--by", "band"],
+    "diff": ["diff", "kaliningrad", "inf-2019", "--by", "band"],
+    "map": ["map", "--scenario", "kaliningrad", "--no-cities"],
+}
+OUTPUTS = {  # id -> (output path under tmp_path, needles); {x}: the command's suffix
+    "parent-is-a-file": ("afile/out{x}", ["afile"]),
+    "parent-missing": ("no/such/dir/out{x}", ["no/such/dir", "does not exist"]),
+    "under-proc": ("/proc/geoinf-test/out{x}", ["/proc/geoinf-test"]),
+    "is-a-directory": ("adir{x}", ["adir", "directory"]),
+    "exists": ("old{x}", ["old", "--overwrite"]),
+}
+
+
+def _writer_argv(name, tmp_path):
+    f = _write(tmp_path / "in-sites.csv", SITES)
+    p = _write(tmp_path / "in-places.csv", PLACES)
+    return [a.replace("{f}", str(f)).replace("{p}", str(p)) for a in WRITERS[name]]
+
+
+OUTPUT_CASES = [(w, o) for w in WRITERS for o in OUTPUTS]
+
+
+@pytest.mark.parametrize("writer, where", OUTPUT_CASES,
+                         ids=[f"{w}-{o}" for w, o in OUTPUT_CASES])
+def test_unwritable_output(runner, tmp_path, writer, where):
+    argv = _writer_argv(writer, tmp_path)
+    suffix = _suffix(argv)
+    template, needles = OUTPUTS[where]
+    out = Path(template.replace("{x}", suffix))
+    out = out if out.is_absolute() else tmp_path / out
+    (tmp_path / "afile").write_text("a regular file")
+    (tmp_path / f"adir{suffix}").mkdir()
+    (tmp_path / f"old{suffix}").write_text("old")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    res = runner.invoke(main, [*argv, "-o", str(out)])
+    assert_one_line_error(res, tmp_path, needles)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing new, nothing gone
+    assert (tmp_path / f"old{suffix}").read_text() == "old"
+
+
+@pytest.mark.parametrize("argv, needles", [
+    (["rings", "--lon", "24", "--lat", "44", "-o", "{t}/out.txt"], ["out.txt", ".geojson"]),
+    (["rings", "--lon", "24", "--lat", "44", "-o", "{t}/out"], ["out", "no suffix"]),
+    (["map", "--scenario", "kaliningrad", "-o", "{t}/out.png"], ["out.png", ".html"]),
+    (["map", "--scenario", "kaliningrad", "--no-cities", "--png", "{t}/afile/f.png",
+      "-o", "{t}/out.html"], ["afile"]),
+    (["diff", "kaliningrad", "inf-2019", "--cities", "{t}/afile/c.csv", "-o", "{t}/out.csv"],
+     ["afile"]),
+], ids=["rings-txt", "rings-no-suffix", "map-png-as-html", "map-png-parent-file",
+        "diff-cities-parent-file"])
+def test_bad_output_name(runner, tmp_path, argv, needles):
+    (tmp_path / "afile").write_text("a regular file")
+    res = runner.invoke(main, [a.replace("{t}", str(tmp_path)) for a in argv])
+    assert_one_line_error(res, tmp_path, needles)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["sites", "--file", "{d}"], ["rings", "--sites", "{d}"], ["systems", "--file", "{d}"],
+    ["scenarios", "x", "--file", "{d}"], ["cities", "--places", "{d}"],
+    ["exposure", "--raster", "{d}"], ["map", "--sites", "{d}", "--radius-km", "500"],
+], ids=lambda a: "-".join(x.strip("-") for x in a[:2]))
+def test_directory_given_as_input(runner, tmp_path, argv):
+    d = tmp_path / "in.csv"
+    d.mkdir()
+    res = runner.invoke(main, [a.replace("{d}", str(d)) for a in argv])
+    assert_one_line_error(res, tmp_path, ["in.csv", "directory"])

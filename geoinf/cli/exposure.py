@@ -10,12 +10,12 @@ import pandas as pd
 
 from .. import __version__
 from .. import exposure as ex
-from .._io import atomic_write
+from .._io import atomic_write, check_writable
 from ..catalog import DEFAULT_SCENARIO, select_pairs
 from ..errors import InputError
 from ..treaty import INF_EDGES_KM
 from . import main
-from .options import float_list, output_opt, overwrite_opt
+from .options import float_list, non_negative, output_opt, overwrite_opt
 
 __all__ = ["cities", "reach", "exposure", "diff"]
 
@@ -68,7 +68,8 @@ def _emit(frame: pd.DataFrame, fmt: str | None, output: str | None, overwrite: b
 @click.option("--min-km", type=float, default=None, help="Inner edge of the band in km.")
 @click.option("--max-km", type=float, default=None,
               help="Outer edge in km (default: each site's highest range claim).")
-@click.option("--min-population", type=float, default=0, show_default=True)
+@click.option("--min-population", type=float, default=0, show_default=True,
+              callback=non_negative)
 @click.option("--places", "places", type=click.Path(dir_okay=False), default=None,
               help="Your own places table instead of the embedded GeoNames places.")
 @_format_opt("table", "csv", "geojson")
@@ -171,7 +172,7 @@ def exposure(scenario, edges_km, layer, raster, kind, by, uncertainty, fmt, outp
 @click.option("--by", "by", default="band,country", show_default=True,
               help="Comma-separated keys: system, estimate, band, country.")
 @click.option("--min-population", type=float, default=100_000, show_default=True,
-              help="Smallest city listed as entering or leaving range.")
+              callback=non_negative, help="Smallest city listed as entering or leaving range.")
 @_format_opt("table", "csv")
 @click.option("--cities", "cities_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the cities that enter or leave range to this CSV.")
@@ -183,6 +184,9 @@ def diff(a, b, by, min_population, fmt, cities_path, output, overwrite):
     Example: geoinf diff kaliningrad inf-2019 --by band --cities moved.csv
     """
     keys = tuple(k.strip() for k in by.split(",") if k.strip())
+    for path in (output, cities_path):  # both outputs, before either is written
+        if path is not None:
+            check_writable(path, overwrite=overwrite)
     result = ex.exposure_diff(a, b, by=keys, min_population=min_population)
     prov = _provenance(dataset="embedded GeoNames places (CC BY 4.0)", scenario=f"{a} -> {b}")
     _emit(result.table, fmt, output, overwrite, prov)

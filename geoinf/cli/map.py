@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..mapdata import map_frames
 from ..render import range_map, write_map
 from . import main
-from .options import float_list, overwrite_opt
+from .options import float_list, non_negative, overwrite_opt
 
 __all__ = ["map_command"]
 
@@ -35,7 +35,7 @@ def _progress(message: str, started: float) -> None:
 @click.option("--online", is_flag=True, help="Load Leaflet from CDNs and show web tiles "
               "(the page then needs a network); default: self-contained, offline.")
 @click.option("--no-cities", "no_cities", is_flag=True, help="Leave out the cities in range.")
-@click.option("--min-population", type=click.FloatRange(min=0), default=100_000,
+@click.option("--min-population", type=float, callback=non_negative, default=100_000,
               show_default=True, help="Smallest place shown as a city.")
 @click.option("--population", is_flag=True, help="Add the population density overlay "
               "(the embedded grid is INDICATIVE and labelled so).")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 
-__all__ = ["output_opt", "overwrite_opt", "float_list"]
+__all__ = ["output_opt", "overwrite_opt", "float_list", "non_negative"]
 
 output_opt = click.option(
     "-o", "--output", type=click.Path(dir_okay=False), default=None,
@@ -12,6 +14,13 @@ output_opt = click.option(
 
 overwrite_opt = click.option(
     "--overwrite", is_flag=True, default=False, help="Replace an existing output file.")
+
+
+def non_negative(ctx: click.Context, param: click.Parameter, value: float | None):
+    """Accept a finite number >= 0 (click's FloatRange lets NaN through)."""
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise click.BadParameter(f"{value!r} is not a number >= 0", ctx=ctx, param=param)
+    return value
 
 
 def float_list(ctx: click.Context, param: click.Parameter, value: str | None):

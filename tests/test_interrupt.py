@@ -63,3 +63,66 @@ def test_killed_first_write_leaves_no_file(tmp_path, big_sites):
     assert names in ([], ["rings.geojson"])
     if code != 0:
         assert names == []
+
+
+# A slow disk, for `geoinf map -o` and `geoinf exposure -o`: their pages and tables are
+# written in one call, too fast to be caught mid-write by polling. This shim writes the
+# first half of a temporary file, then waits, so the signal lands mid-write every time.
+SLOW_DISK = """
+import pathlib, sys, time
+_write_text = pathlib.Path.write_text
+def write_text(self, data, *args, **kwargs):
+    if ".tmp-" not in self.name:
+        return _write_text(self, data, *args, **kwargs)
+    with open(self, "w", encoding="utf-8") as handle:
+        handle.write(data[:len(data) // 2])
+        handle.flush()
+        time.sleep(60)
+        handle.write(data[len(data) // 2:])
+    return len(data)
+pathlib.Path.write_text = write_text
+sys.argv[0] = "geoinf"
+from geoinf.cli import main
+main()
+"""
+
+SLOW_JOBS = {
+    "map": (["map", "--scenario", "kaliningrad", "--no-cities"], "out.html"),
+    "exposure": (["exposure", "--scenario", "kaliningrad", "--by", "band", "--layer",
+                  "raster"], "out.csv"),
+}
+
+
+def _kill_mid_write(argv, directory, sig):
+    """Run under the slow disk; signal once the temporary file holds its first half."""
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_DISK, *argv], cwd=directory,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline, caught = time.monotonic() + 60, False
+    while time.monotonic() < deadline and proc.poll() is None and not caught:
+        caught = any(".tmp-" in p.name and p.stat().st_size > 0 for p in directory.iterdir())
+        time.sleep(0.01)
+    assert caught, "the temporary file never appeared"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    return proc.returncode, err.decode()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("job", list(SLOW_JOBS))
+def test_killed_mid_write_keeps_the_old_output(tmp_path, job, sig):
+    argv, name = SLOW_JOBS[job]
+    out = tmp_path / name
+    out.write_text("old")
+    code, err = _kill_mid_write([*argv, "-o", str(out), "--overwrite"], tmp_path, sig)
+    assert code != 0
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # temporary file removed
+    assert out.read_text() == "old"
+
+
+@pytest.mark.parametrize("job", list(SLOW_JOBS))
+def test_killed_first_write_leaves_nothing(tmp_path, job):
+    argv, name = SLOW_JOBS[job]
+    code, err = _kill_mid_write([*argv, "-o", str(tmp_path / name)], tmp_path, signal.SIGTERM)
+    assert code != 0 and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

@@ -211,7 +211,8 @@ def _pole_caps(coords, offsets, rings, north) -> NDArray[np.object_]:
     drop_pos = np.zeros(rings.size, dtype=np.intp)
     drop_pos[slot[drop]] = pos[drop]  # the last drop wins if rounding made several
     start = (drop_pos + 1) % lengths
-    rot = np.repeat(first, lengths) + (pos + np.repeat(start, lengths)) % np.repeat(lengths, lengths)
+    rot = (np.repeat(first, lengths)
+           + (pos + np.repeat(start, lengths)) % np.repeat(lengths, lengths))
     rlon, rlat = wrapped[rot], lat[rot]
     # the edge from the last vertex back to the first crosses 180°: its latitude there
     a_lon, a_lat = rlon[last], rlat[last]
@@ -347,7 +348,7 @@ def range_bands(lon: ArrayLike, lat: ArrayLike, edges_km: Sequence[float] = INF_
         geometry[has_inner] = shapely.orient_polygons(
             shapely.difference(outer.ravel()[has_inner], inner.ravel()[has_inner]))
     n_bands = edges.size - 1
-    labels = [band_label(a, b) for a, b in zip(edges[:-1], edges[1:])]
+    labels = [band_label(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
     return _frame(geometry, {
         "lon": np.repeat(lon, n_bands), "lat": np.repeat(lat, n_bands),
         "min_km": np.tile(edges[:-1], lon.size), "max_km": np.tile(edges[1:], lon.size),

@@ -104,7 +104,8 @@ def test_shared_centres_give_the_same_vertices_as_single_circles():
     # consecutive circles with one centre share each geodesic line in the kernel
     lon, lat, r = [24.41, 24.41, 24.41, 17.1], [44.08, 44.08, 44.08, 54.48], [500, 1000, 5500, 500]
     together = ring_vertices(lon, lat, r, engine="numba")
-    alone = np.concatenate([ring_vertices(*c, engine="numba") for c in zip(lon, lat, r)])
+    alone = np.concatenate([ring_vertices(*c, engine="numba")
+                            for c in zip(lon, lat, r, strict=True)])
     np.testing.assert_array_equal(together, alone)
 
 

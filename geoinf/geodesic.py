@@ -14,10 +14,13 @@ Two engines solve the geodesics: ``"pyproj"`` (the reference) and ``"numba"``, a
 compiled port of the same GeographicLib algorithm (:mod:`geoinf._numba_geodesic`,
 installed with ``pip install "geoinf[speedups]"``) that also fuses the
 densification bookkeeping. ``engine="auto"`` (the default) uses numba when it
-is installed; results agree with pyproj to well under a micrometre.
+is installed and the job is large (or the compiled kernels are already loaded);
+results agree with pyproj to well under a micrometre.
 """
 
 from __future__ import annotations
+
+import importlib.util
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -73,16 +76,31 @@ def _compiled():
 
 
 _KERNEL = None  # the compiled module once imported, False when numba is missing
+_AUTO_MIN_WORK = 1_000_000  # vertices: below this "auto" does not load numba for one job
 
 
-def resolve_engine(engine: str = "auto") -> str:
+def _numba_installed() -> bool:
+    if _KERNEL is not None:
+        return bool(_KERNEL)
+    try:
+        return importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):  # e.g. sys.modules["numba"] = None
+        return False
+
+
+def resolve_engine(engine: str = "auto", *, work: int | None = None) -> str:
     """Return the geodesic engine to use: ``"pyproj"`` or ``"numba"``.
 
     Parameters
     ----------
     engine : {"auto", "pyproj", "numba"}, default "auto"
         ``"auto"`` is ``"numba"`` when numba is installed (``pip install
-        "geoinf[speedups]"``), else ``"pyproj"``.
+        "geoinf[speedups]"``), else ``"pyproj"``. Loading numba and the cached
+        kernels costs about a second once per process, so for a job of fewer than
+        1,000,000 vertices (``work``; about 2,800 rings of 360) ``"auto"`` keeps
+        pyproj until the kernels have been loaded by an earlier call.
+    work : int, optional
+        Size of the job in vertices, for ``"auto"``.
 
     Returns
     -------
@@ -105,6 +123,9 @@ def resolve_engine(engine: str = "auto") -> str:
         raise InputError(f"engine={engine!r} is not one of {', '.join(map(repr, ENGINES))}")
     if engine == "pyproj":
         return engine
+    if engine == "auto" and (not _numba_installed()
+                             or (not _KERNEL and work is not None and work < _AUTO_MIN_WORK)):
+        return "pyproj"
     if _compiled() is None:
         if engine == "numba":
             raise InputError("engine='numba' needs numba; install it with "
@@ -259,7 +280,7 @@ def ring_vertices(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     n_vertices = int(n_vertices)
     if n_vertices < 3:
         raise InputError(f"n_vertices={n_vertices} is too small; expected 3 or more")
-    if resolve_engine(engine) == "numba":
+    if resolve_engine(engine, work=lon.size * n_vertices) == "numba":
         out = np.empty((lon.size, n_vertices, 2))
         _compiled_vertices(lon, lat, radius, n_vertices, out.reshape(-1, 2),
                            np.arange(lon.size) * n_vertices, out[:0],
@@ -414,7 +435,7 @@ def ring_boundaries(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     lon, lat, radius = validate_circles(lon, lat, radius_km)
     n, k = lon.size, int(n_vertices)
     tolerance_km = _check_job(n, k, tolerance_km)
-    engine = resolve_engine(engine)
+    engine = resolve_engine(engine, work=n * k)
     v = ring_vertices(lon, lat, radius, n_vertices=k, engine=engine)
     maybe = _chord_error_bound_km(lat, radius, k) > _SPLIT * tolerance_km
     far = radius > _CUT_LOCUS_CHECK_KM

@@ -67,7 +67,7 @@ def disc_polygons(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     (True, True, (-180.0, 180.0))
     """
     lon, lat, radius = validate_circles(lon, lat, radius_km)
-    engine = resolve_engine(engine)
+    engine = resolve_engine(engine, work=lon.size * 360)
     to_north, to_south = pole_distances_km(lat)
     north, south = to_north <= radius, to_south <= radius
     if engine == "numba" and (radius <= _CUT_LOCUS_CHECK_KM).all():
@@ -260,7 +260,7 @@ def range_rings(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
         Largest distance between any point of a boundary and the true geodesic circle.
     engine : {"auto", "pyproj", "numba"}, default "auto"
         Geodesic solver (see :func:`geoinf.geodesic.resolve_engine`); ``"auto"`` uses
-        the compiled engine when numba is installed.
+        the compiled engine when numba is installed and the job is large.
 
     Returns
     -------
@@ -313,7 +313,7 @@ def range_bands(lon: ArrayLike, lat: ArrayLike, edges_km: Sequence[float] = INF_
         Largest distance between any point of a boundary and the true geodesic circle.
     engine : {"auto", "pyproj", "numba"}, default "auto"
         Geodesic solver (see :func:`geoinf.geodesic.resolve_engine`); ``"auto"`` uses
-        the compiled engine when numba is installed.
+        the compiled engine when numba is installed and the job is large.
 
     Returns
     -------

@@ -58,6 +58,14 @@ def test_without_numba_auto_falls_back_and_numba_asks_for_the_extra(monkeypatch)
 
 def test_auto_picks_numba_when_installed():
     assert resolve_engine("auto") == ("numba" if HAVE_NUMBA else "pyproj")
+    assert resolve_engine("auto", work=10**7) == ("numba" if HAVE_NUMBA else "pyproj")
+
+
+def test_auto_does_not_load_numba_for_a_small_job(monkeypatch):
+    monkeypatch.setattr(geodesic, "_KERNEL", None)  # as in a fresh process
+    assert resolve_engine("auto", work=360) == "pyproj"
+    assert geodesic._KERNEL is None  # nothing was imported
+    assert resolve_engine("auto", work=10**7) == ("numba" if HAVE_NUMBA else "pyproj")
 
 
 # --- the direct problem -------------------------------------------------------------------

@@ -156,7 +156,7 @@ def _pair_distances(p_lon, p_lat, s_lon, s_lat, lo, hi, need_nearest: bool):
 
 def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
                     min_km: float | Sequence[float] = 0.0, places=None,
-                    min_population: float = 0) -> pd.DataFrame:
+                    min_population: float = 0, progress=None) -> pd.DataFrame:
     """Return the places within a distance band of any site, by exact ellipsoidal distance.
 
     Parameters
@@ -170,6 +170,8 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
         Places with ``name, lon, lat, population`` (default: the embedded GeoNames table).
     min_population : float, default 0
         Only places with at least this many inhabitants.
+    progress : callable, optional
+        Called as ``progress(done, total)`` with the places done after each chunk.
 
     Returns
     -------
@@ -209,6 +211,8 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
         near.append(k)
         dist_near.append(d_in[np.arange(hit.size), k])
         margin.append(m)
+        if progress is not None:
+            progress(min(a + step, len(frame)), len(frame))
     hit = np.concatenate(rows) if rows else np.zeros(0, np.intp)
     inside = np.concatenate(inside_all) if rows else np.zeros((0, label.size), bool)
     packed = np.packbits(inside, axis=1)  # one key per pattern of reaching sites

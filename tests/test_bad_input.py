@@ -135,6 +135,8 @@ CONSUMERS = {
         ["rings", "--sites", "{f}", "--radius-km", "500", "-o", "{o}.geojson"],
         ["scenarios", "kaliningrad", "--sites", "{f}", "-o", "{o}.csv"],
         ["map", "--sites", "{f}", "--system", "iskander-m", "--no-cities", "-o", "{o}.html"],
+        ["cities", "--sites", "{f}", "--max-km", "300", "--min-population", "1000000",
+         "-o", "{o}.csv"],
     ],
     "systems": [
         ["systems", "--file", "{f}", "-o", "{o}.csv"],
@@ -434,6 +436,12 @@ ARG_CASES = {  # id -> (argv, needles); every command writes to {o} when it gets
     "map-min-population-negative": (["map", "--min-population", "-1"],
                                     ["min-population", "-1"]),
     "map-min-population-nan": (["map", "--min-population", "nan"], ["min-population", "nan"]),
+    "cities-sites-without-range": (["cities", "--sites", "{s}"], ["--max-km"]),
+    "cities-sites-unknown-id": (["cities", "--sites", "{s}", "--site", "devesel", "--max-km",
+                                 "500"], ["devesel", "deveselu"]),
+    "map-sites-without-range": (["map", "--sites", "{s}"], ["--system", "--radius-km"]),
+    "map-sites-radius-nan": (["map", "--sites", "{s}", "--radius-km", "nan"], ["nan"]),
+    "map-sites-unknown-system": (["map", "--sites", "{s}", "--system", "9m72"], ["9m72"]),
     "cities-unknown-scenario": (["cities", "--scenario", "inf2019"], ["inf2019"]),
     "cities-unknown-site": (["cities", "--site", "devesel"], ["devesel"]),
     "cities-max-km-nan": (["cities", "--max-km", "nan"], ["max_km", "nan"]),
@@ -466,6 +474,8 @@ def _suffix(argv) -> str:
 @pytest.mark.parametrize("case", list(ARG_CASES))
 def test_bad_value(runner, tmp_path, case):
     argv, needles = ARG_CASES[case]
+    sites = _write(tmp_path / "in-sites.csv", SITES)
+    argv = [a.replace("{s}", str(sites)) for a in argv]
     out = tmp_path / f"out{_suffix(argv)}"
     res = runner.invoke(main, [*argv, "-o", str(out)])
     assert_one_line_error(res, tmp_path, needles, output=out)

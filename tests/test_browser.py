@@ -6,7 +6,9 @@ Screenshots go to the pytest temporary directory as test artefacts.
 """
 
 import shutil
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -132,3 +134,52 @@ def test_two_fragments_in_a_host_page(browser, tmp_path):
                             ".map(e => e.getBoundingClientRect().height)")
     assert heights == [300, 300]
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+
+
+MAPS = sorted((Path(__file__).resolve().parent.parent / "maps").glob("*.html"))
+
+
+@pytest.mark.parametrize("path", MAPS, ids=[p.stem for p in MAPS])
+def test_example_map_offline(browser, path):
+    """Every committed example map draws with no error and no outside request."""
+    log = open_offline(browser, path)
+    page = log["page"]
+    assert log["errors"] == [] and log["blocked"] == []
+    layers = page.evaluate(REGISTRY)
+    assert [k for _, k, _, _ in layers].count("band") >= 1
+    assert all(on for *_, on in layers)
+    assert page.locator("path.leaflet-interactive").count() >= 1
+    assert page.locator(".leaflet-marker-icon.geoinf-site").count() >= 1
+    page.close()
+
+
+def test_map_of_1000_user_sites(browser, tmp_path):
+    """`geoinf map --sites` with 1,000 sites all over the globe: drawn, offline, no errors."""
+    from click.testing import CliRunner
+
+    from geoinf.cli import main
+
+    rng = np.random.default_rng(3)
+    lon, lat = rng.uniform(-180, 180, 1000), np.degrees(np.arcsin(rng.uniform(-1, 1, 1000)))
+    lon[:2], lat[:2] = (180.0, -180.0), (89.9, -89.9)  # the antimeridian and the poles
+    sites = tmp_path / "sites.csv"
+    sites.write_text("id,name,lon,lat\n" + "".join(
+        f"s{i},Site <{i}>,{x:.4f},{y:.4f}\n" for i, (x, y) in enumerate(zip(lon, lat,
+                                                                           strict=True))))
+    out = tmp_path / "sites.html"
+    res = CliRunner().invoke(main, ["map", "--sites", str(sites), "--radius-km", "1000",
+                                    "--no-cities", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    log = open_offline(browser, out, wait_ms=500)
+    page = log["page"]
+    assert log["errors"] == [] and log["blocked"] == []
+    counts = {k: c for _, k, c, _ in page.evaluate(REGISTRY) if k != "band"}
+    assert counts["site"] == 1000
+    bands = [(c, on) for _, k, c, on in page.evaluate(REGISTRY) if k == "band"]
+    assert len(bands) == 2 and all(on for _, on in bands)  # 0-500 and 500-1,000 km
+    assert page.locator(".leaflet-marker-icon.geoinf-site").count() == 1000
+    page.mouse.click(640, 400)
+    page.wait_for_timeout(100)
+    assert log["errors"] == []
+    page.screenshot(path=str(tmp_path / "sites.png"))
+    page.close()

@@ -66,10 +66,17 @@ def test_killed_first_write_leaves_no_file(tmp_path, big_sites):
 
 
 # A slow disk, for `geoinf map -o` and `geoinf exposure -o`: their pages and tables are
-# written in one call, too fast to be caught mid-write by polling. This shim writes the
-# first half of a temporary file, then waits, so the signal lands mid-write every time.
+# written in one go, too fast to be caught mid-write by polling. This shim writes the first
+# half of a page, then waits; a streamed table is written whole and waits before its
+# rename. Either way the signal lands while the temporary file exists, every time.
 SLOW_DISK = """
-import pathlib, sys, time
+import os, pathlib, sys, time
+_replace = os.replace
+def replace(src, dst, *args, **kwargs):
+    if ".tmp-" in os.fspath(src):
+        time.sleep(60)
+    return _replace(src, dst, *args, **kwargs)
+os.replace = replace
 _write_text = pathlib.Path.write_text
 def write_text(self, data, *args, **kwargs):
     if ".tmp-" not in self.name:

@@ -11,7 +11,7 @@ import pandas as pd
 from .. import __version__
 from .. import exposure as ex
 from .._io import atomic_write, check_writable
-from ..catalog import DEFAULT_SCENARIO, select_pairs
+from ..catalog import DEFAULT_SCENARIO, load_sites, select_pairs, unknown_name
 from ..errors import InputError
 from ..treaty import INF_EDGES_KM
 from . import main
@@ -47,6 +47,13 @@ def _emit(frame: pd.DataFrame, fmt: str | None, output: str | None, overwrite: b
         import geopandas as gpd
         text = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
                                 crs="EPSG:4326").to_json(drop_id=True) + "\n"
+    elif fmt == "csv" and output is not None:  # streamed: no copy of a large table as text
+        with atomic_write(output, overwrite=overwrite) as tmp:
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                handle.write(provenance)
+                frame.round(6).to_csv(handle, index=False)
+        log.info("wrote %d rows to %s", len(frame), output)
+        return
     elif fmt == "csv":
         text = provenance + frame.round(6).to_csv(index=False)
     else:
@@ -63,6 +70,9 @@ def _emit(frame: pd.DataFrame, fmt: str | None, output: str | None, overwrite: b
 @main.command("cities")
 @click.option("--scenario", default=None, help=f"Catalog scenario (default {DEFAULT_SCENARIO}).")
 @click.option("--site", default=None, help="Only these site ids (comma-separated).")
+@click.option("--sites", "sites_path", type=click.Path(dir_okay=False), default=None,
+              help="Your own sites table (CSV/GeoJSON/GPKG with id, name, lon, lat) instead "
+                   "of a scenario; needs --max-km or --band.")
 @click.option("--band", type=click.Choice(list(_BANDS)), default=None,
               help="An INF band (instead of --min-km/--max-km).")
 @click.option("--min-km", type=float, default=None, help="Inner edge of the band in km.")
@@ -75,26 +85,58 @@ def _emit(frame: pd.DataFrame, fmt: str | None, output: str | None, overwrite: b
 @_format_opt("table", "csv", "geojson")
 @output_opt
 @overwrite_opt
-def cities(scenario, site, band, min_km, max_km, min_population, places, fmt, output,
-           overwrite):
+def cities(scenario, site, sites_path, band, min_km, max_km, min_population, places, fmt,
+           output, overwrite):
     """Cities within a distance band of the sites of a scenario.
 
     Example: geoinf cities --scenario inf-2019 --band intermediate-range
     --min-population 100000 --format csv -o cities.csv
+    (or: geoinf cities --sites my_sites.csv --max-km 1000 -o cities.csv)
     """
     if band is not None and (min_km is not None or max_km is not None):
         raise InputError("give --band or --min-km/--max-km, not both")
-    pairs = select_pairs(scenario or DEFAULT_SCENARIO, site=site)
-    top = pairs.sort_values("range_km_high").drop_duplicates("site", keep="last")
+    if output is not None:
+        check_writable(output, overwrite=overwrite)
+    if sites_path is not None:
+        top = _user_sites(sites_path, scenario, site, band, max_km)
+    else:
+        pairs = select_pairs(scenario or DEFAULT_SCENARIO, site=site)
+        top = pairs.sort_values("range_km_high").drop_duplicates("site", keep="last")
     lo, hi = _BANDS[band] if band else (min_km or 0.0, max_km)
     hi = top["range_km_high"].to_numpy(float) if hi is None else hi
-    frame = ex.cities_in_range(top, min_km=lo, max_km=hi, places=places,
-                               min_population=min_population)
+    show = len(top) >= _PROGRESS_SITES
+    with click.progressbar(length=1, label=f"geoinf: places x {len(top):,} sites",
+                           file=click.get_text_stream("stderr") if show else None,
+                           hidden=not show) as bar:
+        def progress(done, total):
+            bar.length = total
+            bar.update(done - bar.pos)
+        frame = ex.cities_in_range(top, min_km=lo, max_km=hi, places=places,
+                                   min_population=min_population, progress=progress)
     band_text = band or f"{lo:g}-{'range' if max_km is None else f'{max_km:g}'} km"
     _emit(frame, fmt, output, overwrite, _provenance(
         dataset=places or "embedded GeoNames places (CC BY 4.0)",
-        scenario=scenario or DEFAULT_SCENARIO, band=band_text,
-        min_population=f"{min_population:g}"))
+        scenario=None if sites_path else scenario or DEFAULT_SCENARIO, sites=sites_path,
+        band=band_text, min_population=f"{min_population:g}"))
+
+
+_PROGRESS_SITES = 1000
+
+
+def _user_sites(path, scenario, site, band, max_km):
+    """Return the sites of a user's table (or some ids of it), for ``cities --sites``."""
+    if scenario is not None:
+        raise InputError("--sites takes the sites from the file; drop --scenario")
+    if band is None and max_km is None:
+        raise InputError("--sites needs --max-km or --band (a sites table has no range claims)")
+    sites = load_sites(path)
+    if site:
+        wanted = [s.strip() for s in site.split(",") if s.strip()]
+        bad = [w for w in wanted if w not in set(sites["id"])]
+        if bad:
+            raise InputError(f"{path}: {unknown_name('site', bad[0], sites['id'])}")
+        sites = sites[sites["id"].isin(wanted)]
+    return sites
 
 
 @main.command("reach")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .geodesic import WGS84
+from .geodesic import WGS84, resolve_engine
 
 __all__ = ["meridian_km", "half_widths_deg", "grid_intervals", "annulus_runs",
            "union_runs"]
@@ -33,6 +33,36 @@ _TOL_KM = 1e-6  # Newton stops when the distance is within 1 mm of the radius
 _DOUBT_KM = 1e-3  # cells whose linearised distance is within 1 m of r get an exact inverse
 _MAX_ITER = 40
 _LAST_STEP_KM = 1e-2  # residual after which one more Newton step is taken unchecked
+_EDGE_M = 1e-3  # compiled distances this close to an edge are re-solved by pyproj
+
+
+def _inverse(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike, *,
+             edge_m: ArrayLike | None = None) -> tuple[NDArray, NDArray, NDArray]:
+    """Return ``WGS84.inv`` (az12, az21, s12 in metres), compiled when the engine allows.
+
+    The compiled inverse (:mod:`geoinf._numba_inverse`, within ~1e-8 m of pyproj) runs
+    when :func:`geoinf.geodesic.resolve_engine` picks numba; pairs it declines (near
+    the antipode) and, with ``edge_m``, pairs within 1 mm of their edge are solved by
+    pyproj, so that membership ``s12 <= edge_m`` is decided exactly as pyproj does.
+    """
+    lon1, lat1, lon2, lat2 = (np.ravel(a).astype(float) for a in
+                              np.broadcast_arrays(lon1, lat1, lon2, lat2))
+    redo = None
+    if resolve_engine("auto") == "numba":
+        from . import _numba_inverse
+        az12, az21, s, ok = _numba_inverse.inverse(lon1, lat1, lon2, lat2)
+        redo = ~ok
+        if edge_m is not None:
+            redo |= np.abs(s - np.broadcast_to(edge_m, s.shape)) <= _EDGE_M
+        redo = np.flatnonzero(redo)
+    if redo is None or redo.size:
+        idx = slice(None) if redo is None else redo
+        ref = WGS84.inv(lon1[idx], lat1[idx], lon2[idx], lat2[idx])
+        if redo is None:
+            return tuple(np.asarray(x, dtype=float) for x in ref)
+        for out, x in zip((az12, az21, s), ref, strict=True):
+            out[redo] = x
+    return az12, az21, s
 
 
 def meridian_km(lat: ArrayLike) -> NDArray[np.float64]:
@@ -112,9 +142,8 @@ def _solve(lat0: NDArray, radius: NDArray, lat: NDArray, d0: NDArray, dpi: NDArr
             break
         ua = u[active]
         dlon = 2.0 * np.arcsin(np.sqrt(ua))
-        _, az21, s = WGS84.inv(np.zeros(active.size), lat0[active], np.degrees(dlon),
-                               lat[active])
-        s = np.asarray(s) / 1000.0
+        _, az21, s = _inverse(0.0, lat0[active], np.degrees(dlon), lat[active])
+        s = s / 1000.0
         f = s - radius[active]
         # ds/du = p sin(alpha2) * dlon/du, alpha2 = az21 + 180 the azimuth at the point
         sin_dlon = np.sin(dlon)
@@ -303,9 +332,9 @@ def _decide(col, lon0, lat0, radius, lat, u, dsdu, west, dlon):
     inside = estimate <= 0
     doubt = np.flatnonzero(~np.isfinite(estimate) | (np.abs(estimate) <= _DOUBT_KM))
     if doubt.size:
-        _, _, s = WGS84.inv(np.zeros(doubt.size), lat0[doubt], t[doubt], lat[doubt],
-                            return_back_azimuth=False)
-        inside[doubt] = np.asarray(s) <= radius[doubt] * 1000.0
+        _, _, s = _inverse(0.0, lat0[doubt], t[doubt], lat[doubt],
+                           edge_m=radius[doubt] * 1000.0)
+        inside[doubt] = s <= radius[doubt] * 1000.0
     return inside
 
 

@@ -1,0 +1,189 @@
+"""The compiled inverse geodesic (geoinf._numba_inverse) against pyproj, and its wiring.
+
+pyproj (GeographicLib) is the reference throughout. Everything here needs numba and
+skips cleanly without it (CI also runs the suite with GEOINF_NO_NUMBA=1).
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("numba")
+
+from geoinf import _numba_inverse as ni  # noqa: E402
+from geoinf import exposure, geodesic, parallels  # noqa: E402
+from geoinf.geodesic import WGS84  # noqa: E402
+
+TOL_M = 1e-6  # agreement with pyproj in distance (measured: ~2e-7 m over the globe)
+TOL_DEG = 1e-6  # and in azimuth, away from the poles (measured: ~1e-8 degrees)
+
+lons = st.floats(-180.0, 180.0, allow_nan=False)
+lats = st.floats(-90.0, 90.0, allow_nan=False)
+
+
+def _reference(lon1, lat1, lon2, lat2):
+    az12, az21, s = WGS84.inv(*(np.asarray(a, float) for a in (lon1, lat1, lon2, lat2)))
+    return np.asarray(az12), np.asarray(az21), np.asarray(s)
+
+
+def _angle_diff(a, b):
+    return np.abs((np.asarray(a) - np.asarray(b) + 180.0) % 360.0 - 180.0)
+
+
+def _check(lon1, lat1, lon2, lat2, *, must_solve=None):
+    lon1, lat1, lon2, lat2 = (np.atleast_1d(np.asarray(a, float)) for a in
+                              (lon1, lat1, lon2, lat2))
+    az12, az21, s, ok = ni.inverse(lon1, lat1, lon2, lat2)
+    r12, r21, rs = _reference(lon1, lat1, lon2, lat2)
+    # declined pairs are only near the antipode (beyond ~19,680 km), never short ones
+    assert (ok | (rs > 19_500e3)).all(), rs[~ok]
+    if must_solve is not None:
+        assert ok[must_solve].all()
+    np.testing.assert_allclose(s[ok], rs[ok], rtol=0, atol=TOL_M)
+    assert np.isnan(s[~ok]).all()
+    # azimuths are defined away from the poles and for distinct points
+    well = ok & (rs > 1.0) & (np.abs(lat1) < 89.9) & (np.abs(lat2) < 89.9)
+    assert (_angle_diff(az12[well], r12[well]) <= TOL_DEG).all()
+    assert (_angle_diff(az21[well], r21[well]) <= TOL_DEG).all()
+    return ok
+
+
+@settings(max_examples=300, deadline=None)
+@given(lons, lats, lons, lats)
+def test_agrees_with_pyproj_over_the_globe(lon1, lat1, lon2, lat2):
+    _check(lon1, lat1, lon2, lat2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lons, lats, st.floats(-3.0, 3.0), st.floats(-3.0, 3.0))
+def test_near_antipodal_pairs_are_solved_or_declined(lon1, lat1, dlon, dlat):
+    lon2 = (lon1 + 180.0 + dlon + 180.0) % 360.0 - 180.0
+    lat2 = float(np.clip(-lat1 + dlat, -90.0, 90.0))
+    _check(lon1, lat1, lon2, lat2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lons, lats, st.floats(-0.01, 0.01), st.floats(-0.01, 0.01))
+def test_short_lines_down_to_coincident(lon1, lat1, dlon, dlat):
+    lon2 = (lon1 + dlon + 180.0) % 360.0 - 180.0
+    lat2 = float(np.clip(lat1 + dlat, -90.0, 90.0))
+    _check(lon1, lat1, lon2, lat2, must_solve=0)
+
+
+def test_vectorised_random_pairs_and_the_bound():
+    rng = np.random.default_rng(8)
+    n = 200_000  # above PARALLEL_PAIRS: the threaded kernel
+    lon1, lon2 = rng.uniform(-180, 180, (2, n))
+    lat1, lat2 = np.degrees(np.arcsin(rng.uniform(-1, 1, (2, n))))
+    ok = _check(lon1, lat1, lon2, lat2)
+    assert ok.mean() > 0.999
+
+
+def test_special_pairs():
+    cases = [  # lon1, lat1, lon2, lat2
+        (10.0, 50.0, 10.0, 50.0),  # coincident
+        (0.0, 0.0, 0.0, 0.0),  # coincident on the equator
+        (0.0, 90.0, 123.0, 90.0),  # the north pole, two longitudes
+        (0.0, 90.0, 45.0, 60.0),  # from the pole
+        (-60.0, 75.0, 0.0, -90.0),  # to the south pole
+        (179.9, 10.0, -179.9, 10.0),  # across the antimeridian
+        (-180.0, 0.0, 180.0, 0.0),  # the same meridian, written twice
+        (170.0, -45.0, -170.0, -44.0),
+        (0.0, 0.0, 10.0, 0.0),  # equatorial
+        (30.0, -20.0, 30.0, 70.0),  # meridional
+        (0.0, 0.0, 179.0, 0.0),  # equatorial, beyond (1 - f) 180: not the equator
+        (0.0, 30.0, 180.0, -30.0),  # antipodal
+        (0.0, 90.0, 0.0, -90.0),  # pole to pole
+        (0.0, 0.5, 179.5, -0.5),  # nearly antipodal near the equator
+    ]
+    ok = _check(*np.array(cases).T)
+    assert ok[:10].all()
+    assert not ok[11:13].any()
+    az12, az21, s, _ = ni.inverse(*np.array(cases[:2]).T)
+    assert (s == 0).all()
+
+
+def test_parallels_inverse_falls_back_to_pyproj_everywhere():
+    lon1 = np.array([0.0, 0.0, 24.4, 179.9])
+    lat1 = np.array([30.0, 90.0, 44.1, 10.0])
+    lon2 = np.array([180.0, 0.0, 13.4, -179.9])
+    lat2 = np.array([-30.0, -90.0, 52.5, 10.0])
+    az12, az21, s = parallels._inverse(lon1, lat1, lon2, lat2)
+    r12, r21, rs = _reference(lon1, lat1, lon2, lat2)
+    np.testing.assert_allclose(s, rs, rtol=0, atol=TOL_M)
+    assert np.isfinite(az12).all() and np.isfinite(az21).all()
+    # declined pairs come from pyproj itself, bit for bit
+    assert s[0] == rs[0] and s[1] == rs[1]
+
+
+def test_edge_pairs_are_decided_by_pyproj():
+    rng = np.random.default_rng(3)
+    lon1, lat1 = rng.uniform(-180, 180, 500), rng.uniform(-80, 80, 500)
+    az = rng.uniform(-180, 180, 500)
+    radius_m = rng.uniform(1e3, 5e6, 500)
+    lon2, lat2, _ = WGS84.fwd(lon1, lat1, az, radius_m)
+    _, _, ref = _reference(lon1, lat1, lon2, lat2)
+    _, _, s = parallels._inverse(lon1, lat1, lon2, lat2, edge_m=ref)
+    assert np.array_equal(s, ref)  # all within 1 mm of their edge: pyproj decided
+
+
+def test_engine_switch_is_the_geodesic_one(monkeypatch):
+    lon = np.array([24.4134, 13.405])
+    lat = np.array([44.0787, 52.52])
+    with_numba = exposure._exact_km(lon[0], lat[0], lon[1:], lat[1:])
+    monkeypatch.setattr(geodesic, "_KERNEL", False)  # as if numba were not installed
+    assert geodesic.resolve_engine() == "pyproj"
+    without = exposure._exact_km(lon[0], lat[0], lon[1:], lat[1:])
+    assert without.shape == with_numba.shape == (1,)
+    assert abs(with_numba[0] - without[0]) * 1e3 < TOL_M
+
+
+def _places(n, seed):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-30, 70, n), rng.uniform(20, 75, n)
+
+
+@pytest.mark.parametrize("need_nearest", [True, False])
+def test_pair_distances_match_the_pyproj_path(need_nearest):
+    p_lon, p_lat = _places(20_000, 1)
+    rng = np.random.default_rng(2)
+    s_lon, s_lat = rng.uniform(0, 40, 7), rng.uniform(40, 60, 7)
+    s_lon[1], s_lat[1] = s_lon[0] + 0.2, s_lat[0]  # two close sites: nearest in doubt
+    lo = np.array([0, 0, 500, 1000, 0, 300, 0], float)
+    hi = np.array([2500, 1500, 2000, 5500, 800, 900, 2500], float)
+    # places exactly on band edges (by pyproj): membership must be pyproj's
+    az = rng.uniform(-180, 180, 40)
+    e_lon, e_lat, _ = WGS84.fwd(np.full(40, s_lon[3]), np.full(40, s_lat[3]), az,
+                                np.where(np.arange(40) % 2, lo[3], hi[3]) * 1e3)
+    p_lon, p_lat = np.concatenate([p_lon, e_lon]), np.concatenate([p_lat, e_lat])
+    got = exposure._pair_distances(p_lon, p_lat, s_lon, s_lat, lo, hi, need_nearest)
+    ref = exposure._pair_distances_pyproj(p_lon, p_lat, s_lon, s_lat, lo, hi, need_nearest)
+    inside, dist, exact = got
+    assert np.array_equal(inside, ref[0])
+    both = exact & ref[2]
+    np.testing.assert_allclose(dist[both], ref[1][both], rtol=0, atol=TOL_M / 1e3)
+    # exact where membership was in doubt, and for the nearest and best-margin sites
+    assert not (ref[2] & ~exact & ~inside).any()
+    if need_nearest:
+        for d in (dist, ref[1]):
+            d[~inside] = np.inf
+        reached = inside.any(axis=1)
+        k = dist.argmin(axis=1)
+        assert np.array_equal(k[reached], ref[1].argmin(axis=1)[reached])
+        assert exact[np.flatnonzero(reached), k[reached]].all()
+
+
+def test_cities_in_range_is_the_same_with_either_engine(monkeypatch):
+    import geoinf
+
+    sites = geoinf.load_sites().head(6)
+    places = geoinf.load_places(min_population=20_000)
+    a = exposure.cities_in_range(sites, min_km=300, max_km=1800, places=places)
+    monkeypatch.setattr(geodesic, "_KERNEL", False)
+    b = exposure.cities_in_range(sites, min_km=300, max_km=1800, places=places)
+    assert len(a) > 1000
+    cols = ["name", "nearest_site", "n_sites", "sites"]
+    assert a[cols].equals(b[cols])
+    np.testing.assert_allclose(a["distance_km"], b["distance_km"], rtol=0, atol=TOL_M / 1e3)
+    np.testing.assert_allclose(a["margin_km"], b["margin_km"], rtol=0, atol=TOL_M / 1e3)

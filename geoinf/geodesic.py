@@ -135,13 +135,17 @@ def resolve_engine(engine: str = "auto", *, work: int | None = None) -> str:
 
 
 def distance_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike,
-                lat2: ArrayLike) -> NDArray[np.float64] | float:
+                lat2: ArrayLike, *, engine: str = "auto") -> NDArray[np.float64] | float:
     """Return ellipsoidal (WGS84) distances in kilometres.
 
     Parameters
     ----------
     lon1, lat1, lon2, lat2 : float or array_like
         Points in degrees; broadcast against each other.
+    engine : {"auto", "pyproj", "numba"}, default "auto"
+        Geodesic solver (see :func:`resolve_engine`). The compiled inverse
+        (:mod:`geoinf._numba_inverse`) leaves the pairs it cannot settle (near the
+        antipode) to pyproj.
 
     Returns
     -------
@@ -156,7 +160,14 @@ def distance_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike,
     arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (lon1, lat1, lon2, lat2)))
     shape = arrays[0].shape
     flat = [np.ascontiguousarray(a).ravel() for a in arrays]
-    _, _, dist = WGS84.inv(*flat)
+    if resolve_engine(engine, work=flat[0].size) == "numba":
+        from . import _numba_inverse
+
+        _, _, dist, ok = _numba_inverse.inverse(*flat)
+        if not ok.all():
+            dist[~ok] = WGS84.inv(*(a[~ok] for a in flat))[2]
+    else:
+        _, _, dist = WGS84.inv(*flat)
     out = np.asarray(dist, dtype=float).reshape(shape) / 1000.0
     return float(out) if out.ndim == 0 else out
 

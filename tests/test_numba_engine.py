@@ -188,3 +188,14 @@ def test_any_vertex_count_and_the_cut_locus_agree(n_vertices):
                           for e in ("numba", "pyproj"))
     np.testing.assert_array_equal(oa, ob)
     assert _gap_m(ca[:, 0], ca[:, 1], cb[:, 0], cb[:, 1]).max() < 1e-6
+
+
+@needs_numba
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(LON, LAT, LON, LAT), min_size=1, max_size=40))
+def test_distances_agree(pairs):
+    lon1, lat1, lon2, lat2 = (np.array(c, dtype=float) for c in zip(*pairs, strict=True))
+    lon2[:1], lat2[:1] = lon1[:1] + 180.0 - 360.0 * (lon1[:1] > 0), -lat1[:1]  # an antipode
+    a = geodesic.distance_km(lon1, lat1, lon2, lat2, engine="numba")
+    b = geodesic.distance_km(lon1, lat1, lon2, lat2, engine="pyproj")
+    assert np.abs(a - b).max() * 1000 < 1e-6

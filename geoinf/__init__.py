@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .errors import DataError, GeoinfError, GeoinfWarning, InputError
-from .geodesic import distance_km, ring_boundaries, ring_vertices
-from .rings import disc_polygons, dissolve, range_bands, range_rings
-from .treaty import INF_EDGES_KM, inf_class
 from .catalog import (
     DEFAULT_SCENARIO,
     list_scenarios,
@@ -22,10 +18,15 @@ from .catalog import (
     scenario_rings,
     select_pairs,
 )
-from .population import load_countries, load_places, open_population
+from .densify import ring_boundaries
+from .errors import DataError, GeoinfError, GeoinfWarning, InputError
 from .exposure import cities_in_range, exposure_diff, exposure_table, sites_reaching
+from .geodesic import distance_km, ring_vertices
 from .mapdata import MapFrames, map_frames, reach_bands
+from .population import load_countries, load_places, open_population
 from .render import map_fragment, range_map, write_map
+from .rings import disc_polygons, dissolve, range_bands, range_rings
+from .treaty import INF_EDGES_KM, inf_class
 
 try:
     __version__ = version("geoinf")

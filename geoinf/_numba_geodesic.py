@@ -373,8 +373,8 @@ def _wrap180(x):
 def _edge_estimates(v, r, limit_km, unreliable_km, max_pieces, pieces, unreliable):
     """Per-edge piece counts of ring ``r`` from second differences of its vertices.
 
-    The compiled form of ``geodesic._edge_sagitta_estimate_km`` followed by the piece
-    rule of :func:`geodesic.ring_boundaries`: an edge whose estimated chord error
+    The compiled form of ``densify._edge_sagitta_estimate_km`` followed by the piece
+    rule of :func:`densify.ring_boundaries`: an edge whose estimated chord error
     exceeds ``limit_km`` is cut into ``ceil(sqrt(est / limit_km))`` pieces (at most
     ``max_pieces``); it is unreliable when the estimate exceeds ``unreliable_km``.
     """
@@ -453,7 +453,7 @@ def ring_plan(v, check, lon, lat, dist_m, limit_km, unreliable_km, measured_km, 
 
     Returns ``pieces`` (n, k): equal angle steps per uniform edge (only rings with
     ``check[r]`` are estimated); ``bisected`` (n, k): vertices that measured bisection
-    adds to the pieces of unreliable edges (as ``geodesic._bisect``); and the number of
+    adds to the pieces of unreliable edges (as ``densify._bisect``); and the number of
     vertices of each densified ring.
 
     With an even ``k`` the plan is made symmetric about the centre's meridian (edge

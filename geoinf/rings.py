@@ -5,7 +5,7 @@ Every polygon is valid, its exterior counter-clockwise and holes clockwise
 split there into a MultiPolygon; a disc that contains a pole contains it in
 lon/lat too (closed along the ±90° parallel); a disc that contains both poles is
 the world minus a hole around the antipode. Boundaries come from
-:func:`geoinf.geodesic.ring_boundaries`, within ``tolerance_km`` of the true circle.
+:func:`geoinf.densify.ring_boundaries`, within ``tolerance_km`` of the true circle.
 
 Membership ("is this city in range?") is decided by exact distance
 (:func:`geoinf.geodesic.distance_km`), not by these polygons: they are for maps and export.
@@ -21,14 +21,12 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from .densify import _CUT_LOCUS_CHECK_KM, _padded_boundaries, ring_boundaries
 from .errors import InputError
 from .geodesic import (
-    _CUT_LOCUS_CHECK_KM,
     _compiled,
-    _padded_boundaries,
     pole_distances_km,
     resolve_engine,
-    ring_boundaries,
     validate_circles,
 )
 from .treaty import INF_EDGES_KM, band_label

@@ -3,13 +3,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geoinf.densify import ring_boundaries
 from geoinf.errors import InputError
 from geoinf.geodesic import (
     ANTIPODAL_KM,
     WGS84,
     distance_km,
     pole_distances_km,
-    ring_boundaries,
     ring_vertices,
 )
 

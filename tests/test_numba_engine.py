@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geoinf import geodesic
+from geoinf.densify import ring_boundaries
 from geoinf.errors import InputError
-from geoinf.geodesic import WGS84, resolve_engine, ring_boundaries, ring_vertices
+from geoinf.geodesic import WGS84, resolve_engine, ring_vertices
 from geoinf.rings import disc_polygons, range_bands, range_rings
 
 from .common import CASES

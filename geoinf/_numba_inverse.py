@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -44,7 +45,7 @@ _KARNEY_TOL = 1e-11  # rad: a larger step takes one more; the rest is corrected 
 _MAX_KARNEY = 12
 _ANTIPODAL_SIGMA = math.pi - 0.05  # beyond this arc (~19,680 km) pyproj decides
 PARALLEL_PAIRS = 20_000
-"""Below this many pairs the serial kernel is used (waking threads costs more)."""
+"""Below this many pairs :func:`inverse` runs on one thread (waking threads costs more)."""
 
 
 def _polyval(n: int, p, s: int, x: float) -> float:
@@ -283,13 +284,8 @@ def _inverse_range(lon1, lat1, lon2, lat2, s12, az12, az21, ok, first, stop):
         az21[i] = a2 - 180.0 if a2 > 0.0 else a2 + 180.0  # the back azimuth, as pyproj
 
 
-@njit(**_JIT)
-def _inverse_serial(lon1, lat1, lon2, lat2, s12, az12, az21, ok):  # pragma: no cover
-    _inverse_range(lon1, lat1, lon2, lat2, s12, az12, az21, ok, 0, lon1.size)
-
-
 @njit(parallel=True, **_JIT)
-def _inverse_parallel(lon1, lat1, lon2, lat2, s12, az12, az21, ok):  # pragma: no cover
+def _inverse_kernel(lon1, lat1, lon2, lat2, s12, az12, az21, ok):  # pragma: no cover
     n = lon1.size
     chunk = 4096
     for c in prange((n + chunk - 1) // chunk):
@@ -321,8 +317,15 @@ def inverse(lon1, lat1, lon2, lat2):
     n = lon1.size
     s12, az12, az21 = np.empty(n), np.empty(n), np.empty(n)
     ok = np.empty(n, dtype=np.bool_)
-    kernel = _inverse_parallel if n >= PARALLEL_PAIRS else _inverse_serial
-    kernel(lon1, lat1, lon2, lat2, s12, az12, az21, ok)
+    if n >= PARALLEL_PAIRS:
+        _inverse_kernel(lon1, lat1, lon2, lat2, s12, az12, az21, ok)
+        return az12, az21, s12, ok
+    before = numba.get_num_threads()  # a per-thread setting: waking threads costs more
+    numba.set_num_threads(1)
+    try:
+        _inverse_kernel(lon1, lat1, lon2, lat2, s12, az12, az21, ok)
+    finally:
+        numba.set_num_threads(before)
     return az12, az21, s12, ok
 
 
@@ -357,33 +360,39 @@ def _place_row(i, p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, s_xyz, lo, hi, need_ne
     if not need_nearest:
         return
     # exact for every reaching site that could be the nearest or have the best margin:
-    # first the likeliest of each, then any other whose bounds still allow it
-    for rule in range(3):
-        best_d, best_m, pick, key = math.inf, -math.inf, -1, math.inf
-        for j in range(m):
-            if inside[i, j] and exact[i, j]:
-                best_d = min(best_d, dist[i, j])
-                best_m = max(best_m, min(dist[i, j] - lo[j], hi[j] - dist[i, j]))
-        for j in range(m):
-            if not inside[i, j] or exact[i, j]:
-                continue
-            d = dist[i, j]
-            lower, upper = d * (1.0 - eps) - slack_km, d * (1.0 + eps) + slack_km
-            m_hi = min(upper - lo[j], hi[j] - lower)
-            if rule == 0 and lower < key and lower <= best_d:  # likely the nearest
-                pick, key = j, lower
-            elif rule == 1 and -m_hi < key and m_hi >= best_m:  # likely the best margin
-                pick, key = j, -m_hi
-            elif rule == 2 and (lower <= best_d or m_hi >= best_m):
-                if not _exact_pair(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, lo, hi, i, j,
-                                   dist, exact):
-                    redo[i] |= math.isnan(dist[i, j])
-                best_d = min(best_d, dist[i, j])
-                best_m = max(best_m, min(dist[i, j] - lo[j], hi[j] - dist[i, j]))
-        if rule < 2 and pick >= 0:
-            if not _exact_pair(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, lo, hi, i, pick,
-                               dist, exact):
-                redo[i] |= math.isnan(dist[i, pick])
+    # first the likeliest of each (rules 0 and 1), then any other the bounds still allow
+    rule = 0
+    while rule < 3:
+        j = _candidate(i, rule, lo, hi, eps, slack_km, inside, dist, exact)
+        if j >= 0:
+            _exact_pair(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, lo, hi, i, j, dist, exact)
+            redo[i] |= math.isnan(dist[i, j])
+        if rule < 2 or j < 0:
+            rule += 1
+
+
+@njit(**_JIT)
+def _candidate(i, rule, lo, hi, eps, slack_km, inside, dist, exact):
+    """Return the next reaching site of place i to solve exactly under ``rule``, or -1."""
+    best_d, best_m = math.inf, -math.inf
+    for j in range(lo.size):
+        if inside[i, j] and exact[i, j]:
+            best_d = min(best_d, dist[i, j])
+            best_m = max(best_m, min(dist[i, j] - lo[j], hi[j] - dist[i, j]))
+    pick, key = -1, math.inf
+    for j in range(lo.size):
+        if not inside[i, j] or exact[i, j]:
+            continue
+        d = dist[i, j]
+        lower, upper = d * (1.0 - eps) - slack_km, d * (1.0 + eps) + slack_km
+        m_hi = min(upper - lo[j], hi[j] - lower)
+        if rule == 0 and lower < key and lower <= best_d:  # likely the nearest
+            pick, key = j, lower
+        elif rule == 1 and -m_hi < key and m_hi >= best_m:  # likely the best margin
+            pick, key = j, -m_hi
+        elif rule == 2 and (lower <= best_d or m_hi >= best_m):
+            return j
+    return pick
 
 
 @njit(parallel=True, **_JIT)

@@ -187,3 +187,23 @@ def test_cities_in_range_is_the_same_with_either_engine(monkeypatch):
     assert a[cols].equals(b[cols])
     np.testing.assert_allclose(a["distance_km"], b["distance_km"], rtol=0, atol=TOL_M / 1e3)
     np.testing.assert_allclose(a["margin_km"], b["margin_km"], rtol=0, atol=TOL_M / 1e3)
+
+
+def test_raster_row_intervals_are_the_same_with_either_engine(monkeypatch):
+    lat = 89.95 - 0.1 * np.arange(1800)  # a global 0.1 degree grid
+    lon0 = np.array([179.9, 24.4, -70.0, 0.0, 10.0])
+    lat0 = np.array([0.0, 44.1, -60.0, 88.0, 50.0])
+    radius = np.array([1500.0, 1000.0, 3000.0, 800.0, 5500.0])
+    kw = dict(row_lat=lat, west=-180.0, dlon=0.1, ncols=3600)
+    got = parallels.grid_intervals(lon0, lat0, radius, **kw)
+    monkeypatch.setattr(geodesic, "_KERNEL", False)
+    ref = parallels.grid_intervals(lon0, lat0, radius, **kw)
+    for a, b in zip(got, ref, strict=True):
+        assert np.array_equal(a, b)
+    # and the half-widths agree within the solver's 1 mm along the parallel
+    w_ref = parallels.half_widths_deg(lat0[:, None], radius[:, None], lat[::50])
+    monkeypatch.undo()
+    w = parallels.half_widths_deg(lat0[:, None], radius[:, None], lat[::50])
+    assert np.array_equal(np.isnan(w), np.isnan(w_ref))
+    ok = np.isfinite(w)
+    assert np.abs(w[ok] - w_ref[ok]).max() < 1e-7  # degrees: ~1 cm at the equator

@@ -237,25 +237,36 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
             progress(min(a + step, len(frame)), len(frame))
     hit = np.concatenate(rows) if rows else np.zeros(0, np.intp)
     inside = np.concatenate(inside_all) if rows else np.zeros((0, label.size), bool)
-    packed = np.packbits(inside, axis=1)  # one key per pattern of reaching sites
-    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel() if len(hit) else packed
-    _, first, which = np.unique(keys, return_index=True, return_inverse=True)
+    pop = frame["population"].to_numpy(float)[hit]
+    order = np.argsort(-pop, kind="stable")  # by population, descending; ties keep place order
+    hit, inside, pop = hit[order], inside[order], pop[order]
+    first, which = _patterns(inside)  # one ";"-joined label per pattern of reaching sites
     names = np.array([";".join(label[inside[i]]) for i in first], dtype=object)
     out = pd.DataFrame({
-        "name": frame["name"].to_numpy()[hit],
-        "country": frame["country"].to_numpy()[hit],
-        "population": frame["population"].to_numpy()[hit],
+        "name": frame["name"].take(hit).reset_index(drop=True),
+        "country": frame["country"].take(hit).reset_index(drop=True),
+        "population": pop.astype(np.int64) if np.array_equal(pop, np.round(pop)) else pop,
         "lon": p_lon[hit], "lat": p_lat[hit],
-        "nearest_site": label[np.concatenate(near)] if rows else [],
-        "distance_km": np.concatenate(dist_near) if rows else [],
-        "margin_km": np.concatenate(margin) if rows else [],
+        "nearest_site": label[np.concatenate(near)[order]] if rows else [],
+        "distance_km": np.concatenate(dist_near)[order] if rows else [],
+        "margin_km": np.concatenate(margin)[order] if rows else [],
         "n_sites": inside.sum(axis=1),
-        "sites": names[np.ravel(which)] if len(hit) else [],
+        "sites": names[which] if len(hit) else [],
     }, columns=list(CITY_COLUMNS))
-    pop = out["population"].to_numpy(float)
-    if np.array_equal(pop, np.round(pop)):
-        out["population"] = pop.astype(np.int64)
-    return out.sort_values("population", ascending=False, kind="stable").reset_index(drop=True)
+    return out
+
+
+def _patterns(inside: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Group the rows of a boolean matrix: (first row of each pattern, pattern of each row)."""
+    if inside.shape[0] == 0:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    if inside.shape[1] <= 62:  # one int64 bit per site
+        keys = inside.astype(np.int64) @ (np.int64(1) << np.arange(inside.shape[1], dtype=np.int64))
+    else:
+        packed = np.packbits(inside, axis=1)
+        keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, which = np.unique(keys, return_index=True, return_inverse=True)
+    return first, np.ravel(which)
 
 
 # --- the reverse question --------------------------------------------------------------

@@ -14,4 +14,5 @@ if os.environ.get("GEOINF_NO_NUMBA") == "1":
 try:
     import numba  # noqa: F401
 except ImportError:  # the compiled engine is optional ("geoinf[speedups]")
-    collect_ignore = ["geoinf/_numba_geodesic.py", "geoinf/_numba_inverse.py"]
+    collect_ignore = ["geoinf/_numba_geodesic.py", "geoinf/_numba_inverse.py",
+                      "geoinf/_karney.py"]

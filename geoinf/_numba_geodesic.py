@@ -32,53 +32,18 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from ._karney import _B, _DEG, _EP2, _F, _F1, A3X, C3X
+from ._karney import JIT as _JIT
+from ._karney import ang_round as _ang_round
+from ._karney import norm as _sum_norm
+from ._karney import sin_series5 as _sin_series5
+from ._karney import sin_series6 as _sin_series6
+
 __all__ = ["direct", "ring_vertices", "ring_plan", "ring_fill", "assemble_discs",
            "split_at_meridian", "threads_for", "PLAIN", "NORTH_CAP", "SOUTH_CAP"]
 
-_A = 6378137.0  # WGS84 equatorial radius, metres
-_F = 1.0 / 298.257223563  # WGS84 flattening
-_F1 = 1.0 - _F
-_E2 = _F * (2.0 - _F)
-_EP2 = _E2 / (_F1 * _F1)
-_N = _F / (2.0 - _F)
-_B = _A * _F1
 _TINY = math.sqrt(np.finfo(float).tiny)
-_DEG = math.pi / 180.0
 _KM_PER_DEG = math.pi / 180.0 * 6371.0088  # mean sphere, as geodesic.MEAN_KM_PER_DEG
-
-
-def _polyval(n: int, p, s: int, x: float) -> float:
-    y = float(p[s]) if n >= 0 else 0.0
-    for i in range(1, n + 1):
-        y = y * x + p[s + i]
-    return y
-
-
-def _a3_coefficients() -> tuple[float, ...]:
-    """A3 polynomial in eps, coefficients depending on the third flattening n (order 6)."""
-    coeff = [-3, 128, -2, -3, 64, -1, -3, -1, 16, 3, -1, -2, 8, 1, -1, 2, 1, 1]
-    out, o = [], 0
-    for j in range(5, -1, -1):  # coefficient of eps^j
-        m = min(6 - j - 1, j)
-        out.append(_polyval(m, coeff, o, _N) / coeff[o + m + 1])
-        o += m + 2
-    return tuple(out)
-
-
-def _c3_coefficients() -> tuple[float, ...]:
-    """C3 polynomials in eps for l = 1..5, coefficients depending on n (order 6)."""
-    coeff = [3, 128, 2, 5, 128, -1, 3, 3, 64, -1, 0, 1, 8, -1, 1, 4, 5, 256, 1, 3, 128,
-             -3, -2, 3, 64, 1, -3, 2, 32, 7, 512, -10, 9, 384, 5, -9, 5, 192, 7, 512,
-             -14, 7, 512, 21, 2560]
-    out, o = [], 0
-    for ll in range(1, 6):
-        for j in range(5, ll - 1, -1):
-            m = min(6 - j - 1, j)
-            out.append(_polyval(m, coeff, o, _N) / coeff[o + m + 1])
-            o += m + 2
-    return tuple(out)
-
-
 _PARALLEL_WORK = 100_000  # below this many vertices one thread is faster than waking others
 
 
@@ -100,30 +65,10 @@ def threads_for(work: int) -> Iterator[None]:
         numba.set_num_threads(before)
 
 
-_A3X = _a3_coefficients()
-_C3X = _c3_coefficients()
-(_A3X0, _A3X1, _A3X2, _A3X3, _A3X4, _A3X5) = _A3X
+(_A3X0, _A3X1, _A3X2, _A3X3, _A3X4, _A3X5) = A3X
 (_C3X0, _C3X1, _C3X2, _C3X3, _C3X4, _C3X5, _C3X6, _C3X7, _C3X8, _C3X9, _C3X10, _C3X11,
- _C3X12, _C3X13, _C3X14) = _C3X
+ _C3X12, _C3X13, _C3X14) = C3X
 
-# error_model="numpy": no zero-division checks (a zero divisor cannot occur here, and
-# would give inf/nan as in C rather than raise).
-_JIT = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
-
-
-@njit(**_JIT)
-def _sum_norm(x, y):
-    r = math.sqrt(x * x + y * y)  # |x|, |y| <= 1: no overflow, within an ulp of hypot
-    return x / r, y / r
-
-
-@njit(**_JIT)
-def _ang_round(x):
-    z = 1.0 / 16.0
-    y = abs(x)
-    if y < z:
-        y = z - (z - y)  # keeps tiny angles from carrying spurious digits
-    return math.copysign(y, x)
 
 
 @njit(**_JIT)
@@ -181,31 +126,6 @@ def _atan2d(y, x):
     elif q == 3:
         ang = -90.0 + ang
     return ang
-
-
-@njit(**_JIT)
-def _sin_series6(sx, cx, c1, c2, c3, c4, c5, c6):
-    """Clenshaw sum of c[l] * sin(2 l x), l = 1..6."""
-    ar = 2.0 * (cx - sx) * (cx + sx)
-    y1 = c6
-    y0 = ar * y1 + c5
-    y1 = ar * y0 - y1 + c4
-    y0 = ar * y1 - y0 + c3
-    y1 = ar * y0 - y1 + c2
-    y0 = ar * y1 - y0 + c1
-    return 2.0 * sx * cx * y0
-
-
-@njit(**_JIT)
-def _sin_series5(sx, cx, c1, c2, c3, c4, c5):
-    """Clenshaw sum of c[l] * sin(2 l x), l = 1..5."""
-    ar = 2.0 * (cx - sx) * (cx + sx)
-    y0 = c5
-    y1 = ar * y0 + c4
-    y0 = ar * y1 - y0 + c3
-    y1 = ar * y0 - y1 + c2
-    y0 = ar * y1 - y0 + c1
-    return 2.0 * sx * cx * y0
 
 
 @njit(**_JIT)

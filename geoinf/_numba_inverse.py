@@ -32,15 +32,15 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from ._karney import _A, _B, _DEG, _EP2, _F, _F1, A3X, C3X
+from ._karney import JIT as _JIT
+from ._karney import ang_round as _ang_round
+from ._karney import norm as _norm
+from ._karney import sin_series5 as _series5
+from ._karney import sin_series6 as _series6
+
 __all__ = ["inverse", "pair_distances", "PARALLEL_PAIRS"]
 
-_A = 6378137.0  # WGS84 equatorial radius, metres
-_F = 1.0 / 298.257223563  # WGS84 flattening
-_F1 = 1.0 - _F
-_B = _A * _F1
-_EP2 = _F * (2.0 - _F) / (_F1 * _F1)
-_N = _F / (2.0 - _F)
-_DEG = math.pi / 180.0
 _KARNEY_TOL = 1e-11  # rad: a larger step takes one more; the rest is corrected to first order
 _MAX_KARNEY = 12
 _ANTIPODAL_SIGMA = math.pi - 0.05  # beyond this arc (~19,680 km) pyproj decides
@@ -48,61 +48,9 @@ PARALLEL_PAIRS = 20_000
 """Below this many pairs :func:`inverse` runs on one thread (waking threads costs more)."""
 
 
-def _polyval(n: int, p, s: int, x: float) -> float:
-    y = float(p[s]) if n >= 0 else 0.0
-    for i in range(1, n + 1):
-        y = y * x + p[s + i]
-    return y
-
-
-def _a3_coefficients() -> tuple[float, ...]:
-    """A3 polynomial in eps, coefficients depending on the third flattening n (order 6)."""
-    coeff = [-3, 128, -2, -3, 64, -1, -3, -1, 16, 3, -1, -2, 8, 1, -1, 2, 1, 1]
-    out, o = [], 0
-    for j in range(5, -1, -1):
-        m = min(6 - j - 1, j)
-        out.append(_polyval(m, coeff, o, _N) / coeff[o + m + 1])
-        o += m + 2
-    return tuple(out)
-
-
-def _c3_coefficients() -> tuple[float, ...]:
-    """C3 polynomials in eps for l = 1..5, coefficients depending on n (order 6)."""
-    coeff = [3, 128, 2, 5, 128, -1, 3, 3, 64, -1, 0, 1, 8, -1, 1, 4, 5, 256, 1, 3, 128,
-             -3, -2, 3, 64, 1, -3, 2, 32, 7, 512, -10, 9, 384, 5, -9, 5, 192, 7, 512,
-             -14, 7, 512, 21, 2560]
-    out, o = [], 0
-    for ll in range(1, 6):
-        for j in range(5, ll - 1, -1):
-            m = min(6 - j - 1, j)
-            out.append(_polyval(m, coeff, o, _N) / coeff[o + m + 1])
-            o += m + 2
-    return tuple(out)
-
-
-(_A3X0, _A3X1, _A3X2, _A3X3, _A3X4, _A3X5) = _a3_coefficients()
+(_A3X0, _A3X1, _A3X2, _A3X3, _A3X4, _A3X5) = A3X
 (_C3X0, _C3X1, _C3X2, _C3X3, _C3X4, _C3X5, _C3X6, _C3X7, _C3X8, _C3X9, _C3X10, _C3X11,
- _C3X12, _C3X13, _C3X14) = _c3_coefficients()
-
-# error_model="numpy": a zero divisor gives inf/nan as in C (and is flagged), never raises
-_JIT = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
-
-
-@njit(**_JIT)
-def _norm(x, y):
-    r = math.sqrt(x * x + y * y)
-    return x / r, y / r
-
-
-@njit(**_JIT)
-def _ang_round(x):
-    """Round tiny angles (degrees) to multiples of 2**-57 or to 0, as GeographicLib does."""
-    z = 1.0 / 16.0
-    y = abs(x)
-    if y < z:
-        y = z - (z - y)
-    return math.copysign(y, x)
-
+ _C3X12, _C3X13, _C3X14) = C3X
 
 @njit(**_JIT)
 def _reduced(lat):
@@ -120,31 +68,6 @@ def _lon_diff(lon1, lon2):
     elif d < -180.0:
         d += 360.0
     return _ang_round(d) * _DEG
-
-
-@njit(**_JIT)
-def _series5(sx, cx, c1, c2, c3, c4, c5):
-    """Clenshaw sum of c[l] * sin(2 l x), l = 1..5."""
-    ar = 2.0 * (cx - sx) * (cx + sx)
-    y0 = c5
-    y1 = ar * y0 + c4
-    y0 = ar * y1 - y0 + c3
-    y1 = ar * y0 - y1 + c2
-    y0 = ar * y1 - y0 + c1
-    return 2.0 * sx * cx * y0
-
-
-@njit(**_JIT)
-def _series6(sx, cx, c1, c2, c3, c4, c5, c6):
-    """Clenshaw sum of c[l] * sin(2 l x), l = 1..6."""
-    ar = 2.0 * (cx - sx) * (cx + sx)
-    y1 = c6
-    y0 = ar * y1 + c5
-    y1 = ar * y0 - y1 + c4
-    y0 = ar * y1 - y0 + c3
-    y1 = ar * y0 - y1 + c2
-    y0 = ar * y1 - y0 + c1
-    return 2.0 * sx * cx * y0
 
 
 @njit(**_JIT)

@@ -152,14 +152,23 @@ def ring_boundaries(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
         coarse = est > _SPLIT * tolerance_km
         pieces[coarse] = np.minimum(np.ceil(np.sqrt(est[coarse] / (_SPLIT * tolerance_km))),
                                     _MAX_PIECES).astype(np.int64)
-        coords, angle, offsets = _subdivide(v, pieces, lon, lat, radius)
-        unreliable = (est > _UNRELIABLE * tolerance_km).ravel()
-        if unreliable.any():
+        # edge i mirrors edge k-1-i across the centre's meridian: plan both alike, so
+        # that the new vertices of one half are the mirror images of the other's
+        np.maximum(pieces, pieces[:, ::-1], out=pieces)
+        coords, angle, offsets = _subdivide(v, pieces, lon, lat, radius,
+                                            want_angle=bool(far.any()))
+        unreliable = np.flatnonzero(est > _UNRELIABLE * tolerance_km)
+        if unreliable.size:
             # the pieces of unreliable edges: each starts at an original vertex or a new one
-            starts = offsets_of_pieces(pieces)[unreliable]
             counts = pieces.ravel()[unreliable]
-            edges = np.repeat(starts, counts) + _ranks(counts)
-            coords, angle, offsets = _bisect(coords, angle, offsets, edges, lon, lat, radius,
+            rank = _ranks(counts)
+            edges = np.repeat(offsets_of_pieces(pieces)[unreliable], counts) + rank
+            # their angles, from the plan: piece j of edge i spans (i + j/p .. i + (j+1)/p) steps
+            i = np.repeat(unreliable % k, counts).astype(float)
+            p = np.repeat(counts, counts)
+            span = (i + rank / p, i + (rank + 1) / p)
+            coords, angle, offsets = _bisect(coords, angle, offsets, edges, span[0] * 360.0 / k,
+                                             span[1] * 360.0 / k, lon, lat, radius,
                                              tolerance_km)
     if far.any():
         coords, angle, offsets = _close_at_cut_locus(coords, angle, offsets, far,
@@ -248,13 +257,13 @@ def offsets_of_pieces(pieces: NDArray[np.int64]) -> NDArray[np.int64]:
     return np.cumsum(counts) - counts
 
 
-def _subdivide(v, pieces, lon, lat, radius):
+def _subdivide(v, pieces, lon, lat, radius, *, want_angle=False):
     """Cut each uniform edge ``i -> i+1`` into ``pieces[i]`` equal angle steps.
 
     Returns flat ``coords``, ``angle`` (degrees counter-clockwise from north,
-    increasing within each ring) and ring ``offsets``. Only the new vertices are
-    computed; they are scattered after their edge's start vertex, so untouched
-    rings cost a copy.
+    increasing within each ring; None unless ``want_angle``) and ring ``offsets``.
+    Only the new vertices are computed; they are scattered after their edge's start
+    vertex, so untouched rings cost a copy.
     """
     n, k = pieces.shape
     step = 360.0 / k
@@ -262,7 +271,7 @@ def _subdivide(v, pieces, lon, lat, radius):
     ring_counts = counts.reshape(n, k).sum(axis=1)
     offsets = np.zeros(n + 1, dtype=np.intp)
     np.cumsum(ring_counts, out=offsets[1:])
-    angle0 = np.tile(np.arange(k) * step, n)
+    angle0 = np.tile(np.arange(k) * step, n) if want_angle else None
     edges = np.flatnonzero(counts > 1)
     if edges.size == 0:
         return v.reshape(-1, 2).copy(), angle0, offsets
@@ -274,27 +283,43 @@ def _subdivide(v, pieces, lon, lat, radius):
     new_at = np.repeat(at[edges], cnt) + rank
     r = e // k
     coords = np.empty((offsets[-1], 2))
-    angle = np.empty(offsets[-1])
     coords[at] = v.reshape(-1, 2)
-    angle[at] = angle0
-    coords[new_at, 0], coords[new_at, 1] = _forward(lon[r], lat[r], new_angle, radius[r])
-    angle[new_at] = new_angle
+    angle = None
+    if want_angle:
+        angle = np.empty(offsets[-1])
+        angle[at] = angle0
+        angle[new_at] = new_angle
+    # solve the eastern half (edges i < k/2, plus the middle edge of an odd k); the
+    # new vertices of edge k-1-i are the mirror images of edge i's, in reverse order
+    east = (e % k) < (k + 1) // 2
+    solved = new_at[east]
+    coords[solved, 0], coords[solved, 1] = _forward(lon[r[east]], lat[r[east]],
+                                                    new_angle[east], radius[r[east]])
+    west = ~east
+    if west.any():
+        we, wrank = e[west], rank[west]
+        partner = we - (we % k) + (k - 1 - we % k)  # the mirrored edge, same ring
+        # its new vertex of rank p - rank sits at partner's output slot + that rank
+        src = at[partner] + (counts[partner] - wrank)
+        coords[new_at[west], 0] = _wrap180(2.0 * lon[r[west]] - coords[src, 0])
+        coords[new_at[west], 1] = coords[src, 1]
     return coords, angle, offsets
 
 
-def _bisect(coords, angle, offsets, edges, lon, lat, radius, tolerance_km, engine="pyproj"):
+def _bisect(coords, angle, offsets, edges, a_angle, b_angle, lon, lat, radius, tolerance_km,
+            engine="pyproj"):
     """Bisect edges (given by start index) until each chord's measured deviation is small.
 
-    Edge ``i`` joins vertex ``i`` to the next vertex of its ring (cyclically). Only
-    the given edges and their halves are evaluated; new vertices are inserted in
-    one pass at the end.
+    Edge ``i`` joins vertex ``i`` to the next vertex of its ring (cyclically), from
+    angle ``a_angle`` to ``b_angle`` (the latter past 360 on a ring's last edge).
+    Only the given edges and their halves are evaluated; new vertices are inserted
+    in one pass at the end. ``angle`` (per vertex, or None) is carried along.
     """
     ring_of_edge = np.searchsorted(offsets, edges, side="right") - 1
     nxt = edges + 1
     wraps = nxt == offsets[ring_of_edge + 1]
     nxt = np.where(wraps, offsets[ring_of_edge], nxt)
     a_ll, b_ll = coords[edges], coords[nxt]
-    a_angle, b_angle = angle[edges], angle[nxt] + np.where(wraps, 360.0, 0.0)
     home, ring = edges, ring_of_edge  # a new point goes after vertex ``home``
     new_ll, new_angle, new_home, new_ring = [], [], [], []
     for _ in range(_MAX_LEVELS):
@@ -326,9 +351,11 @@ def _bisect(coords, angle, offsets, edges, lon, lat, radius, tolerance_km, engin
         [[0], np.cumsum(np.bincount(ins_ring, minlength=offsets.size - 1))])
     old_at, new_at = _insertion_positions(coords.shape[0], ins_home[order])
     out_coords = np.empty((old_at.size + new_at.size, 2))
-    out_angle = np.empty(old_at.size + new_at.size)
     out_coords[old_at], out_coords[new_at] = coords, ins_ll[order]
-    out_angle[old_at], out_angle[new_at] = angle, np.mod(ins_angle[order], 360.0)
+    out_angle = None
+    if angle is not None:
+        out_angle = np.empty(old_at.size + new_at.size)
+        out_angle[old_at], out_angle[new_at] = angle, np.mod(ins_angle[order], 360.0)
     return out_coords, out_angle, offsets
 
 

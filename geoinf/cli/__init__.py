@@ -70,10 +70,7 @@ def main(verbose: int, quiet: int) -> None:
 
 def _register() -> None:
     # each command module adds its commands to ``main`` when imported
-    from . import catalog  # noqa: F401  sites, systems, scenarios
-    from . import rings  # noqa: F401  rings
-    from . import map  # noqa: F401  map
-    from . import exposure  # noqa: F401  cities, reach, exposure, diff
+    from . import catalog, exposure, map, rings  # noqa: F401
 
 
 _register()

@@ -39,7 +39,7 @@ from ._karney import norm as _norm
 from ._karney import sin_series5 as _series5
 from ._karney import sin_series6 as _series6
 
-__all__ = ["inverse", "pair_distances", "PARALLEL_PAIRS"]
+__all__ = ["inverse", "pair_distances", "place_summary", "PARALLEL_PAIRS", "SUMMARY_SITES"]
 
 _KARNEY_TOL = 1e-11  # rad: a larger step takes one more; the rest is corrected to first order
 _MAX_KARNEY = 12
@@ -253,18 +253,19 @@ def inverse(lon1, lat1, lon2, lat2):
 
 
 @njit(**_JIT)
-def _exact_pair(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, lo, hi, i, j, dist, exact):
-    """Exact distance (km) of place i to site j into dist; False where pyproj must decide."""
+def _exact_pair(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, lo, hi, i, r, j, dist, exact):
+    """Exact distance (km) of place i to site j into dist[r, j]; False where pyproj must decide."""
     s, _, _, good = _solve(s_lon[j], s_lat[j], s_sb[j], s_cb[j], p_lon[i], p_lat[i])
     d = s / 1000.0
-    dist[i, j] = d
-    exact[i, j] = True
+    dist[r, j] = d
+    exact[r, j] = True
     return good and abs(d - lo[j]) > 1e-6 and abs(d - hi[j]) > 1e-6
 
 
 @njit(**_JIT)
-def _place_row(i, p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, s_xyz, lo, hi, need_nearest,
+def _place_row(i, r, p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, s_xyz, lo, hi, need_nearest,
                radius_km, eps, slack_km, inside, dist, exact, redo):
+    """Place i against every site, into row r of inside, dist and exact (redo[i] if in doubt)."""
     lam, phi = p_lon[i] * _DEG, p_lat[i] * _DEG
     x, y, z = math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)
     m = s_lon.size
@@ -272,24 +273,24 @@ def _place_row(i, p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, s_xyz, lo, hi, need_ne
         dot = min(1.0, max(-1.0, x * s_xyz[j, 0] + y * s_xyz[j, 1] + z * s_xyz[j, 2]))
         d = radius_km * math.acos(dot)
         lower, upper = d * (1.0 - eps) - slack_km, d * (1.0 + eps) + slack_km
-        dist[i, j] = d
-        exact[i, j] = False
-        inside[i, j] = lower >= lo[j] and upper <= hi[j]
-        if not inside[i, j] and upper >= lo[j] and lower <= hi[j]:  # near a band edge
-            if not _exact_pair(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, lo, hi, i, j, dist,
+        dist[r, j] = d
+        exact[r, j] = False
+        inside[r, j] = lower >= lo[j] and upper <= hi[j]
+        if not inside[r, j] and upper >= lo[j] and lower <= hi[j]:  # near a band edge
+            if not _exact_pair(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, lo, hi, i, r, j, dist,
                                exact):
                 redo[i] = True
-            inside[i, j] = lo[j] <= dist[i, j] <= hi[j]
+            inside[r, j] = lo[j] <= dist[r, j] <= hi[j]
     if not need_nearest:
         return
     # exact for every reaching site that could be the nearest or have the best margin:
     # first the likeliest of each (rules 0 and 1), then any other the bounds still allow
     rule = 0
     while rule < 3:
-        j = _candidate(i, rule, lo, hi, eps, slack_km, inside, dist, exact)
+        j = _candidate(r, rule, lo, hi, eps, slack_km, inside, dist, exact)
         if j >= 0:
-            _exact_pair(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, lo, hi, i, j, dist, exact)
-            redo[i] |= math.isnan(dist[i, j])
+            _exact_pair(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, lo, hi, i, r, j, dist, exact)
+            redo[i] |= math.isnan(dist[r, j])
         if rule < 2 or j < 0:
             rule += 1
 
@@ -322,8 +323,20 @@ def _candidate(i, rule, lo, hi, eps, slack_km, inside, dist, exact):
 def _pair_kernel(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, s_xyz, lo, hi, need_nearest,
                  radius_km, eps, slack_km, inside, dist, exact, redo):  # pragma: no cover
     for i in prange(p_lon.size):
-        _place_row(i, p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, s_xyz, lo, hi, need_nearest,
+        _place_row(i, i, p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, s_xyz, lo, hi, need_nearest,
                    radius_km, eps, slack_km, inside, dist, exact, redo)
+
+
+def _site_tables(s_lon, s_lat):
+    """Return the unit vectors and reduced latitudes (sin, cos) of the sites."""
+    m = s_lon.size
+    phi, lam = np.radians(s_lat), np.radians(s_lon)
+    s_xyz = np.ascontiguousarray(np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam),
+                                           np.sin(phi)], axis=1))
+    s_sb, s_cb = np.empty(m), np.empty(m)
+    for j in range(m):  # exactly as the kernel reduces latitudes
+        s_sb[j], s_cb[j] = _reduced(s_lat[j])
+    return s_xyz, s_sb, s_cb
 
 
 def pair_distances(p_lon, p_lat, s_lon, s_lat, lo, hi, need_nearest, *, radius_km, eps,
@@ -341,12 +354,7 @@ def pair_distances(p_lon, p_lat, s_lon, s_lat, lo, hi, need_nearest, *, radius_k
     p_lon, p_lat, s_lon, s_lat, lo, hi = (_plain(a) for a in (p_lon, p_lat, s_lon, s_lat,
                                                                 lo, hi))
     n, m = p_lon.size, s_lon.size
-    phi, lam = np.radians(s_lat), np.radians(s_lon)
-    s_xyz = np.ascontiguousarray(np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam),
-                                           np.sin(phi)], axis=1))
-    s_sb, s_cb = np.empty(m), np.empty(m)
-    for j in range(m):  # exactly as the kernel reduces latitudes
-        s_sb[j], s_cb[j] = _reduced(s_lat[j])
+    s_xyz, s_sb, s_cb = _site_tables(s_lon, s_lat)
     inside = np.empty((n, m), dtype=np.bool_)
     exact = np.empty((n, m), dtype=np.bool_)
     dist = np.empty((n, m))
@@ -354,3 +362,77 @@ def pair_distances(p_lon, p_lat, s_lon, s_lat, lo, hi, need_nearest, *, radius_k
     _pair_kernel(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, s_xyz, lo, hi, bool(need_nearest),
                  float(radius_km), float(eps), float(slack_km), inside, dist, exact, redo)
     return inside, dist, exact, redo
+
+
+SUMMARY_SITES = 62
+"""At most this many sites for :func:`place_summary` (one int64 bit per site)."""
+
+
+@njit(**_JIT)
+def _summary_range(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, s_xyz, lo, hi, radius_km, eps,
+                   slack_km, first, stop, inside, dist, exact, near, dist_near, margin,
+                   n_sites, key, redo):
+    m = s_lon.size
+    for i in range(first, stop):
+        _place_row(i, 0, p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, s_xyz, lo, hi, True,
+                   radius_km, eps, slack_km, inside, dist, exact, redo)
+        k, best, best_m, count, bits = -1, math.inf, -math.inf, 0, np.int64(0)
+        for j in range(m):
+            if inside[0, j]:
+                d = dist[0, j]
+                if d < best:  # the first of equals, as argmin
+                    k, best = j, d
+                best_m = max(best_m, min(d - lo[j], hi[j] - d))
+                count += 1
+                bits |= np.int64(1) << np.int64(j)
+        near[i], dist_near[i], margin[i], n_sites[i], key[i] = k, best, best_m, count, bits
+
+
+@njit(parallel=True, **_JIT)
+def _summary_kernel(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, s_xyz, lo, hi, radius_km, eps,
+                    slack_km, near, dist_near, margin, n_sites, key, redo):  # pragma: no cover
+    n, m = p_lon.size, s_lon.size
+    chunk = 2048
+    for c in prange((n + chunk - 1) // chunk):
+        inside = np.empty((1, m), dtype=np.bool_)  # one row of scratch per chunk
+        exact = np.empty((1, m), dtype=np.bool_)
+        dist = np.empty((1, m))
+        _summary_range(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, s_xyz, lo, hi, radius_km, eps,
+                       slack_km, c * chunk, min(n, (c + 1) * chunk), inside, dist, exact, near,
+                       dist_near, margin, n_sites, key, redo)
+
+
+def place_summary(p_lon, p_lat, s_lon, s_lat, lo, hi, *, radius_km, eps, slack_km):
+    """Per place, the band summary over all sites in one compiled pass (no places x sites arrays).
+
+    Decides membership and distances as :func:`pair_distances` with ``need_nearest``
+    and reduces each place's row at once. Returns ``(near, dist_near, margin, n_sites,
+    key, redo)``: the nearest site in the band (-1 if none, first of equals) and its
+    distance (km, ``inf`` if none), the largest ``min(d - lo, hi - d)`` over sites in
+    the band (``-inf`` if none), how many sites are in the band, and their pattern as
+    int64 bits (bit j for site j); rows marked ``redo`` are left to the caller (pyproj).
+    At most :data:`SUMMARY_SITES` sites.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> near, d, margin, n, key, redo = place_summary(
+    ...     np.array([13.405, 0.0]), np.array([52.52, 0.0]), np.array([24.4134, 21.0]),
+    ...     np.array([44.0787, 52.2]), np.zeros(2), np.array([1500.0, 600.0]),
+    ...     radius_km=6371.0088, eps=0.0075, slack_km=1e-3)
+    >>> near.tolist(), round(float(d[0]), 3), n.tolist(), key.tolist(), redo.tolist()
+    ([1, -1], 518.398, [2, 0], [3, 0], [False, False])
+    """
+    p_lon, p_lat, s_lon, s_lat, lo, hi = (_plain(a) for a in (p_lon, p_lat, s_lon, s_lat,
+                                                                lo, hi))
+    n, m = p_lon.size, s_lon.size
+    if m > SUMMARY_SITES:
+        raise ValueError(f"{m} sites: place_summary takes at most {SUMMARY_SITES}")
+    s_xyz, s_sb, s_cb = _site_tables(s_lon, s_lat)
+    near, n_sites = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+    dist_near, margin = np.empty(n), np.empty(n)
+    key = np.empty(n, dtype=np.int64)
+    redo = np.zeros(n, dtype=np.bool_)
+    _summary_kernel(p_lon, p_lat, s_lon, s_lat, s_sb, s_cb, s_xyz, lo, hi, float(radius_km),
+                    float(eps), float(slack_km), near, dist_near, margin, n_sites, key, redo)
+    return near, dist_near, margin, n_sites, key, redo

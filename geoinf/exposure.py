@@ -219,52 +219,92 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
     frame = _places(places, min_population)
     p_lon, p_lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
     step = max(1, _CHUNK // max(label.size, 1))
-    rows, inside_all, near, dist_near, margin = [], [], [], [], []
+    parts = []
     for a in range(0, len(frame), step):
-        inside, dist, _ = _pair_distances(p_lon[a:a + step], p_lat[a:a + step], s_lon, s_lat,
-                                          lo, hi, need_nearest=True)
-        hit = np.flatnonzero(inside.any(axis=1))
-        inside, dist = inside[hit], dist[hit]
-        d_in = np.where(inside, dist, np.inf)
-        k = d_in.argmin(axis=1)
-        m = np.where(inside, np.minimum(dist - lo, hi - dist), -np.inf).max(axis=1)
-        rows.append(hit + a)
-        inside_all.append(inside)
-        near.append(k)
-        dist_near.append(d_in[np.arange(hit.size), k])
-        margin.append(m)
+        hit, *summary = _reach(p_lon[a:a + step], p_lat[a:a + step], s_lon, s_lat, lo, hi)
+        parts.append((hit + a, *summary))
         if progress is not None:
             progress(min(a + step, len(frame)), len(frame))
-    hit = np.concatenate(rows) if rows else np.zeros(0, np.intp)
-    inside = np.concatenate(inside_all) if rows else np.zeros((0, label.size), bool)
+    if parts:
+        hit, near, dist_near, margin, n_sites, pattern = (np.concatenate(c)
+                                                          for c in zip(*parts, strict=True))
+    else:
+        hit = near = n_sites = np.zeros(0, np.intp)
+        dist_near = margin = np.zeros(0)
+        pattern = np.zeros(0 if label.size <= 62 else (0, label.size), np.int64)
     pop = frame["population"].to_numpy(float)[hit]
     order = np.argsort(-pop, kind="stable")  # by population, descending; ties keep place order
-    hit, inside, pop = hit[order], inside[order], pop[order]
-    first, which = _patterns(inside)  # one ";"-joined label per pattern of reaching sites
-    names = np.array([";".join(label[inside[i]]) for i in first], dtype=object)
+    hit, pop, pattern = hit[order], pop[order], pattern[order]
+    # one ";"-joined label per pattern of reaching sites
+    if pattern.ndim == 1:  # int64 keys (bit j for site j): hashed, no sort
+        which, keys = pd.factorize(pattern)
+        bits = (keys[:, None] >> np.arange(label.size, dtype=np.int64)) & 1
+        names = np.array([";".join(label[b.astype(bool)]) for b in bits], dtype=object)
+    else:
+        first, which = _patterns(pattern)
+        names = np.array([";".join(label[pattern[i]]) for i in first], dtype=object)
     out = pd.DataFrame({
         "name": frame["name"].take(hit).reset_index(drop=True),
         "country": frame["country"].take(hit).reset_index(drop=True),
         "population": pop.astype(np.int64) if np.array_equal(pop, np.round(pop)) else pop,
         "lon": p_lon[hit], "lat": p_lat[hit],
-        "nearest_site": label[np.concatenate(near)[order]] if rows else [],
-        "distance_km": np.concatenate(dist_near)[order] if rows else [],
-        "margin_km": np.concatenate(margin)[order] if rows else [],
-        "n_sites": inside.sum(axis=1),
+        "nearest_site": label[near[order]] if parts else [],
+        "distance_km": dist_near[order],
+        "margin_km": margin[order],
+        "n_sites": n_sites[order],
         "sites": names[which] if len(hit) else [],
     }, columns=list(CITY_COLUMNS))
     return out
+
+
+def _reach(p_lon, p_lat, s_lon, s_lat, lo, hi):
+    """Places in the band of a site: (rows, nearest site, its km, margin km, n_sites, pattern).
+
+    ``pattern`` holds the sites in the band of each place: int64 keys (bit j for site j)
+    up to 62 sites, else a boolean places x sites matrix. With numba, one compiled pass
+    reduces each place (:func:`geoinf._numba_inverse.place_summary`); the places it
+    leaves to pyproj are redone here in numpy.
+    """
+    m = s_lon.size
+    if m <= 62 and resolve_engine("auto") == "numba":
+        from . import _numba_inverse
+        near, dist_near, margin, n_sites, key, redo = _numba_inverse.place_summary(
+            p_lon, p_lat, s_lon, s_lat, lo, hi, radius_km=_R_KM, eps=_EPS, slack_km=_SLACK_KM)
+        rows = np.flatnonzero(redo)
+        if rows.size:
+            inside, dist, _ = _pair_distances_pyproj(p_lon[rows], p_lat[rows], s_lon, s_lat,
+                                                     lo, hi, True)
+            (near[rows], dist_near[rows], margin[rows], n_sites[rows],
+             key[rows]) = _reduce_rows(inside, dist, lo, hi)
+        hit = np.flatnonzero(n_sites > 0)
+        return hit, near[hit], dist_near[hit], margin[hit], n_sites[hit], key[hit]
+    inside, dist, _ = _pair_distances(p_lon, p_lat, s_lon, s_lat, lo, hi, need_nearest=True)
+    hit = np.flatnonzero(inside.any(axis=1))
+    inside, dist = inside[hit], dist[hit]
+    near, dist_near, margin, n_sites, key = _reduce_rows(inside, dist, lo, hi)
+    return hit, near, dist_near, margin, n_sites, key if m <= 62 else inside
+
+
+def _reduce_rows(inside, dist, lo, hi):
+    """Per row: nearest site in the band, its distance, best margin, n_sites, int64 key."""
+    d_in = np.where(inside, dist, np.inf)
+    k = d_in.argmin(axis=1)
+    m = np.where(inside, np.minimum(dist - lo, hi - dist), -np.inf).max(axis=1)
+    n_sites = inside.sum(axis=1)
+    if inside.shape[1] <= 62:  # one int64 bit per site
+        key = inside.astype(np.int64) @ (np.int64(1) << np.arange(inside.shape[1],
+                                                                 dtype=np.int64))
+    else:
+        key = None
+    return k, d_in[np.arange(k.size), k], m, n_sites, key
 
 
 def _patterns(inside: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Group the rows of a boolean matrix: (first row of each pattern, pattern of each row)."""
     if inside.shape[0] == 0:
         return np.zeros(0, np.intp), np.zeros(0, np.intp)
-    if inside.shape[1] <= 62:  # one int64 bit per site
-        keys = inside.astype(np.int64) @ (np.int64(1) << np.arange(inside.shape[1], dtype=np.int64))
-    else:
-        packed = np.packbits(inside, axis=1)
-        keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    packed = np.packbits(inside, axis=1)
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
     _, first, which = np.unique(keys, return_index=True, return_inverse=True)
     return first, np.ravel(which)
 

@@ -174,6 +174,55 @@ def test_pair_distances_match_the_pyproj_path(need_nearest):
         assert exact[np.flatnonzero(reached), k[reached]].all()
 
 
+def test_place_summary_is_the_reduced_pair_distances():
+    p_lon, p_lat = _places(20_000, 3)
+    rng = np.random.default_rng(4)
+    s_lon, s_lat = rng.uniform(0, 40, 5), rng.uniform(40, 60, 5)
+    s_lon[1], s_lat[1] = s_lon[0] + 0.2, s_lat[0]  # two close sites: nearest in doubt
+    lo, hi = np.array([0, 0, 500, 1000, 300], float), np.array([2500, 1500, 2000, 5500, 900.0])
+    az = rng.uniform(-180, 180, 40)  # places on band edges: left to pyproj (redo)
+    e_lon, e_lat, _ = WGS84.fwd(np.full(40, s_lon[3]), np.full(40, s_lat[3]), az,
+                                np.where(np.arange(40) % 2, lo[3], hi[3]) * 1e3)
+    p_lon, p_lat = np.concatenate([p_lon, e_lon]), np.concatenate([p_lat, e_lat])
+    kw = dict(radius_km=exposure._R_KM, eps=exposure._EPS, slack_km=exposure._SLACK_KM)
+    near, d, margin, n, key, redo = ni.place_summary(p_lon, p_lat, s_lon, s_lat, lo, hi, **kw)
+    inside, dist, _, redo_ref = ni.pair_distances(p_lon, p_lat, s_lon, s_lat, lo, hi, True,
+                                                  **kw)
+    assert np.array_equal(redo, redo_ref) and redo[-40:].all()
+    ref = exposure._reduce_rows(inside, dist, lo, hi)
+    ok = ~redo
+    reached = ok & inside.any(axis=1)
+    assert 1000 < reached.sum() < ok.sum()
+    assert np.array_equal(n[ok], ref[3][ok]) and np.array_equal(key[ok], ref[4][ok])
+    for got, want in zip((near, d, margin), ref[:3], strict=True):
+        assert np.array_equal(got[reached], want[reached])  # bit for bit
+    assert (near[ok & ~reached] == -1).all() and (key[ok & ~reached] == 0).all()
+    with pytest.raises(ValueError, match="at most 62"):
+        ni.place_summary(p_lon[:2], p_lat[:2], *(np.zeros(63),) * 2, np.zeros(63),
+                         np.ones(63), **kw)
+
+
+def test_cities_in_range_beyond_62_sites_is_the_same_with_either_engine(monkeypatch):
+    import pandas as pd
+
+    import geoinf
+
+    rng = np.random.default_rng(5)
+    sites = pd.DataFrame({"id": [f"s{i}" for i in range(64)], "lon": rng.uniform(-10, 40, 64),
+                          "lat": rng.uniform(35, 65, 64)})
+    places = geoinf.load_places(min_population=50_000)
+    a = exposure.cities_in_range(sites.head(62), min_km=100, max_km=600, places=places)
+    b = exposure.cities_in_range(sites, min_km=100, max_km=600, places=places)
+    monkeypatch.setattr(geodesic, "_KERNEL", False)
+    for got, n in ((a, 62), (b, 64)):
+        ref = exposure.cities_in_range(sites.head(n), min_km=100, max_km=600, places=places)
+        assert len(got) > 500
+        cols = ["name", "nearest_site", "n_sites", "sites"]
+        assert got[cols].equals(ref[cols])
+        np.testing.assert_allclose(got["margin_km"], ref["margin_km"], rtol=0,
+                                   atol=TOL_M / 1e3)
+
+
 def test_cities_in_range_is_the_same_with_either_engine(monkeypatch):
     import geoinf
 

@@ -34,6 +34,7 @@ _DOUBT_KM = 1e-3  # cells whose linearised distance is within 1 m of r get an ex
 _MAX_ITER = 40
 _LAST_STEP_KM = 1e-2  # residual after which one more Newton step is taken unchecked
 _EDGE_M = 1e-3  # compiled distances this close to an edge are re-solved by pyproj
+_FEW = 32  # fewer doubtful cells than this are decided by pyproj without the compiled call
 
 
 def _inverse(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike, *,
@@ -105,19 +106,28 @@ def _lambert_start(lat0: NDArray, radius: NDArray, lat: NDArray) -> NDArray:
     about 10 m of the ellipsoidal solution, so one exact Newton step finishes it.
     """
     f = WGS84.f
-    b0 = np.arctan((1 - f) * np.tan(np.radians(lat0)))
-    b = np.arctan((1 - f) * np.tan(np.radians(lat)))
-    sin2p, cos2p = np.sin((b0 + b) / 2) ** 2, np.cos((b0 + b) / 2) ** 2
-    sin2q, cos2q = np.sin((b - b0) / 2) ** 2, np.cos((b - b0) / 2) ** 2
+    # sin and cos of the reduced latitudes from tan β = (1 - f) tan φ, then of P and Q
+    # by the sum formulas (sin² Q from sin 2Q, which keeps its precision for β ≈ β0)
+    tb0, tb = ((1 - f) * np.tan(np.radians(x)) for x in (lat0, lat))
+    cb0, cb = 1.0 / np.sqrt(1.0 + tb0 * tb0), 1.0 / np.sqrt(1.0 + tb * tb)
+    sb0, sb = tb0 * cb0, tb * cb
+    sin2p = 0.5 * (1.0 - (cb0 * cb - sb0 * sb))  # sin²((β0 + β)/2)
+    sd = sb * cb0 - cb * sb0  # sin(β - β0)
+    sin2q = sd * sd / (2.0 * (1.0 + cb0 * cb + sb0 * sb))  # sin²((β - β0)/2)
+    # the σ-independent factors of X and Y
+    kx = sin2p * (1.0 - sin2q)
+    ky = (1.0 - sin2p) * sin2q
     sigma = np.clip(radius / _A_KM, 1e-12, np.pi - 1e-9)
-    for _ in range(3):  # the error shrinks by a factor ~f each time: 3 give ~0.1 m
-        half_s, half_c = np.sin(sigma / 2) ** 2, np.cos(sigma / 2) ** 2
-        x = (sigma - np.sin(sigma)) * sin2p * cos2q / np.maximum(half_c, 1e-300)
-        y = (sigma + np.sin(sigma)) * cos2p * sin2q / np.maximum(half_s, 1e-300)
+    for _ in range(2):  # the error shrinks by a factor ~f each time: 2 give ~1 m
+        sh, ch = np.sin(sigma / 2), np.cos(sigma / 2)
+        half_s, half_c = sh * sh, ch * ch
+        sin_sigma = 2.0 * sh * ch
+        x = (sigma - sin_sigma) * kx / np.maximum(half_c, 1e-300)
+        y = (sigma + sin_sigma) * ky / np.maximum(half_s, 1e-300)
         s = _A_KM * (sigma - f / 2 * (x + y))
-        sigma = np.clip(sigma - (s - radius) / _A_KM, 1e-12, np.pi - 1e-9)
+        sigma = np.minimum(np.maximum(sigma - (s - radius) / _A_KM, 1e-12), np.pi - 1e-9)
     with np.errstate(divide="ignore", invalid="ignore"):
-        u = (np.sin(sigma / 2) ** 2 - sin2q) / (np.cos(b0) * np.cos(b))
+        u = (np.sin(sigma / 2) ** 2 - sin2q) / (cb0 * cb)
     return np.where(np.isfinite(u), np.clip(u, 0.0, 1.0), 0.5)
 
 
@@ -136,11 +146,11 @@ def _solve(lat0: NDArray, radius: NDArray, lat: NDArray, d0: NDArray, dpi: NDArr
     lo, hi = np.zeros_like(u), np.ones_like(u)
     dsdu = np.full_like(u, np.nan)
     p = _A_KM * np.cos(np.radians(lat)) / np.sqrt(1 - _E2 * np.sin(np.radians(lat)) ** 2)
-    active = np.flatnonzero(np.ones(u.size, bool))
+    active = slice(None)  # all parallels at first (views, no gathers), then an index array
     for _ in range(_MAX_ITER):
-        if active.size == 0:
+        if u.size == 0:
             break
-        ua = u[active]
+        ua = u[active].copy()
         dlon = 2.0 * np.arcsin(np.sqrt(ua))
         _, az21, s = _inverse(0.0, lat0[active], np.degrees(dlon), lat[active])
         s = s / 1000.0
@@ -163,7 +173,10 @@ def _solve(lat0: NDArray, radius: NDArray, lat: NDArray, d0: NDArray, dpi: NDArr
         u[active] = np.where(done | stuck, ua, new)
         # Newton converges quadratically: from within 10 m, one step lands within ~1 µm
         last = ~bad & (np.abs(f) <= _LAST_STEP_KM)
-        active = active[~(done | stuck | last)]
+        going = ~(done | stuck | last)
+        active = np.flatnonzero(going) if isinstance(active, slice) else active[going]
+        if active.size == 0:
+            break
     return u, np.degrees(2.0 * np.arcsin(np.sqrt(u))), dsdu
 
 
@@ -210,7 +223,11 @@ def half_widths_deg(lat0: ArrayLike, radius_km: ArrayLike, lat: ArrayLike
 
 
 def _wrap180(x: NDArray) -> NDArray:
-    return (x + 180.0) % 360.0 - 180.0
+    y = np.asarray(x, dtype=float) + 180.0
+    out = (y < 0.0) | (y >= 360.0)  # elsewhere ``y % 360 == y`` exactly: skip the remainder
+    if out.any():
+        y[out] %= 360.0
+    return y - 180.0
 
 
 def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
@@ -289,6 +306,8 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
                                                 radius_of[part], row_lat[row[part]],
                                                 d0[part], dpi[part], west, dlon, ncols)
     keep = (stop > start).any(axis=1)
+    if keep.all():
+        return disc, row, start, stop
     return disc[keep], row[keep], start[keep], stop[keep]
 
 
@@ -303,17 +322,22 @@ def _partial_rows(lon0, lat0, radius, lat, d0, dpi, west, dlon, ncols):
         lo = np.ceil(centre - w).astype(np.intp)
         hi = np.floor(centre + w).astype(np.intp)
         if ((hi + 1 < 0) | (lo - 1 > ncols - 1)).all():  # this copy misses the raster
-            pieces.append((np.zeros_like(lo), np.zeros_like(lo)))
             continue
-        for edge, step in ((hi, 1), (lo, -1)):
-            # the last column inside (edge) and the first outside (edge + step)
-            for cand, inside_expected in ((edge, True), (edge + step, False)):
-                inside = _decide(cand, lon0, lat0, radius, lat, u, dsdu, west, dlon)
-                wrong = inside != inside_expected
-                edge -= np.where(wrong & inside_expected, step, 0)
-                edge += np.where(wrong & ~inside_expected, step, 0)
+        # one batch of decisions: the estimated last column inside (hi, lo) and the
+        # first outside (hi + 1, lo - 1); an edge moves by one column if either is wrong
+        cand = np.stack([hi, hi + 1, lo, lo - 1])
+        inside = _decide(cand, lon0, lat0, radius, lat, u, dsdu, west, dlon)
+        hi = np.where(inside[0], hi + inside[1], hi - 1)
+        lo = np.where(inside[2], lo - inside[3], lo + 1)
         lo, hi = np.maximum(lo, 0), np.minimum(hi, ncols - 1)
         pieces.append((lo, np.where(hi >= lo, hi + 1, lo)))
+    if not pieces:
+        zero = np.zeros((u.size, 2), dtype=np.intp)
+        return zero, zero.copy()
+    if len(pieces) == 1:  # the usual case: the one copy goes to the first slot
+        zero = np.zeros(u.size, dtype=np.intp)
+        return (np.stack([pieces[0][0], zero], axis=1),
+                np.stack([pieces[0][1], zero], axis=1))
     start = np.stack([p[0] for p in pieces], axis=1)
     stop = np.stack([p[1] for p in pieces], axis=1)
     # at most two of the three copies meet the raster: move them into two slots
@@ -325,16 +349,24 @@ def _partial_rows(lon0, lat0, radius, lat, d0, dpi, west, dlon, ncols):
 
 
 def _decide(col, lon0, lat0, radius, lat, u, dsdu, west, dlon):
-    """Return whether the centre of column ``col`` is inside; exact where in doubt."""
+    """Return whether the centre of column ``col`` is inside; exact where in doubt.
+
+    ``col`` has shape (k, n), the other arrays (n,): k candidate columns per row.
+    """
     t = _wrap180(west + (col + 0.5) * dlon - lon0)
     u_t = np.sin(np.radians(t) / 2.0) ** 2
     estimate = (u_t - u) * dsdu  # s - r, linearised at the solution
     inside = estimate <= 0
     doubt = np.flatnonzero(~np.isfinite(estimate) | (np.abs(estimate) <= _DOUBT_KM))
     if doubt.size:
-        _, _, s = _inverse(0.0, lat0[doubt], t[doubt], lat[doubt],
-                           edge_m=radius[doubt] * 1000.0)
-        inside[doubt] = s <= radius[doubt] * 1000.0
+        i = doubt % u.size  # the row of each doubtful candidate
+        edge = radius[i] * 1000.0
+        t_d = t.ravel()[doubt]
+        if doubt.size > _FEW:
+            s = _inverse(0.0, lat0[i], t_d, lat[i], edge_m=edge)[2]
+        else:  # a handful: pyproj directly (the same decisions, less overhead)
+            s = np.asarray(WGS84.inv(np.zeros(doubt.size), lat0[i], t_d, lat[i])[2])
+        np.put(inside, doubt, s <= edge)
     return inside
 
 

@@ -248,13 +248,24 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
         "country": frame["country"].take(hit).reset_index(drop=True),
         "population": pop.astype(np.int64) if np.array_equal(pop, np.round(pop)) else pop,
         "lon": p_lon[hit], "lat": p_lat[hit],
-        "nearest_site": label[near[order]] if parts else [],
+        "nearest_site": _take_strings(label, near[order]) if parts else [],
         "distance_km": dist_near[order],
         "margin_km": margin[order],
         "n_sites": n_sites[order],
-        "sites": names[which] if len(hit) else [],
+        "sites": _take_strings(names, which) if len(hit) else [],
     }, columns=list(CITY_COLUMNS))
     return out
+
+
+def _take_strings(values: NDArray, codes: NDArray):
+    """Return ``values[codes]`` as pandas would store it, taken in Arrow when it stores Arrow."""
+    dtype = pd.Series(values[:1]).dtype
+    if len(codes) and isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        import pyarrow as pa
+
+        taken = pa.array(list(values), type=pa.large_string()).take(pa.array(codes))
+        return pd.array(taken, dtype=dtype)
+    return values[codes]
 
 
 def _reach(p_lon, p_lat, s_lon, s_lat, lo, hi):

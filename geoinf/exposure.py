@@ -233,7 +233,7 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
         dist_near = margin = np.zeros(0)
         pattern = np.zeros(0 if label.size <= 62 else (0, label.size), np.int64)
     pop = frame["population"].to_numpy(float)[hit]
-    order = np.argsort(-pop, kind="stable")  # by population, descending; ties keep place order
+    order = _by_population(pop)
     hit, pop, pattern = hit[order], pop[order], pattern[order]
     # one ";"-joined label per pattern of reaching sites
     if pattern.ndim == 1:  # int64 keys (bit j for site j): hashed, no sort
@@ -255,6 +255,15 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
         "sites": _take_strings(names, which) if len(hit) else [],
     }, columns=list(CITY_COLUMNS))
     return out
+
+
+def _by_population(pop: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Return the order by population, descending; ties keep their order (a stable sort)."""
+    n = pop.size
+    if n and pop.min() >= 0 and pop.max() * n < 2.0**62 and np.array_equal(pop, np.round(pop)):
+        # whole numbers: unique int64 keys (population, then row), so any sort is stable
+        return np.argsort((-pop).astype(np.int64) * n + np.arange(n))
+    return np.argsort(-pop, kind="stable")
 
 
 def _take_strings(values: NDArray, codes: NDArray):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,11 +62,12 @@ def atomic_write(path: str | os.PathLike, *, overwrite: bool = False) -> Iterato
     'hello'
     """
     path = check_writable(path, overwrite=overwrite)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.tmp-", suffix=path.suffix,
-                                    dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # writers (GDAL drivers) expect to create the file themselves
+    # a fresh name in the target's directory, not created here: writers (GDAL drivers)
+    # expect to create the file themselves
+    while True:
+        tmp = path.parent / f".{path.stem}.tmp-{secrets.token_hex(6)}{path.suffix}"
+        if not tmp.exists():
+            break
     try:
         yield tmp
         if not tmp.exists():

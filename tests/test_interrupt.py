@@ -100,13 +100,22 @@ SLOW_JOBS = {
 }
 
 
+def _size(path):
+    """Size of a file that may vanish between listing and stat (atomic_write's mkstemp
+    creates the temporary name and removes it again before the writer creates it)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
 def _kill_mid_write(argv, directory, sig):
     """Run under the slow disk; signal once the temporary file holds its first half."""
     proc = subprocess.Popen([sys.executable, "-c", SLOW_DISK, *argv], cwd=directory,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline, caught = time.monotonic() + 60, False
     while time.monotonic() < deadline and proc.poll() is None and not caught:
-        caught = any(".tmp-" in p.name and p.stat().st_size > 0 for p in directory.iterdir())
+        caught = any(".tmp-" in p.name and _size(p) > 0 for p in directory.iterdir())
         time.sleep(0.01)
     assert caught, "the temporary file never appeared"
     proc.send_signal(sig)

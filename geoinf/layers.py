@@ -1,0 +1,267 @@
+"""Population layers behind the exposure tables: reading them and summing them per group.
+
+Places (points) are summed by exact ellipsoidal distance; rasters by the row-interval
+method of :mod:`geoinf.parallels` (exactly the cell-centre rule), with row prefix sums,
+streamed in row blocks through rasterio windows; band areas and the share of each band
+that a layer covers are measured on a 0.1° grid. Private to :mod:`geoinf.exposure`,
+which defines the public tables and their column names.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from rasterio.windows import Window
+
+from . import parallels
+from .errors import InputError
+from .geodesic import WGS84
+from .population import cell_area_km2, load_countries, load_places, open_population
+
+__all__: list[str] = []
+
+log = logging.getLogger(__name__)
+
+_EPS = 0.0075  # |spherical / ellipsoidal distance - 1| < 0.0057 on WGS84 (curvature radii)
+_SLACK_KM = 1e-3  # rounding of the spherical distance (arccos near 1) and of the bounds
+_R_KM = 6371.0088
+_AREA_DEG = 0.1  # grid for band areas and coverage
+_BLOCK_BYTES = 1 << 27  # prefix table of one row block: 128 MiB
+
+
+def _places(places, min_population: float) -> pd.DataFrame:
+    if places is None or isinstance(places, str | os.PathLike):
+        frame = load_places(places, min_population=min_population)
+    else:
+        frame = places[places["population"] >= min_population]
+    frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
+    if "country" not in frame:
+        frame["country"] = frame["iso_a3"] if "iso_a3" in frame else ""
+    return frame
+
+
+def _unit(lon: NDArray, lat: NDArray) -> NDArray[np.float64]:
+    lam, phi = np.radians(lon), np.radians(lat)
+    return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], axis=1)
+
+
+def _exact_km(lon1, lat1, lon2, lat2) -> NDArray[np.float64]:
+    """Ellipsoidal distances in km: compiled when numba is on (~1e-8 m from pyproj)."""
+    shape = np.broadcast_shapes(*(np.shape(a) for a in (lon1, lat1, lon2, lat2)))
+    return (parallels._inverse(lon1, lat1, lon2, lat2)[2] / 1000.0).reshape(shape)
+
+
+def _pyproj_km(lon1, lat1, lon2, lat2) -> NDArray[np.float64]:
+    return np.asarray(WGS84.inv(lon1, lat1, lon2, lat2, return_back_azimuth=False)[2]) / 1000.0
+
+
+@functools.lru_cache(maxsize=1)
+def _countries():
+    return load_countries()
+
+
+# --- places layer ----------------------------------------------------------------------
+
+def _iso_a3(frame: pd.DataFrame) -> NDArray:
+    if "iso_a3" in frame:
+        return frame["iso_a3"].astype(str).to_numpy()
+    import geopandas as gpd
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
+                           crs="EPSG:4326")
+    joined = gpd.sjoin(pts, _countries()[["iso_a3", "geometry"]], how="left",
+                       predicate="within")
+    joined = joined[~joined.index.duplicated()]
+    return joined["iso_a3"].fillna("").astype(str).to_numpy()
+
+
+def _places_sums(annuli, members, source, min_population, with_country):
+    frame = _places(source, min_population)
+    p_lon, p_lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
+    people = frame["population"].to_numpy(float)
+    sites, site_of = np.unique(annuli[["lon", "lat"]].to_numpy(float), axis=0,
+                               return_inverse=True)
+    site_of = np.ravel(site_of)
+    inside = np.zeros((len(annuli), len(frame)), dtype=bool)
+    for s in range(len(sites)):
+        mine = np.flatnonzero(site_of == s)
+        lo = annuli["inner_km"].to_numpy(float)[mine]
+        hi = annuli["outer_km"].to_numpy(float)[mine]
+        x = _unit(p_lon, p_lat) @ _unit(sites[s:s + 1, 0], sites[s:s + 1, 1])[0]
+        d = _R_KM * np.arccos(np.clip(x, -1.0, 1.0))
+        lower, upper = d * (1 - _EPS) - _SLACK_KM, d * (1 + _EPS) + _SLACK_KM
+        edges = np.concatenate([lo[lo > 0], hi])
+        doubt = ((lower[:, None] <= edges) & (upper[:, None] >= edges)).any(axis=1)
+        d = d.copy()
+        idx = np.flatnonzero(doubt)
+        d[idx] = _exact_km(np.full(idx.size, sites[s, 0]), np.full(idx.size, sites[s, 1]),
+                           p_lon[idx], p_lat[idx])
+        # outside the doubt zone the spherical distance is on the right side of every edge;
+        # a band is its outer disc minus its inner disc (as on rasters): lo < d <= hi
+        inside[mine] = ((d > lo[:, None]) | (lo[:, None] == 0)) & (d <= hi[:, None])
+    hit = np.stack([inside[m].any(axis=0) for m in members]) if members else \
+        np.zeros((0, len(frame)), bool)
+    if not with_country:
+        return hit.astype(float) @ people
+    iso = _iso_a3(frame)
+    codes, code_of = np.unique(iso, return_inverse=True)
+    g, p = np.nonzero(hit)
+    sums = np.bincount(g * codes.size + np.ravel(code_of)[p], weights=people[p],
+                       minlength=len(members) * codes.size).reshape(len(members), codes.size)
+    g, c = np.nonzero(sums)
+    return pd.DataFrame({"group": g, "iso_a3": codes[c], "population": sums[g, c]})
+
+
+# --- raster layer ----------------------------------------------------------------------
+
+def _group_runs(annuli, members, row_lat, west, dlon, ncols):
+    """Return merged runs (group, row, start, stop) of each group's union of annuli."""
+    lon = annuli["lon"].to_numpy(float)
+    lat = annuli["lat"].to_numpy(float)
+    radius = np.concatenate([annuli["outer_km"].to_numpy(float),
+                             annuli["inner_km"].to_numpy(float)])
+    discs, disc_of = np.unique(np.stack([np.tile(lon, 2), np.tile(lat, 2), radius], axis=1),
+                               axis=0, return_inverse=True)
+    disc_of = np.ravel(disc_of)
+    positive = discs[:, 2] > 0
+    d, row, start, stop = parallels.grid_intervals(
+        discs[positive, 0], discs[positive, 1], discs[positive, 2], row_lat=row_lat,
+        west=west, dlon=dlon, ncols=ncols)
+    d = np.flatnonzero(positive)[d]
+    order = np.lexsort((row, d))
+    d, row, start, stop = d[order], row[order], start[order], stop[order]
+    bounds = np.searchsorted(d, np.arange(len(discs) + 1))
+
+    def entries(k):
+        sl = slice(bounds[k], bounds[k + 1])
+        return row[sl], start[sl], stop[sl]
+
+    n = len(annuli)
+    runs = [parallels.annulus_runs(entries(disc_of[a]),
+                                   entries(disc_of[n + a]) if positive[disc_of[n + a]]
+                                   else None, ncols) for a in range(n)]
+    parts = [(np.full(runs[a][0].size, g), *runs[a]) for g, m in enumerate(members)
+             for a in m]
+    if not parts:
+        return (np.zeros(0, np.int64),) * 4
+    return parallels.union_runs(*(np.concatenate(x) for x in zip(*parts, strict=True)))
+
+
+def _raster_sums(annuli, members, source, kind, with_country, progress):
+    with open_population(source, kind=kind) as pop:
+        t, (h, w) = pop.dataset.transform, pop.dataset.shape
+        if t.b != 0 or t.d != 0 or t.e >= 0:
+            raise InputError(f"{pop.path}: expected a north-up lon/lat grid (no rotation)")
+        row_lat = t.f + t.e * (np.arange(h) + 0.5)
+        group, row, start, stop = _group_runs(annuli, members, row_lat, t.c, t.a, w)
+        n_rows = max(1, _BLOCK_BYTES // (8 * (w + 1)))
+        blocks = np.unique(row // n_rows)
+        sums = np.zeros(len(members))
+        by_country = []
+        for i, b in enumerate(blocks):
+            r0 = int(b * n_rows)
+            win = Window(0, r0, w, min(n_rows, h - r0))
+            values = pop.read(win)
+            sel = (row >= r0) & (row < r0 + win.height)
+            g, r, a, z = group[sel], row[sel] - r0, start[sel], stop[sel]
+            if with_country:
+                by_country.append(_country_block(values, g, r, a, z, pop, win, len(members)))
+            else:
+                prefix = np.zeros((values.shape[0], w + 1))
+                np.cumsum(values, axis=1, out=prefix[:, 1:])
+                sums += np.bincount(g, weights=prefix[r, z] - prefix[r, a],
+                                    minlength=len(members))
+            if progress is not None:
+                progress(i + 1, blocks.size)
+    if not with_country:
+        return sums
+    codes = _countries()["iso_a3"].astype(str).to_numpy()
+    total = sum(by_country) if by_country else np.zeros((len(members), codes.size + 1))
+    g, c = np.nonzero(total)
+    names = np.concatenate([[""], codes])
+    return pd.DataFrame({"group": g, "iso_a3": names[c], "population": total[g, c]})
+
+
+def _country_block(values, g, r, a, z, pop, win, n_groups):
+    """People per (group, country) in one block: O(cells inside), via a country id grid."""
+    from rasterio import features
+    countries = _countries()
+    shapes = zip(countries.geometry.values, np.arange(1, len(countries) + 1), strict=True)
+    ids = features.rasterize(shapes,
+                             out_shape=values.shape, transform=pop.dataset.window_transform(win),
+                             fill=0, dtype="uint16")
+    length = z - a
+    cell = np.repeat(r * values.shape[1] + a - np.cumsum(np.concatenate([[0], length[:-1]])),
+                     length) + np.arange(length.sum())
+    grp = np.repeat(g, length)
+    k = len(countries) + 1
+    out = np.bincount(grp * k + ids.ravel()[cell], weights=values.ravel()[cell],
+                      minlength=n_groups * k)
+    return out.reshape(n_groups, k)
+
+
+# --- areas and coverage ----------------------------------------------------------------
+
+def _area_grid():
+    nrows, ncols = int(round(180 / _AREA_DEG)), int(round(360 / _AREA_DEG))
+    row_lat = 90.0 - _AREA_DEG * (np.arange(nrows) + 0.5)
+    cell = cell_area_km2(row_lat - _AREA_DEG / 2, row_lat + _AREA_DEG / 2, _AREA_DEG)
+    return row_lat, ncols, cell
+
+
+def _areas(annuli, members, layer_kind, source, min_population):
+    row_lat, ncols, cell = _area_grid()
+    group, row, start, stop = _group_runs(annuli, members, row_lat, -180.0, _AREA_DEG, ncols)
+    area = np.bincount(group, weights=(stop - start) * cell[row], minlength=len(members))
+    mask = _coverage_mask(layer_kind, source, min_population)
+    prefix = np.zeros((mask.shape[0], ncols + 1), dtype=np.int32)
+    np.cumsum(mask, axis=1, out=prefix[:, 1:])
+    covered = np.bincount(group, weights=(prefix[row, stop] - prefix[row, start]) * cell[row],
+                          minlength=len(members))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cover = np.where(area > 0, np.round(covered / area, 4), 1.0)
+    return area, cover
+
+
+def _box_mask(west, south, east, north) -> NDArray[np.bool_]:
+    row_lat, ncols, _ = _area_grid()
+    lon = -180.0 + _AREA_DEG * (np.arange(ncols) + 0.5)
+    if east - west >= 360:
+        cols = np.ones(ncols, bool)
+    else:
+        off = (lon - west) % 360.0
+        cols = off <= (east - west)
+    rows = (row_lat >= south) & (row_lat <= north)
+    return rows[:, None] & cols[None, :]
+
+
+@functools.lru_cache(maxsize=8)
+def _coverage_mask(layer_kind, source, min_population) -> NDArray[np.bool_]:
+    if layer_kind == "raster":
+        # only the bounds are read: open as a density so that no unit check applies
+        with open_population(source, kind="density") as pop:
+            return _box_mask(*pop.bounds)
+    frame = _places(source, min_population)
+    if source is not None or "min_population" not in frame:
+        return _box_mask(frame["lon"].min(), frame["lat"].min(), frame["lon"].max(),
+                         frame["lat"].max())
+    # the embedded table: covered, except the land of countries not listed down to the
+    # threshold (the sea holds no places, so it is covered)
+    threshold = max(float(min_population), 500.0)
+    listed = frame.groupby("iso_a3")["min_population"].min()
+    complete = set(listed.index[listed <= threshold])
+    from affine import Affine
+    from rasterio import features
+    countries = _countries()
+    shapes = [g for g, iso in zip(countries.geometry.values, countries["iso_a3"], strict=True)
+              if iso not in complete]
+    row_lat, ncols, _ = _area_grid()
+    if not shapes:
+        return np.ones((row_lat.size, ncols), bool)
+    return features.rasterize(((g, 1) for g in shapes), out_shape=(row_lat.size, ncols),
+                              transform=Affine(_AREA_DEG, 0, -180, 0, -_AREA_DEG, 90),
+                              dtype="uint8") == 0

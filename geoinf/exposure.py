@@ -696,7 +696,8 @@ def exposure_diff(a, b, *, edges_km: Sequence[float] = INF_EDGES_KM,
     Returns
     -------
     ExposureDiff
-        ``table``: population under a and b and the change, per group; ``cities``:
+        ``table``: population under a and b and the change, per group, largest
+        change first; ``cities``:
         places within any system's highest range claim under one scenario only,
         ``status`` "enters" (b only) or "leaves" (a only).
 
@@ -717,6 +718,8 @@ def exposure_diff(a, b, *, edges_km: Sequence[float] = INF_EDGES_KM,
     table[["population_a", "population_b"]] = table[["population_a", "population_b"]].fillna(
         0).astype(np.int64)
     table["change"] = table["population_b"] - table["population_a"]
+    order = np.argsort(-np.abs(table["change"].to_numpy()), kind="stable")  # largest first
+    table = table.iloc[order].reset_index(drop=True)
     ca, cb = (_reach_cities(x, min_population) for x in (a, b))
     enters = cb[~cb["_key"].isin(ca["_key"])].assign(status="enters")
     leaves = ca[~ca["_key"].isin(cb["_key"])].assign(status="leaves")

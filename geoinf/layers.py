@@ -34,8 +34,17 @@ _AREA_DEG = 0.1  # grid for band areas and coverage
 _BLOCK_BYTES = 1 << 27  # prefix table of one row block: 128 MiB
 
 
+@functools.lru_cache(maxsize=1)
+def _embedded_places() -> pd.DataFrame:
+    """The embedded places without geometry, read once per process (callers get copies)."""
+    return pd.DataFrame(load_places().drop(columns="geometry"))
+
+
 def _places(places, min_population: float) -> pd.DataFrame:
-    if places is None or isinstance(places, str | os.PathLike):
+    if places is None:
+        frame = _embedded_places()
+        frame = frame[frame["population"] >= min_population]
+    elif isinstance(places, str | os.PathLike):
         frame = load_places(places, min_population=min_population)
     else:
         frame = places[places["population"] >= min_population]

@@ -24,9 +24,22 @@ from .exposure import cities_in_range, exposure_diff, exposure_table, sites_reac
 from .geodesic import distance_km, ring_vertices
 from .mapdata import MapFrames, map_frames, reach_bands
 from .population import load_countries, load_places, open_population
-from .render import map_fragment, range_map, write_map
 from .rings import disc_polygons, dissolve, range_bands, range_rings
 from .treaty import INF_EDGES_KM, inf_class
+
+_LAZY = {"range_map": "render", "write_map": "render", "map_fragment": "render",
+         "render": None, "figure": None}
+"""Names imported on first use: folium and matplotlib stay out of ``import geoinf``."""
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'geoinf' has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(f".{_LAZY[name] or name}", __name__)
+    return module if _LAZY[name] is None else getattr(module, name)
+
 
 try:
     __version__ = version("geoinf")

@@ -95,7 +95,7 @@ def ring_boundaries(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
 
     Starts from ``n_vertices`` uniform azimuths. The error of each straight lon/lat
     edge is estimated from second differences of the vertices (no extra geodesic
-    solve); an edge whose estimate exceeds half the tolerance is cut into enough
+    solve); an edge whose estimate exceeds 0.8 of the tolerance is cut into enough
     equal azimuth steps to bring it under. Where the estimate is unreliable (edges
     far from resolved, as where a ring passes near a pole and one step jumps tens
     of degrees of longitude) the pieces are then bisected until the chord's

@@ -96,16 +96,15 @@ def _places_sums(annuli, members, source, min_population, with_country):
                                return_inverse=True)
     site_of = np.ravel(site_of)
     inside = np.zeros((len(annuli), len(frame)), dtype=bool)
-    for s in range(len(sites)):
+    inner, outer = annuli["inner_km"].to_numpy(float), annuli["outer_km"].to_numpy(float)
+    p_unit, s_unit = _unit(p_lon, p_lat), _unit(sites[:, 0], sites[:, 1])
+    for s in range(len(sites)):  # one site at a time: a places-long vector, not a matrix
         mine = np.flatnonzero(site_of == s)
-        lo = annuli["inner_km"].to_numpy(float)[mine]
-        hi = annuli["outer_km"].to_numpy(float)[mine]
-        x = _unit(p_lon, p_lat) @ _unit(sites[s:s + 1, 0], sites[s:s + 1, 1])[0]
-        d = _R_KM * np.arccos(np.clip(x, -1.0, 1.0))
+        lo, hi = inner[mine], outer[mine]
+        d = _R_KM * np.arccos(np.clip(p_unit @ s_unit[s], -1.0, 1.0))
         lower, upper = d * (1 - _EPS) - _SLACK_KM, d * (1 + _EPS) + _SLACK_KM
         edges = np.concatenate([lo[lo > 0], hi])
         doubt = ((lower[:, None] <= edges) & (upper[:, None] >= edges)).any(axis=1)
-        d = d.copy()
         idx = np.flatnonzero(doubt)
         d[idx] = _exact_km(np.full(idx.size, sites[s, 0]), np.full(idx.size, sites[s, 1]),
                            p_lon[idx], p_lat[idx])

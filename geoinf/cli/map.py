@@ -11,7 +11,6 @@ from .._io import check_writable
 from ..catalog import DEFAULT_SCENARIO
 from ..errors import InputError
 from ..mapdata import map_frames
-from ..render import range_map, write_map
 from . import main
 from .options import float_list, non_negative, overwrite_opt
 
@@ -81,6 +80,8 @@ def map_command(scenario, site, system, sites_path, radius_km, online, no_cities
                         min_population=min_population, population=population)
     _progress(f"computed {len(frames.bands)} bands"
               + ("" if frames.cities is None else f", {len(frames.cities):,} cities"), started)
+    from ..render import range_map, write_map  # folium only when a map is drawn
+
     m = range_map(frames, offline=not online,
                   tiles="OpenStreetMap" if online else None, cities=not no_cities)
     written = write_map(m, output, overwrite=overwrite)

@@ -14,7 +14,7 @@ import math
 
 from numba import njit
 
-__all__ = ["A3X", "C3X", "JIT", "ang_round", "norm", "sin_series5", "sin_series6"]
+__all__ = ["A3X", "C3X", "INLINE", "JIT", "atan2", "atan2d", "ang_normalize_near", "ang_round", "norm", "sin_series5", "sin_series6"]
 
 _A = 6378137.0  # WGS84 equatorial radius, metres
 _F = 1.0 / 298.257223563  # WGS84 flattening
@@ -64,15 +64,20 @@ C3X = _c3_coefficients()
 # error_model="numpy": no zero-division checks (a zero divisor cannot occur here, and
 # would give inf/nan as in C rather than raise).
 JIT = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
+# Small scalar helpers are inlined into their callers in numba's IR: numba compiles
+# each function on its own and calls across them through a generic convention (tuples
+# in memory, a status word), which made the direct solution twice as slow (measured:
+# 83 -> 40 ns per vertex position, 51 -> 28 ns per line set-up).
+INLINE = {**JIT, "inline": "always"}
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def norm(x, y):
     r = math.sqrt(x * x + y * y)
     return x / r, y / r
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def ang_round(x):
     """Round tiny angles (degrees) to multiples of 2**-57 or to 0, as GeographicLib does."""
     z = 1.0 / 16.0
@@ -82,7 +87,7 @@ def ang_round(x):
     return math.copysign(y, x)
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def sin_series5(sx, cx, c1, c2, c3, c4, c5):
     """Clenshaw sum of c[l] * sin(2 l x), l = 1..5."""
     ar = 2.0 * (cx - sx) * (cx + sx)
@@ -94,7 +99,7 @@ def sin_series5(sx, cx, c1, c2, c3, c4, c5):
     return 2.0 * sx * cx * y0
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def sin_series6(sx, cx, c1, c2, c3, c4, c5, c6):
     """Clenshaw sum of c[l] * sin(2 l x), l = 1..6."""
     ar = 2.0 * (cx - sx) * (cx + sx)
@@ -105,3 +110,66 @@ def sin_series6(sx, cx, c1, c2, c3, c4, c5, c6):
     y1 = ar * y0 - y1 + c2
     y0 = ar * y1 - y0 + c1
     return 2.0 * sx * cx * y0
+
+
+# atan on [-0.66, 0.66] as x + x z P(z) / Q(z), z = x^2: the rational approximation of
+# the Cephes library (atan.c, S. L. Moshier, 1984-2000, http://www.netlib.org/cephes/),
+# within 2 ulp of libm's atan2 over the plane (measured on 10 million random pairs).
+_ATAN_P = (-8.750608600031904122785e-1, -1.615753718733365076637e1,
+           -7.500855792314704667340e1, -1.228866684490136173410e2,
+           -6.485021904942025371773e1)
+_ATAN_Q = (2.485846490142306297962e1, 1.650270098316988542046e2,
+           4.328810604912902668951e2, 4.853903996359136964868e2,
+           1.945506571482613964425e2)
+_MOREBITS = 6.123233995736765886130e-17  # pi/4 - fl(pi/4) * 2
+(_P0, _P1, _P2, _P3, _P4), (_Q0, _Q1, _Q2, _Q3, _Q4) = _ATAN_P, _ATAN_Q
+
+
+@njit(**INLINE)
+def _atan_octant(y, x):
+    """atan2 folded into the first octant: (angle in [0, pi/4] radians, swapped, x < 0).
+
+    Branch-free (selects only) and without a library call, so that loops over it
+    are vectorized by LLVM; libm's atan2 is a call with data-dependent branches
+    that costs about 20 ns on scattered inputs. Inputs must be finite.
+    """
+    ax, ay = abs(x), abs(y)
+    swap = ay > ax
+    big_side = ay if swap else ax
+    small_side = ax if swap else ay
+    a = small_side / big_side if big_side > 0.0 else 0.0
+    far = a > 0.66
+    u = (a - 1.0) / (a + 1.0) if far else a
+    z = u * u
+    p = (((_P0 * z + _P1) * z + _P2) * z + _P3) * z + _P4
+    q = ((((z + _Q0) * z + _Q1) * z + _Q2) * z + _Q3) * z + _Q4
+    r = u + u * (z * p / q)
+    r = r + (math.pi / 4.0 + 0.5 * _MOREBITS) if far else r
+    return r, swap, math.copysign(1.0, x) < 0.0
+
+
+@njit(**INLINE)
+def atan2(y, x):
+    """atan2 in radians, branch-free (see :func:`_atan_octant`); finite inputs."""
+    r, swap, negative_x = _atan_octant(y, x)
+    r = (math.pi / 2.0 - r) if swap else r
+    r = (math.pi - r) if negative_x else r
+    return math.copysign(r, y)
+
+
+@njit(**INLINE)
+def atan2d(y, x):
+    """atan2 in degrees, exact at multiples of 45 as GeographicLib's atan2d; branch-free."""
+    r, swap, negative_x = _atan_octant(y, x)
+    d = r / _DEG
+    d = (90.0 - d) if swap else d
+    d = (180.0 - d) if negative_x else d
+    return math.copysign(d, y)
+
+
+@njit(**INLINE)
+def ang_normalize_near(x):
+    """GeographicLib's AngNormalize for |x| < 540 degrees, branch-free."""
+    y = x + 360.0 if x < -180.0 else x
+    y = y - 360.0 if y > 180.0 else y
+    return math.copysign(180.0, x) if abs(y) == 180.0 else y

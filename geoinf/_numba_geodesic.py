@@ -33,8 +33,12 @@ import numpy as np
 from numba import njit, prange
 
 from ._karney import _B, _DEG, _EP2, _F, _F1, A3X, C3X
+from ._karney import INLINE as _INLINE
 from ._karney import JIT as _JIT
+from ._karney import ang_normalize_near as _ang_normalize_near
 from ._karney import ang_round as _ang_round
+from ._karney import atan2 as _atan2
+from ._karney import atan2d as _atan2d_fast
 from ._karney import norm as _sum_norm
 from ._karney import sin_series5 as _sin_series5
 from ._karney import sin_series6 as _sin_series6
@@ -71,7 +75,7 @@ def threads_for(work: int) -> Iterator[None]:
 
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def _ang_normalize(x):
     """Reduce an angle in degrees to [-180, 180] (GeographicLib's AngNormalize)."""
     y = x if abs(x) < 720.0 else np.fmod(x, 360.0)  # fmod is exact and x is exact here
@@ -88,7 +92,7 @@ def _ang_normalize(x):
     return y
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def _sincosd(x):
     """Sine and cosine of an angle in degrees, exact at multiples of 90 (sincosdx)."""
     r = np.fmod(x, 360.0)
@@ -108,27 +112,7 @@ def _sincosd(x):
     return s, c
 
 
-@njit(**_JIT)
-def _atan2d(y, x):
-    """atan2 in degrees with exact quadrant handling (atan2dx)."""
-    q = 0
-    if abs(y) > abs(x):
-        x, y = y, x
-        q = 2
-    if math.copysign(1.0, x) < 0.0:
-        x = -x
-        q += 1
-    ang = math.atan2(y, x) / _DEG
-    if q == 1:
-        ang = math.copysign(180.0, y) - ang
-    elif q == 2:
-        ang = 90.0 - ang
-    elif q == 3:
-        ang = -90.0 + ang
-    return ang
-
-
-@njit(**_JIT)
+@njit(**_INLINE)
 def _centre(lat1):
     """Reduced latitude of a centre: (sin beta1, cos beta1)."""
     sbet1, cbet1 = _sincosd(_ang_round(lat1))
@@ -137,12 +121,12 @@ def _centre(lat1):
     return sbet1, max(_TINY, cbet1)
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def _azimuth(azi1):
     return _sincosd(_ang_round(_ang_normalize(azi1)))
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def _line(sbet1, cbet1, salp1, calp1):
     """Set up the geodesic line from a centre along an azimuth (no distance yet)."""
     salp0 = salp1 * cbet1
@@ -172,7 +156,7 @@ def _line(sbet1, cbet1, salp1, calp1):
     p5 = e5 * 3467.0 / 7680.0
     p6 = e6 * 38081.0 / 61440.0
     b11 = _sin_series6(ssig1, csig1, c11, c12, c13, c14, c15, c16)
-    s, c = math.sin(b11), math.cos(b11)
+    s, c = _sincos_small(b11)
     stau1 = ssig1 * c + csig1 * s
     ctau1 = csig1 * c - ssig1 * s
     # C3 (longitude) and A3, order 6
@@ -184,35 +168,86 @@ def _line(sbet1, cbet1, salp1, calp1):
     a3 = ((((_A3X0 * eps + _A3X1) * eps + _A3X2) * eps + _A3X3) * eps + _A3X4) * eps + _A3X5
     a3c = -_F * salp0 * a3
     b31 = _sin_series5(ssig1, csig1, d1, d2, d3, d4, d5)
-    return (salp0, calp0, ssig1, csig1, somg1, comg1, a1m1, b11, stau1, ctau1,
+    return (salp0, calp0, ssig1, csig1, somg1, comg1, a1m1 / (1.0 + a1m1), b11, stau1, ctau1,
             p1, p2, p3, p4, p5, p6, d1, d2, d3, d4, d5, a3c, b31)
 
 
-@njit(**_JIT)
-def _position(ln, lon1, s12):
-    """End point (lon2, lat2) at distance ``s12`` metres along a line from :func:`_line`."""
-    (salp0, calp0, ssig1, csig1, somg1, comg1, a1m1, b11, stau1, ctau1,
+@njit(**_INLINE)
+def _sincos_small(d):
+    """Sine and cosine of a small angle (radians, |d| < 0.02) by their Taylor series.
+
+    The truncation error is below 1e-24 for |d| < 0.02; the angles this engine
+    gives it (series corrections of order the flattening) stay below 0.006.
+    """
+    d2 = d * d
+    s = d + d * d2 * (-1.0 / 6.0 + d2 * (1.0 / 120.0 + d2 * (-1.0 / 5040.0
+                                                              + d2 * (1.0 / 362880.0))))
+    c = 1.0 + d2 * (-0.5 + d2 * (1.0 / 24.0 + d2 * (-1.0 / 720.0 + d2 * (
+        1.0 / 40320.0 + d2 * (-1.0 / 3628800.0)))))
+    return s, c
+
+
+@njit(**_INLINE)
+def _arc(s12):
+    """A distance in metres as an arc ``t = s12 / b`` and its sine and cosine.
+
+    The spherical arc of a geodesic of length ``s12`` differs from ``t`` by a
+    small correction (of order the flattening) that :func:`_position_at` applies
+    by angle addition, so the sine and cosine of ``t`` serve every azimuth of a
+    circle: the only trigonometric calls per vertex are two ``atan2``.
+    """
+    t = s12 / _B
+    return t, math.sin(t), math.cos(t)
+
+
+@njit(**_INLINE)
+def _rotate(s, c, sd, cd):
+    """sin and cos of (x + d) from those of x and d."""
+    return s * cd + c * sd, c * cd - s * sd
+
+
+@njit(**_INLINE)
+def _position_at(ln, lon1, t, st, ct):
+    """End point (lon2, lat2) at arc ``t`` (see :func:`_arc`) along a line from :func:`_line`.
+
+    GeographicLib's direct step: ``tau12 = s12 / (b A1)`` is ``t`` plus a small
+    correction, ``sigma12`` is ``tau12`` plus the small C1' series difference;
+    both sines and cosines come by angle addition with :func:`_sincos_small`.
+    Branch-free, so that loops over azimuths are vectorized; ``lon1`` must be in
+    [-180, 180].
+    """
+    (salp0, calp0, ssig1, csig1, somg1, comg1, a1r, b11, stau1, ctau1,
      p1, p2, p3, p4, p5, p6, d1, d2, d3, d4, d5, a3c, b31) = ln
-    tau12 = s12 / (_B * (1.0 + a1m1))
-    s, c = math.sin(tau12), math.cos(tau12)
+    dt = -t * a1r  # tau12 - t, with a1r = (A1 - 1) / A1
+    tau12 = t + dt
+    sd, cd = _sincos_small(dt)
+    s, c = _rotate(st, ct, sd, cd)  # sin, cos tau12
     b12 = -_sin_series6(stau1 * c + ctau1 * s, ctau1 * c - stau1 * s, p1, p2, p3, p4, p5, p6)
-    sig12 = tau12 - (b12 - b11)
-    ssig12, csig12 = math.sin(sig12), math.cos(sig12)
+    ds = b11 - b12  # sigma12 - tau12
+    sig12 = tau12 + ds
+    sd, cd = _sincos_small(ds)
+    ssig12, csig12 = _rotate(s, c, sd, cd)
     ssig2 = ssig1 * csig12 + csig1 * ssig12
     csig2 = csig1 * csig12 - ssig1 * ssig12
     sbet2 = calp0 * ssig2
-    cbet2 = math.sqrt(salp0 * salp0 + (calp0 * csig2) ** 2)
-    if cbet2 == 0.0:
-        cbet2 = _TINY
-        csig2 = _TINY
+    cbet2 = math.sqrt(salp0 * salp0 + (calp0 * csig2) * (calp0 * csig2))
+    at_pole = cbet2 == 0.0
+    cbet2 = _TINY if at_pole else cbet2
+    csig2 = _TINY if at_pole else csig2
     somg2 = salp0 * ssig2
     comg2 = csig2
-    omg12 = math.atan2(somg2 * comg1 - comg2 * somg1, comg2 * comg1 + somg2 * somg1)
+    omg12 = _atan2(somg2 * comg1 - comg2 * somg1, comg2 * comg1 + somg2 * somg1)
     lam12 = omg12 + a3c * (sig12 + (_sin_series5(ssig2, csig2, d1, d2, d3, d4, d5) - b31))
-    lon12 = lam12 / _DEG
-    lon2 = _ang_normalize(_ang_normalize(lon1) + _ang_normalize(lon12))
-    lat2 = _atan2d(sbet2, _F1 * cbet2)
+    lon2 = _ang_normalize_near(lon1 + _ang_normalize_near(lam12 / _DEG))
+    lat2 = _atan2d_fast(sbet2, _F1 * cbet2)
     return lon2, lat2
+
+
+@njit(**_INLINE)
+def _position(ln, lon1, s12):
+    """End point (lon2, lat2) at distance ``s12`` metres along a line from :func:`_line`."""
+    t, st, ct = _arc(s12)
+    return _position_at(ln, _ang_normalize(lon1), t, st, ct)
 
 
 @njit(parallel=True, **_JIT)
@@ -251,33 +286,67 @@ def ring_vertices(lon, lat, dist_m, groups, n_vertices, flat, start, scratch,
     for g in prange(groups.size - 1):
         first, stop = groups[g], groups[g + 1]
         sbet1, cbet1 = _centre(lat[first])
-        for j in range(half):
-            ln = _line(sbet1, cbet1, sa[j], ca[j])
-            for i in range(first, stop):
-                x, y = _position(ln, lon[i], dist_m[i])
-                s = scratch_row[i]
-                if s >= 0:
-                    scratch[s, j, 0], scratch[s, j, 1] = x, y
-                else:
-                    flat[start[i] + j, 0], flat[start[i] + j, 1] = x, y
+        lines = np.empty((_LINE_FIELDS, half))
+        _lines_into(sbet1, cbet1, sa, ca, half, lines)
+        out = np.empty((2, half))
         for i in range(first, stop):
-            s, o = scratch_row[i], start[i]
+            t, st, ct = _arc(dist_m[i])
+            _positions_into(lines, half, lon[i], t, st, ct, out)
+            s = scratch_row[i]
+            ring = scratch[s] if s >= 0 else flat[start[i]:start[i] + n_vertices]
+            for j in range(half):
+                ring[j, 0], ring[j, 1] = out[0, j], out[1, j]
             for j in range(half, n_vertices):
                 m = n_vertices - j
-                if s >= 0:
-                    x = (2.0 * lon[i] - scratch[s, m, 0] + 180.0) % 360.0 - 180.0
-                    scratch[s, j, 0], scratch[s, j, 1] = x, scratch[s, m, 1]
-                else:
-                    x = (2.0 * lon[i] - flat[o + m, 0] + 180.0) % 360.0 - 180.0
-                    flat[o + j, 0], flat[o + j, 1] = x, flat[o + m, 1]
+                ring[j, 0], ring[j, 1] = _wrap180(2.0 * lon[i] - out[0, m]), out[1, m]
+
+
+_LINE_FIELDS = 23  # the values of a line from :func:`_line`
 
 
 @njit(**_JIT)
+def _lines_into(sbet1, cbet1, salp, calp, n, lines):
+    """Set up ``n`` lines from one centre, ``lines[:, j]`` along azimuth (salp[j], calp[j]).
+
+    The loops here and in :func:`_positions_into` are free of branches and library
+    calls, so LLVM vectorizes them (several azimuths per instruction).
+    """
+    for j in range(n):
+        ln = _line(sbet1, cbet1, salp[j], calp[j])
+        for f in range(_LINE_FIELDS):
+            lines[f, j] = ln[f]
+
+
+@njit(**_INLINE)
+def _line_at(lines, j):
+    return (lines[0, j], lines[1, j], lines[2, j], lines[3, j], lines[4, j], lines[5, j],
+            lines[6, j], lines[7, j], lines[8, j], lines[9, j], lines[10, j], lines[11, j],
+            lines[12, j], lines[13, j], lines[14, j], lines[15, j], lines[16, j],
+            lines[17, j], lines[18, j], lines[19, j], lines[20, j], lines[21, j],
+            lines[22, j])
+
+
+@njit(**_JIT)
+def _positions_into(lines, n, lon1, t, st, ct, out):
+    """Evaluate lines ``0..n-1`` at arc ``t`` (see :func:`_arc`): lon to out[0], lat to out[1]."""
+    for j in range(n):
+        out[0, j], out[1, j] = _position_at(_line_at(lines, j), lon1, t, st, ct)
+
+
+@njit(**_JIT)
+def _direct_into(sbet1, cbet1, salp, calp, n, lon1, t, st, ct, out):
+    """Solve ``n`` direct problems from one centre at one arc, azimuths (salp, calp)."""
+    for j in range(n):
+        out[0, j], out[1, j] = _position_at(_line(sbet1, cbet1, salp[j], calp[j]), lon1,
+                                            t, st, ct)
+
+
+@njit(**_INLINE)
 def _wrap_step(d):
     return d - 360.0 * np.rint(d / 360.0)
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def _wrap180(x):
     """Wrap to [-180, 180) as ``(x + 180) % 360 - 180``, without a division when |x| < 540."""
     if -180.0 <= x < 180.0:
@@ -299,25 +368,33 @@ def _edge_estimates(v, r, limit_km, unreliable_km, max_pieces, pieces, unreliabl
     ``max_pieces``); it is unreliable when the estimate exceeds ``unreliable_km``.
     """
     k = v.shape[1]
-    prev = 0.0
-    for t in range(k + 1):
-        i = t % k
-        a, b = (i - 1) % k, (i + 1) % k
+    at = np.empty(k)  # the estimate at each vertex, in a loop free of branches and calls
+    for i in range(k):
+        a, b = i - 1 if i > 0 else k - 1, i + 1 if i + 1 < k else 0
         s0 = _wrap_step(v[r, i, 0] - v[r, a, 0])
         s1 = _wrap_step(v[r, b, 0] - v[r, i, 0])
-        dlon = -(s1 - s0) * math.cos(math.radians(v[r, i, 1]))
-        dlat = -((v[r, b, 1] - v[r, i, 1]) - (v[r, i, 1] - v[r, a, 1]))
-        at = math.hypot(dlon, dlat) * (_KM_PER_DEG / 8.0)  # at vertex i
-        if t > 0:  # edge t-1 joins vertices t-1 and t: the larger of their estimates
-            est = max(prev, at)
-            if est > limit_km:
-                pieces[r, t - 1] = min(math.ceil(math.sqrt(est / limit_km)), max_pieces)
-            unreliable[t - 1] = est > unreliable_km
-        prev = at
+        dlon = (s1 - s0) * _cos_deg(v[r, i, 1])
+        dlat = (v[r, b, 1] - v[r, i, 1]) - (v[r, i, 1] - v[r, a, 1])
+        at[i] = math.sqrt(dlon * dlon + dlat * dlat) * (_KM_PER_DEG / 8.0)
+    for i in range(k):  # edge i joins vertices i and i + 1: the larger of their estimates
+        est = max(at[i], at[i + 1 if i + 1 < k else 0])
+        if est > limit_km:
+            pieces[r, i] = min(math.ceil(math.sqrt(est / limit_km)), max_pieces)
+        unreliable[i] = est > unreliable_km
+
+
+@njit(**_INLINE)
+def _cos_deg(x):
+    """cos of an angle in [-90, 90] degrees by its Taylor series (error below 1e-12)."""
+    z = x * _DEG
+    z *= z
+    return 1.0 + z * (-1.0 / 2.0 + z * (1.0 / 24.0 + z * (-1.0 / 720.0 + z * (
+        1.0 / 40320.0 + z * (-1.0 / 3628800.0 + z * (1.0 / 479001600.0 + z * (
+            -1.0 / 87178291200.0 + z * (1.0 / 20922789888000.0))))))))
 
 
 @njit(**_JIT)
-def _bisect_piece(sbet1, cbet1, lon1, s12, a0, b0, alon, alat, blon, blat, limit_km,
+def _bisect_piece(sbet1, cbet1, lon1, t, st, ct, a0, b0, alon, alat, blon, blat, limit_km,
                   max_levels, stack, rows):
     """Bisect one chord until its mid-azimuth deviation is within ``limit_km``.
 
@@ -334,7 +411,7 @@ def _bisect_piece(sbet1, cbet1, lon1, s12, a0, b0, alon, alat, blon, blat, limit
         xb, yb, level = stack[top, 4], stack[top, 5], stack[top, 6]
         mid = 0.5 * (a + b)
         salp1, calp1 = _azimuth(-mid)
-        mx, my = _position(_line(sbet1, cbet1, salp1, calp1), lon1, s12)
+        mx, my = _position_at(_line(sbet1, cbet1, salp1, calp1), lon1, t, st, ct)
         cx = xa + 0.5 * _wrap180(xb - xa)
         cy = 0.5 * (ya + yb)
         dx = _wrap180(mx - cx) * math.cos(math.radians(my))
@@ -353,17 +430,42 @@ def _bisect_piece(sbet1, cbet1, lon1, s12, a0, b0, alon, alat, blon, blat, limit
     return count
 
 
-@njit(**_JIT)
-def _piece_end(v, r, i, q, p, step, sbet1, cbet1, lon1, s12):
+@njit(**_INLINE)
+def _piece_direction(sa, ca, i, q, p, step):
+    """Angle and azimuth (sin, cos) of the end of piece ``q`` (of ``p``) of uniform edge ``i``.
+
+    The azimuth is edge ``i``'s start (tabulated in ``sa``, ``ca``) turned by a fraction
+    of a step: by angle addition with :func:`_sincos_small` when steps are at most a
+    degree, else by :func:`_azimuth`.
+    """
+    b = (i + q / p) * step
+    if step > 1.0:
+        salp1, calp1 = _azimuth(-b)
+        return b, salp1, calp1
+    sd, cd = _sincos_small(-(q / p) * step * _DEG)
+    salp1, calp1 = _rotate(sa[i], ca[i], sd, cd)
+    return b, salp1, calp1
+
+
+@njit(**_INLINE)
+def _piece_end(v, r, i, q, p, step, sa, ca, sbet1, cbet1, lon1, t, st, ct):
     """Angle and position of the end of piece ``q`` (of ``p``) of uniform edge ``i``."""
     k = v.shape[1]
     if q < p:
-        b = (i + q / p) * step
-        salp1, calp1 = _azimuth(-b)
-        x, y = _position(_line(sbet1, cbet1, salp1, calp1), lon1, s12)
+        b, salp1, calp1 = _piece_direction(sa, ca, i, q, p, step)
+        x, y = _position_at(_line(sbet1, cbet1, salp1, calp1), lon1, t, st, ct)
         return b, x, y
     j = (i + 1) % k
     return (360.0 if j == 0 else (i + 1) * step), v[r, j, 0], v[r, j, 1]
+
+
+@njit(**_JIT)
+def _azimuth_table(k):
+    """sin and cos of the uniform azimuths ``-i * 360 / k``, i = 0..k-1."""
+    sa, ca = np.empty(k), np.empty(k)
+    for i in range(k):
+        sa[i], ca[i] = _azimuth(-(i * (360.0 / k)))
+    return sa, ca
 
 
 @njit(parallel=True, **_JIT)
@@ -383,6 +485,7 @@ def ring_plan(v, check, lon, lat, dist_m, limit_km, unreliable_km, measured_km, 
     n, k = v.shape[0], v.shape[1]
     step = 360.0 / k
     mirror = k % 2 == 0
+    sa, ca = _azimuth_table(k)
     pieces = np.ones((n, k), dtype=np.int32)
     bisected = np.zeros((n, k), dtype=np.int32)
     total = np.empty(n, dtype=np.int64)
@@ -399,6 +502,7 @@ def ring_plan(v, check, lon, lat, dist_m, limit_km, unreliable_km, measured_km, 
             stack = np.empty((2 * max_levels + 2, 7))
             no_rows = np.empty((0, 3))
             sbet1, cbet1 = _centre(lat[r])
+            t, st, ct = _arc(dist_m[r])
             for i in range(k // 2 if mirror else k):
                 p = pieces[r, i]
                 count += (p - 1) * (2 if mirror else 1)
@@ -406,8 +510,9 @@ def ring_plan(v, check, lon, lat, dist_m, limit_km, unreliable_km, measured_km, 
                     continue
                 a, ax, ay = i * step, v[r, i, 0], v[r, i, 1]
                 for q in range(1, p + 1):
-                    b, bx, by = _piece_end(v, r, i, q, p, step, sbet1, cbet1, lon[r], dist_m[r])
-                    bisected[r, i] += _bisect_piece(sbet1, cbet1, lon[r], dist_m[r], a, b, ax,
+                    b, bx, by = _piece_end(v, r, i, q, p, step, sa, ca, sbet1, cbet1, lon[r],
+                                           t, st, ct)
+                    bisected[r, i] += _bisect_piece(sbet1, cbet1, lon[r], t, st, ct, a, b, ax,
                                                     ay, bx, by, measured_km, max_levels, stack,
                                                     no_rows)
                     a, ax, ay = b, bx, by
@@ -432,35 +537,63 @@ def ring_fill(v, pieces, bisected, slots, pad_before, lon, lat, dist_m, measured
     step = 360.0 / k
     mirror = k % 2 == 0
     m = slots[n]
+    sa, ca = _azimuth_table(k)
     coords = np.empty((m, 2))
     angle = np.empty(m if want_angle else 0)
+    east = k // 2 if mirror else k
     for r in prange(n):
         first = at = slots[r] + pad_before[r]
         sbet1, cbet1 = _centre(lat[r])
+        t, st, ct = _arc(dist_m[r])
+        # the new vertices of edges without bisection, solved in one vectorized batch
+        extra = 0
+        for i in range(east):
+            if bisected[r, i] == 0:
+                extra += pieces[r, i] - 1
+        batch = np.empty((2, extra))
+        batch_angle = np.empty(extra)
+        if extra > 0:
+            salp, calp = np.empty(extra), np.empty(extra)
+            e = 0
+            for i in range(east):
+                p = pieces[r, i]
+                if bisected[r, i] == 0:
+                    for q in range(1, p):
+                        batch_angle[e], salp[e], calp[e] = _piece_direction(sa, ca, i, q, p, step)
+                        e += 1
+            _direct_into(sbet1, cbet1, salp, calp, extra, lon[r], t, st, ct, batch)
+        e = 0
         stack = np.empty((0, 7))
-        for i in range(k // 2 if mirror else k):
+        for i in range(east):
             coords[at, 0], coords[at, 1] = v[r, i, 0], v[r, i, 1]
             if want_angle:
                 angle[at] = i * step
             at += 1
             p, nb = pieces[r, i], bisected[r, i]
-            if p == 1 and nb == 0:
+            if nb == 0:
+                for q in range(1, p):
+                    coords[at, 0], coords[at, 1] = batch[0, e], batch[1, e]
+                    if want_angle:
+                        angle[at] = batch_angle[e]
+                    at += 1
+                    e += 1
                 continue
-            if nb > 0 and stack.shape[0] == 0:
+            # pieces then bisection, one vertex at a time exactly as ring_plan counted them
+            if stack.shape[0] == 0:
                 stack = np.empty((2 * max_levels + 2, 7))
             a, ax, ay = i * step, v[r, i, 0], v[r, i, 1]
             for q in range(1, p + 1):
-                b, bx, by = _piece_end(v, r, i, q, p, step, sbet1, cbet1, lon[r], dist_m[r])
-                if nb > 0:
-                    rows = np.empty((nb, 3))
-                    c = _bisect_piece(sbet1, cbet1, lon[r], dist_m[r], a, b, ax, ay, bx, by,
-                                      measured_km, max_levels, stack, rows)
-                    order = np.argsort(rows[:c, 0])
-                    for t in range(c):
-                        coords[at, 0], coords[at, 1] = rows[order[t], 1], rows[order[t], 2]
-                        if want_angle:
-                            angle[at] = rows[order[t], 0] % 360.0
-                        at += 1
+                b, bx, by = _piece_end(v, r, i, q, p, step, sa, ca, sbet1, cbet1, lon[r],
+                                       t, st, ct)
+                rows = np.empty((nb, 3))
+                c = _bisect_piece(sbet1, cbet1, lon[r], t, st, ct, a, b, ax, ay, bx, by,
+                                  measured_km, max_levels, stack, rows)
+                order = np.argsort(rows[:c, 0])
+                for u in range(c):
+                    coords[at, 0], coords[at, 1] = rows[order[u], 1], rows[order[u], 2]
+                    if want_angle:
+                        angle[at] = rows[order[u], 0] % 360.0
+                    at += 1
                 if q < p:
                     coords[at, 0], coords[at, 1] = bx, by
                     if want_angle:
@@ -474,7 +607,7 @@ def ring_fill(v, pieces, bisected, slots, pad_before, lon, lat, dist_m, measured
                 angle[at] = h * step
             for t in range(at - 1, first, -1):
                 at += 1
-                coords[at, 0] = (2.0 * lon[r] - coords[t, 0] + 180.0) % 360.0 - 180.0
+                coords[at, 0] = _wrap180(2.0 * lon[r] - coords[t, 0])
                 coords[at, 1] = coords[t, 1]
                 if want_angle:
                     angle[at] = 360.0 - angle[t]

@@ -200,3 +200,63 @@ def test_distances_agree(pairs):
     a = geodesic.distance_km(lon1, lat1, lon2, lat2, engine="numba")
     b = geodesic.distance_km(lon1, lat1, lon2, lat2, engine="pyproj")
     assert np.abs(a - b).max() * 1000 < 1e-6
+
+
+# --- branch-free helpers of the vectorized kernels ---------------------------------------
+
+def _apply2(fn):
+    """A compiled loop applying a two-argument inline kernel helper elementwise."""
+    from numba import njit
+    from numba.core.registry import CPUDispatcher
+
+    fn = fn if isinstance(fn, CPUDispatcher) else njit(fn)
+
+    @njit
+    def run(a, b):
+        out = np.empty(a.size)
+        for i in range(a.size):
+            out[i] = fn(a[i], b[i])
+        return out
+
+    return run
+
+
+@needs_numba
+def test_branch_free_atan2_is_within_two_ulp_of_libm():
+    from geoinf import _karney
+
+    rng = np.random.default_rng(20190802)
+    n = 200_000
+    y = rng.normal(size=n) * 10.0 ** rng.uniform(-8, 8, n)
+    x = rng.normal(size=n) * 10.0 ** rng.uniform(-8, 8, n)
+    special = np.array([0.0, -0.0, 1.0, -1.0, 1e-300, -1e-300, 5e-324, 3.0, -3.0])
+    sy, sx = (g.ravel() for g in np.meshgrid(special, special))
+    y, x = np.concatenate([y, sy]), np.concatenate([x, sx])
+    out, ref = _apply2(_karney.atan2)(y, x), np.arctan2(y, x)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(ref))
+    assert (np.abs(out - ref) <= 2 * np.spacing(np.abs(ref))).all()
+    deg = _apply2(_karney.atan2d)(y, x)  # degrees, and exact on the axes and diagonals
+    assert np.abs(deg - np.degrees(ref)).max() < 1e-13
+    axes = np.array([[1, 1, 45], [1, 0, 90], [0, -1, 180], [-0.0, -1, -180], [-1, -1, -135],
+                     [2, -2, 135], [-5, 0, -90], [0, 5, 0]], dtype=float)
+    np.testing.assert_array_equal(_apply2(_karney.atan2d)(axes[:, 0], axes[:, 1]), axes[:, 2])
+
+
+@needs_numba
+def test_small_angle_and_latitude_series_match_libm():
+    from geoinf import _karney
+    from geoinf import _numba_geodesic as kernel
+
+    d = np.linspace(-0.02, 0.02, 100_001)
+    s = _apply2(lambda a, b: kernel._sincos_small(a)[0])(d, d)
+    c = _apply2(lambda a, b: kernel._sincos_small(a)[1])(d, d)
+    assert np.abs(s - np.sin(d)).max() <= 2 * np.spacing(0.02)
+    assert np.abs(c - np.cos(d)).max() <= 2 * np.spacing(1.0)
+    lat = np.linspace(-90, 90, 100_001)
+    assert np.abs(_apply2(lambda a, b: kernel._cos_deg(a))(lat, lat)
+                  - np.cos(np.radians(lat))).max() < 1e-12
+    x = np.concatenate([np.linspace(-539.9, 539.9, 100_001), [-180.0, 180.0, 540.0 - 1e-9]])
+    norm = _apply2(lambda a, b: _karney.ang_normalize_near(a))(x, x)
+    ref = np.where(np.abs(np.remainder(x + 180, 360) - 180) == 180, np.copysign(180, x),
+                   np.remainder(x + 180, 360) - 180)
+    np.testing.assert_allclose(norm, ref, rtol=0, atol=1e-12)

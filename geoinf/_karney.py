@@ -14,7 +14,8 @@ import math
 
 from numba import njit
 
-__all__ = ["A3X", "C3X", "INLINE", "JIT", "atan2", "atan2d", "ang_normalize_near", "ang_round", "norm", "sin_series5", "sin_series6"]
+__all__ = ["A3X", "C3X", "INLINE", "JIT", "ang_normalize_near", "ang_round", "atan2", "atan2d",
+           "norm", "sin_series5", "sin_series6"]
 
 _A = 6378137.0  # WGS84 equatorial radius, metres
 _F = 1.0 / 298.257223563  # WGS84 flattening

@@ -189,7 +189,7 @@ def _sincos_small(d):
 
 @njit(**_INLINE)
 def _arc(s12):
-    """A distance in metres as an arc ``t = s12 / b`` and its sine and cosine.
+    """Return a distance in metres as an arc ``t = s12 / b``, with its sine and cosine.
 
     The spherical arc of a geodesic of length ``s12`` differs from ``t`` by a
     small correction (of order the flattening) that :func:`_position_at` applies
@@ -202,7 +202,7 @@ def _arc(s12):
 
 @njit(**_INLINE)
 def _rotate(s, c, sd, cd):
-    """sin and cos of (x + d) from those of x and d."""
+    """Return the sine and cosine of (x + d) from those of x and d."""
     return s * cd + c * sd, c * cd - s * sd
 
 
@@ -385,7 +385,7 @@ def _edge_estimates(v, r, limit_km, unreliable_km, max_pieces, pieces, unreliabl
 
 @njit(**_INLINE)
 def _cos_deg(x):
-    """cos of an angle in [-90, 90] degrees by its Taylor series (error below 1e-12)."""
+    """Return the cosine of an angle in [-90, 90] degrees by its Taylor series (error < 1e-12)."""
     z = x * _DEG
     z *= z
     return 1.0 + z * (-1.0 / 2.0 + z * (1.0 / 24.0 + z * (-1.0 / 720.0 + z * (
@@ -461,7 +461,7 @@ def _piece_end(v, r, i, q, p, step, sa, ca, sbet1, cbet1, lon1, t, st, ct):
 
 @njit(**_JIT)
 def _azimuth_table(k):
-    """sin and cos of the uniform azimuths ``-i * 360 / k``, i = 0..k-1."""
+    """Return the sines and cosines of the uniform azimuths ``-i * 360 / k``, i = 0..k-1."""
     sa, ca = np.empty(k), np.empty(k)
     for i in range(k):
         sa[i], ca[i] = _azimuth(-(i * (360.0 / k)))
@@ -571,7 +571,7 @@ def ring_fill(v, pieces, bisected, slots, pad_before, lon, lat, dist_m, measured
             at += 1
             p, nb = pieces[r, i], bisected[r, i]
             if nb == 0:
-                for q in range(1, p):
+                for _ in range(p - 1):
                     coords[at, 0], coords[at, 1] = batch[0, e], batch[1, e]
                     if want_angle:
                         angle[at] = batch_angle[e]

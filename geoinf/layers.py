@@ -36,7 +36,7 @@ _BLOCK_BYTES = 1 << 27  # prefix table of one row block: 128 MiB
 
 @functools.lru_cache(maxsize=1)
 def _embedded_places() -> pd.DataFrame:
-    """The embedded places without geometry, read once per process (callers get copies)."""
+    """Return the embedded places without geometry, read once per process (copy before use)."""
     return pd.DataFrame(load_places().drop(columns="geometry"))
 
 

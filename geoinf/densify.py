@@ -196,8 +196,10 @@ def _densified_compiled(v, maybe, lon, lat, radius, tolerance_km, *, pad_before=
             _MEASURED * tolerance_km, _MAX_PIECES, _MAX_LEVELS)
         slots = np.zeros(lon.size + 1, dtype=np.intp)
         np.cumsum(total + before + after, out=slots[1:])
-        coords, angle = kernel.ring_fill(v, pieces, bisected, slots, before, lon, lat, dist_m,
-                                         _MEASURED * tolerance_km, _MAX_LEVELS, want_angle)
+        coords = np.empty((slots[-1], 2))
+        angle = np.empty(slots[-1] if want_angle else 0)
+        kernel.ring_fill(v, pieces, bisected, slots, before, lon, lat, dist_m,
+                         _MEASURED * tolerance_km, _MAX_LEVELS, coords, angle)
     return coords, angle, slots
 
 

@@ -14,6 +14,7 @@ Membership ("is this city in range?") is decided by exact distance
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -161,8 +162,7 @@ def _assembled(kernel, xy, slots, kind) -> NDArray[np.object_]:
     """Close rings in place and build their polygons, split at ±180° where they cross it."""
     with kernel.threads_for(xy.shape[0]):
         lo, hi = kernel.assemble_discs(xy, slots, kind)
-    polys = shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy,
-                                      (slots, np.arange(kind.size + 1)))
+    polys = _ragged_polygons(xy, slots, threads=kernel.num_threads())
     cap = kind != kernel.PLAIN
     rest = ~cap & (lo < -180.0) & (hi > 180.0)  # wider than the world: shapely sorts it out
     for cut, crossing in ((180.0, ~cap & (hi > 180.0) & ~rest),
@@ -182,6 +182,33 @@ def _assembled(kernel, xy, slots, kind) -> NDArray[np.object_]:
     if rest.any():
         polys[rest] = _split_antimeridian(polys[rest], hi[rest])
     return polys
+
+
+_THREADED_COORDS = 1_000_000  # below this many vertices one thread builds the polygons
+
+
+def _ragged_polygons(xy, slots, *, threads=1) -> NDArray[np.object_]:
+    """Polygons of one ring each, ring ``i`` being ``xy[slots[i]:slots[i + 1]]`` (closed).
+
+    ``shapely.from_ragged_array`` releases the GIL, so large jobs are cut into
+    contiguous runs of rings built on ``threads`` threads (measured: 2 threads build
+    13 million vertices 1.8x faster than one).
+    """
+    n = slots.size - 1
+    chunks = min(int(threads), max(1, xy.shape[0] // _THREADED_COORDS))
+
+    def build(a, b):
+        lo = slots[a]
+        return shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy[lo:slots[b]],
+                                         (slots[a:b + 1] - lo, np.arange(b - a + 1)))
+
+    if chunks <= 1 or n < 2:
+        return build(0, n)
+    bounds = np.unique(np.searchsorted(slots, np.linspace(0, slots[-1], chunks + 1)[1:-1]))
+    edges = [0, *bounds.tolist(), n]
+    with ThreadPoolExecutor(max_workers=chunks) as pool:
+        parts = list(pool.map(build, edges[:-1], edges[1:]))
+    return np.concatenate(parts)
 
 
 def _pole_caps(coords, offsets, rings, north) -> NDArray[np.object_]:

@@ -348,7 +348,7 @@ def _direct_into(sbet1, cbet1, salp, calp, n, lon1, t, st, ct, out):
 
 @njit(**_INLINE)
 def _wrap_step(d):
-    return d - 360.0 * np.rint(d / 360.0)
+    return d - 360.0 * np.rint(d * (1.0 / 360.0))
 
 
 @njit(**_INLINE)
@@ -373,19 +373,26 @@ def _edge_estimates(v, r, limit_km, unreliable_km, max_pieces, pieces, unreliabl
     ``max_pieces``); it is unreliable when the estimate exceeds ``unreliable_km``.
     """
     k = v.shape[1]
-    at = np.empty(k)  # the estimate at each vertex, in a loop free of branches and calls
-    for i in range(k):
-        a, b = i - 1 if i > 0 else k - 1, i + 1 if i + 1 < k else 0
-        s0 = _wrap_step(v[r, i, 0] - v[r, a, 0])
-        s1 = _wrap_step(v[r, b, 0] - v[r, i, 0])
-        dlon = (s1 - s0) * _cos_deg(v[r, i, 1])
-        dlat = (v[r, b, 1] - v[r, i, 1]) - (v[r, i, 1] - v[r, a, 1])
-        at[i] = math.sqrt(dlon * dlon + dlat * dlat) * (_KM_PER_DEG / 8.0)
+    at = np.empty(k)  # the estimate at each vertex
+    at[0] = _vertex_estimate(v, r, k - 1, 0, 1)
+    for i in range(1, k - 1):  # free of branches and calls: vectorized
+        at[i] = _vertex_estimate(v, r, i - 1, i, i + 1)
+    at[k - 1] = _vertex_estimate(v, r, k - 2, k - 1, 0)
     for i in range(k):  # edge i joins vertices i and i + 1: the larger of their estimates
         est = max(at[i], at[i + 1 if i + 1 < k else 0])
         if est > limit_km:
             pieces[r, i] = min(math.ceil(math.sqrt(est / limit_km)), max_pieces)
         unreliable[i] = est > unreliable_km
+
+
+@njit(**_INLINE)
+def _vertex_estimate(v, r, a, i, b):
+    """Chord error estimate (km) at vertex ``i`` of ring ``r`` from its neighbours ``a``, ``b``."""
+    s0 = _wrap_step(v[r, i, 0] - v[r, a, 0])
+    s1 = _wrap_step(v[r, b, 0] - v[r, i, 0])
+    dlon = (s1 - s0) * _cos_deg(v[r, i, 1])
+    dlat = (v[r, b, 1] - v[r, i, 1]) - (v[r, i, 1] - v[r, a, 1])
+    return math.sqrt(dlon * dlon + dlat * dlat) * (_KM_PER_DEG / 8.0)
 
 
 @njit(**_INLINE)

@@ -186,10 +186,11 @@ def pole_distances_km(lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.f
     5119 14885
     """
     lat = np.atleast_1d(np.asarray(lat, dtype=float)).ravel()
-    zero = np.zeros_like(lat)
-    _, _, to_north = WGS84.inv(zero, lat, zero, np.full_like(lat, 90.0))
-    _, _, to_south = WGS84.inv(zero, lat, zero, np.full_like(lat, -90.0))
-    return np.asarray(to_north) / 1000.0, np.asarray(to_south) / 1000.0
+    unique, back = np.unique(lat, return_inverse=True)  # sites repeat, one per radius
+    zero = np.zeros_like(unique)
+    _, _, to_north = WGS84.inv(zero, unique, zero, np.full_like(unique, 90.0))
+    _, _, to_south = WGS84.inv(zero, unique, zero, np.full_like(unique, -90.0))
+    return np.asarray(to_north)[back] / 1000.0, np.asarray(to_south)[back] / 1000.0
 
 
 def validate_circles(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,

@@ -134,8 +134,15 @@ def _azimuth(azi1):
 @njit(**_INLINE)
 def _line(sbet1, cbet1, salp1, calp1):
     """Set up the geodesic line from a centre along an azimuth (no distance yet)."""
+    salp0, calp0, ssig1, csig1, somg1, comg1, eps = _line_geometry(sbet1, cbet1, salp1, calp1)
+    return (salp0, calp0, ssig1, csig1, somg1, comg1) + _line_series(salp0, ssig1, csig1, eps)
+
+
+@njit(**_INLINE)
+def _line_geometry(sbet1, cbet1, salp1, calp1):
+    """The line's equatorial azimuth, first arc on the auxiliary sphere and ``eps``."""
     salp0 = salp1 * cbet1
-    calp0 = math.sqrt(calp1 * calp1 + (salp1 * sbet1) ** 2)
+    calp0 = math.sqrt(calp1 * calp1 + (salp1 * sbet1) * (salp1 * sbet1))
     ssig1 = sbet1
     somg1 = salp0 * sbet1
     csig1 = cbet1 * calp1 if (sbet1 != 0.0 or calp1 != 0.0) else 1.0
@@ -143,6 +150,12 @@ def _line(sbet1, cbet1, salp1, calp1):
     ssig1, csig1 = _sum_norm(ssig1, csig1)
     k2 = calp0 * calp0 * _EP2
     eps = k2 / (2.0 * (1.0 + math.sqrt(1.0 + k2)) + k2)
+    return salp0, calp0, ssig1, csig1, somg1, comg1, eps
+
+
+@njit(**_INLINE)
+def _line_series(salp0, ssig1, csig1, eps):
+    """The line's series coefficients (order 6) and their values at its start."""
     e2 = eps * eps
     a1m1 = ((((e2 + 4.0) * e2 + 64.0) * e2) / 256.0 + eps) / (1.0 - eps)
     # C1 (distance -> arc) and C1' (its reversion), order 6
@@ -173,8 +186,8 @@ def _line(sbet1, cbet1, salp1, calp1):
     a3 = ((((_A3X0 * eps + _A3X1) * eps + _A3X2) * eps + _A3X3) * eps + _A3X4) * eps + _A3X5
     a3c = -_F * salp0 * a3
     b31 = _sin_series5(ssig1, csig1, d1, d2, d3, d4, d5)
-    return (salp0, calp0, ssig1, csig1, somg1, comg1, a1m1 / (1.0 + a1m1), b11, stau1, ctau1,
-            p1, p2, p3, p4, p5, p6, d1, d2, d3, d4, d5, a3c, b31)
+    return (a1m1 / (1.0 + a1m1), b11, stau1, ctau1, p1, p2, p3, p4, p5, p6, d1, d2, d3, d4,
+            d5, a3c, b31)
 
 
 @njit(**_INLINE)
@@ -291,7 +304,7 @@ def ring_vertices(lon, lat, dist_m, groups, n_vertices, flat, start, scratch,
     for g in prange(groups.size - 1):
         first, stop = groups[g], groups[g + 1]
         sbet1, cbet1 = _centre(lat[first])
-        lines = np.empty((_LINE_FIELDS, half))
+        lines = np.empty((_LINE_FIELDS + 1, half))
         _lines_into(sbet1, cbet1, sa, ca, half, lines)
         out = np.empty((2, half))
         for i in range(first, stop):
@@ -313,13 +326,28 @@ _LINE_FIELDS = 23  # the values of a line from :func:`_line`
 def _lines_into(sbet1, cbet1, salp, calp, n, lines):
     """Set up ``n`` lines from one centre, ``lines[:, j]`` along azimuth (salp[j], calp[j]).
 
+    ``lines`` has ``_LINE_FIELDS + 1`` rows: the values of :func:`_line`, then ``eps``.
+
     The loops here and in :func:`_positions_into` are free of branches and library
     calls, so LLVM vectorizes them (several azimuths per instruction).
     """
+    # LLVM vectorizes a loop with a few store streams but not one with 23: the set-up
+    # is split into loops that store a few fields each (the series are cheap to redo)
     for j in range(n):
-        ln = _line(sbet1, cbet1, salp[j], calp[j])
-        for f in range(_LINE_FIELDS):
-            lines[f, j] = ln[f]
+        g = _line_geometry(sbet1, cbet1, salp[j], calp[j])
+        lines[0, j], lines[1, j], lines[2, j], lines[3, j] = g[0], g[1], g[2], g[3]
+        lines[4, j], lines[5, j], lines[_LINE_FIELDS, j] = g[4], g[5], g[6]
+    for j in range(n):
+        c = _line_series(lines[0, j], lines[2, j], lines[3, j], lines[_LINE_FIELDS, j])
+        lines[6, j], lines[7, j], lines[8, j], lines[9, j] = c[0], c[1], c[2], c[3]
+        lines[10, j], lines[11, j], lines[12, j] = c[4], c[5], c[6]
+    for j in range(n):
+        c = _line_series(lines[0, j], lines[2, j], lines[3, j], lines[_LINE_FIELDS, j])
+        lines[13, j], lines[14, j], lines[15, j], lines[16, j] = c[7], c[8], c[9], c[10]
+        lines[17, j], lines[18, j], lines[19, j] = c[11], c[12], c[13]
+    for j in range(n):
+        c = _line_series(lines[0, j], lines[2, j], lines[3, j], lines[_LINE_FIELDS, j])
+        lines[20, j], lines[21, j], lines[22, j] = c[14], c[15], c[16]
 
 
 @njit(**_INLINE)

@@ -316,7 +316,7 @@ def ring_vertices(lon, lat, dist_m, groups, n_vertices, flat, start, scratch,
                 ring[j, 0], ring[j, 1] = out[0, j], out[1, j]
             for j in range(half, n_vertices):
                 m = n_vertices - j
-                ring[j, 0], ring[j, 1] = _wrap180(2.0 * lon[i] - out[0, m]), out[1, m]
+                ring[j, 0], ring[j, 1] = _wrap180_near(2.0 * lon[i] - out[0, m]), out[1, m]
 
 
 _LINE_FIELDS = 23  # the values of a line from :func:`_line`
@@ -377,6 +377,15 @@ def _direct_into(sbet1, cbet1, salp, calp, n, lon1, t, st, ct, out):
 @njit(**_INLINE)
 def _wrap_step(d):
     return d - 360.0 * np.rint(d * (1.0 / 360.0))
+
+
+@njit(**_INLINE)
+def _wrap180_near(x):
+    """``_wrap180`` for |x| <= 540, branch-free (loops over it are vectorized)."""
+    y = x - 360.0 if x >= 180.0 else x
+    y = y - 360.0 if y >= 180.0 else y
+    y = y + 360.0 if y < -180.0 else y
+    return y + 360.0 if y < -180.0 else y
 
 
 @njit(**_INLINE)
@@ -695,7 +704,7 @@ def ring_fill(v, pieces, bisected, slots, pad_before, lon, lat, dist_m, measured
                 angle[at] = h * step
             for u in range(at - 1, first_at, -1):
                 at += 1
-                coords[at, 0] = _wrap180(2.0 * lon[r] - coords[u, 0])
+                coords[at, 0] = _wrap180_near(2.0 * lon[r] - coords[u, 0])
                 coords[at, 1] = coords[u, 1]
                 if want_angle:
                     angle[at] = 360.0 - angle[u]
@@ -741,7 +750,7 @@ def assemble_discs(xy, slots, kind):  # pragma: no cover - compiled
             prev = x
             for i in range(o + 1, end - 1):
                 cur = xy[i, 0]
-                x += _wrap180(cur - prev)
+                x += _wrap180_near(cur - prev)
                 prev = cur
                 xy[i, 0] = x
                 lo_r, hi_r = min(lo_r, x), max(hi_r, x)
@@ -752,12 +761,12 @@ def assemble_discs(xy, slots, kind):  # pragma: no cover - compiled
         winding = 0.0
         for i in range(a, a + nb):
             j = i + 1 if i + 1 < a + nb else a
-            winding += _wrap180(xy[j, 0] - xy[i, 0])
+            winding += _wrap180_near(xy[j, 0] - xy[i, 0])
         if winding < 0.0:  # order eastward
             _reverse(xy, a, a + nb)
         drop = 0
         for i in range(a, a + nb):
-            xy[i, 0] = _wrap180(xy[i, 0])
+            xy[i, 0] = _wrap180_near(xy[i, 0])
         for p in range(nb):
             q = p + 1 if p + 1 < nb else 0
             if xy[a + q, 0] < xy[a + p, 0]:

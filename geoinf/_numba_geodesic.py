@@ -140,7 +140,7 @@ def _line(sbet1, cbet1, salp1, calp1):
 
 @njit(**_INLINE)
 def _line_geometry(sbet1, cbet1, salp1, calp1):
-    """The line's equatorial azimuth, first arc on the auxiliary sphere and ``eps``."""
+    """Return the line's equatorial azimuth, first arc on the auxiliary sphere and ``eps``."""
     salp0 = salp1 * cbet1
     calp0 = math.sqrt(calp1 * calp1 + (salp1 * sbet1) * (salp1 * sbet1))
     ssig1 = sbet1
@@ -155,7 +155,7 @@ def _line_geometry(sbet1, cbet1, salp1, calp1):
 
 @njit(**_INLINE)
 def _line_series(salp0, ssig1, csig1, eps):
-    """The line's series coefficients (order 6) and their values at its start."""
+    """Return the line's series coefficients (order 6) and their values at its start."""
     e2 = eps * eps
     a1m1 = ((((e2 + 4.0) * e2 + 64.0) * e2) / 256.0 + eps) / (1.0 - eps)
     # C1 (distance -> arc) and C1' (its reversion), order 6
@@ -261,11 +261,14 @@ def _position_at(ln, lon1, t, st, ct):
     return lon2, lat2
 
 
-@njit(**_INLINE)
-def _position(ln, lon1, s12):
-    """End point (lon2, lat2) at distance ``s12`` metres along a line from :func:`_line`."""
-    t, st, ct = _arc(s12)
-    return _position_at(ln, _ang_normalize(lon1), t, st, ct)
+@njit(**_JIT)
+def _solve(sbet1, cbet1, salp1, calp1, lon1, t, st, ct):
+    """One direct problem from a centre (see :func:`_centre`) at arc ``t`` (see :func:`_arc`).
+
+    Not inlined: the scalar paths (bisection, :func:`direct`) call this one compiled
+    copy, which keeps the compile time of the kernels down.
+    """
+    return _position_at(_line(sbet1, cbet1, salp1, calp1), lon1, t, st, ct)
 
 
 @njit(parallel=True, **_JIT)
@@ -277,7 +280,8 @@ def direct(lon, lat, azi, dist_m, out_lon, out_lat):  # pragma: no cover - compi
     for i in prange(lon.size):
         sbet1, cbet1 = _centre(lat[i])
         salp1, calp1 = _azimuth(azi[i])
-        x, y = _position(_line(sbet1, cbet1, salp1, calp1), lon[i], dist_m[i])
+        t, st, ct = _arc(dist_m[i])
+        x, y = _solve(sbet1, cbet1, salp1, calp1, _ang_normalize(lon[i]), t, st, ct)
         out_lon[i] = x
         out_lat[i] = y
 
@@ -453,12 +457,12 @@ def _deviates(xa, ya, xb, yb, xm, ym, limit_km):
 
 @njit(**_JIT)
 def _bisect_piece(sbet1, cbet1, lon1, t, st, ct, a0, b0, alon, alat, blon, blat, limit_km,
-                  max_levels, level0, stack, rows):
+                  max_levels, level0, stack, rows, row0):
     """Bisect one chord until its mid-azimuth deviation is within ``limit_km``.
 
     The chord spans angles ``a0..b0`` at bisection level ``level0``. Returns how many
     vertices the bisection inserts; when ``rows`` has rows they get the inserted
-    (angle, lon, lat), in no particular order.
+    (angle, lon, lat) from row ``row0`` on, in no particular order.
     """
     stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = a0, b0, alon, alat
     stack[0, 4], stack[0, 5], stack[0, 6] = blon, blat, level0
@@ -472,10 +476,11 @@ def _bisect_piece(sbet1, cbet1, lon1, t, st, ct, a0, b0, alon, alat, blon, blat,
             continue
         mid = 0.5 * (a + b)
         salp1, calp1 = _azimuth(-mid)
-        mx, my = _position_at(_line(sbet1, cbet1, salp1, calp1), lon1, t, st, ct)
+        mx, my = _solve(sbet1, cbet1, salp1, calp1, lon1, t, st, ct)
         if _deviates(xa, ya, xb, yb, mx, my, limit_km):
             if write:
-                rows[count, 0], rows[count, 1], rows[count, 2] = mid, mx, my
+                w = row0 + count
+                rows[w, 0], rows[w, 1], rows[w, 2] = mid, mx, my
             count += 1
             for u, (p, q, px, py, qx, qy) in enumerate(((a, mid, xa, ya, mx, my),
                                                        (mid, b, mx, my, xb, yb))):
@@ -580,10 +585,50 @@ def _piece_insertions(v, r, i, q, p, step, xy, angle, o, sbet1, cbet1, lon1, t, 
         rows[0, 0], rows[0, 1], rows[0, 2] = mid, xm, ym
     c = 1
     c += _bisect_piece(sbet1, cbet1, lon1, t, st, ct, a, mid, xa, ya, xm, ym, limit_km,
-                       max_levels, 1.0, stack, rows[c:] if write else rows)
+                       max_levels, 1.0, stack, rows, c)
     c += _bisect_piece(sbet1, cbet1, lon1, t, st, ct, mid, b, xm, ym, xb, yb, limit_km,
-                       max_levels, 1.0, stack, rows[c:] if write else rows)
+                       max_levels, 1.0, stack, rows, c)
     return c
+
+
+@njit(**_JIT)
+def _plan_ring(v, r, lon1, lat1, dist_m, limit_km, unreliable_km, measured_km, max_pieces,
+               max_levels, sa, ca, pieces, bisected):
+    """Plan ring ``r`` (see :func:`ring_plan`); return its number of vertices."""
+    k = v.shape[1]
+    step = 360.0 / k
+    mirror = k % 2 == 0
+    east = k // 2 if mirror else k
+    count = k
+    unreliable = np.zeros(k, dtype=np.bool_)
+    _edge_estimates(v, r, limit_km, unreliable_km, max_pieces, pieces, unreliable)
+    if mirror:
+        for i in range(k // 2):
+            j = k - 1 - i
+            pieces[r, i] = pieces[r, j] = max(pieces[r, i], pieces[r, j])
+            unreliable[i] = unreliable[i] or unreliable[j]
+    for i in range(east):
+        count += (pieces[r, i] - 1) * (2 if mirror else 1)
+    if not unreliable[:east].any():
+        return count
+    sbet1, cbet1 = _centre(lat1)
+    t, st, ct = _arc(dist_m)
+    xy, angle, first = _ring_batch(r, pieces, unreliable, False, east, step, sa, ca,
+                                   sbet1, cbet1, lon1, t, st, ct)
+    stack = np.empty((2 * max_levels + 2, 7))
+    no_rows = np.empty((0, 3))
+    for i in range(east):
+        if not unreliable[i]:
+            continue
+        p = pieces[r, i]
+        for q in range(1, p + 1):
+            bisected[r, i] += _piece_insertions(v, r, i, q, p, step, xy, angle, first[i],
+                                                sbet1, cbet1, lon1, t, st, ct, measured_km,
+                                                max_levels, stack, no_rows)
+        if mirror:
+            bisected[r, k - 1 - i] = bisected[r, i]
+        count += bisected[r, i] * (2 if mirror else 1)
+    return count
 
 
 @njit(parallel=True, **_JIT)
@@ -602,45 +647,86 @@ def ring_plan(v, check, lon, lat, dist_m, limit_km, unreliable_km, measured_km, 
     so that :func:`ring_fill` solves only the eastern half and mirrors the rest.
     """
     n, k = v.shape[0], v.shape[1]
-    step = 360.0 / k
-    mirror = k % 2 == 0
-    east = k // 2 if mirror else k
     sa, ca = _azimuth_table(k)
     pieces = np.ones((n, k), dtype=np.int32)
     bisected = np.zeros((n, k), dtype=np.int32)
     total = np.empty(n, dtype=np.int64)
-    for r in prange(n):
-        count = k
+    for r in prange(n):  # one call per ring: a small parallel body compiles fast
+        total[r] = k
         if check[r]:
-            unreliable = np.zeros(k, dtype=np.bool_)
-            _edge_estimates(v, r, limit_km, unreliable_km, max_pieces, pieces, unreliable)
-            if mirror:
-                for i in range(k // 2):
-                    j = k - 1 - i
-                    pieces[r, i] = pieces[r, j] = max(pieces[r, i], pieces[r, j])
-                    unreliable[i] = unreliable[i] or unreliable[j]
-            for i in range(east):
-                count += (pieces[r, i] - 1) * (2 if mirror else 1)
-            if unreliable[:east].any():
-                sbet1, cbet1 = _centre(lat[r])
-                t, st, ct = _arc(dist_m[r])
-                xy, angle, first = _ring_batch(r, pieces, unreliable, False, east, step, sa, ca,
-                                               sbet1, cbet1, lon[r], t, st, ct)
-                stack = np.empty((2 * max_levels + 2, 7))
-                no_rows = np.empty((0, 3))
-                for i in range(east):
-                    if not unreliable[i]:
-                        continue
-                    p = pieces[r, i]
-                    for q in range(1, p + 1):
-                        bisected[r, i] += _piece_insertions(
-                            v, r, i, q, p, step, xy, angle, first[i], sbet1, cbet1, lon[r],
-                            t, st, ct, measured_km, max_levels, stack, no_rows)
-                    if mirror:
-                        bisected[r, k - 1 - i] = bisected[r, i]
-                    count += bisected[r, i] * (2 if mirror else 1)
-        total[r] = count
+            total[r] = _plan_ring(v, r, lon[r], lat[r], dist_m[r], limit_km, unreliable_km,
+                                  measured_km, max_pieces, max_levels, sa, ca, pieces,
+                                  bisected)
     return pieces, bisected, total
+
+
+@njit(**_JIT)
+def _sort_rows(rows, c):
+    """Sort the first ``c`` rows by their first column (insertion sort: c is small)."""
+    for u in range(1, c):
+        a, x, y = rows[u, 0], rows[u, 1], rows[u, 2]
+        w = u - 1
+        while w >= 0 and rows[w, 0] > a:
+            rows[w + 1, 0], rows[w + 1, 1], rows[w + 1, 2] = rows[w, 0], rows[w, 1], rows[w, 2]
+            w -= 1
+        rows[w + 1, 0], rows[w + 1, 1], rows[w + 1, 2] = a, x, y
+
+
+@njit(**_JIT)
+def _fill_ring(v, r, lon1, lat1, dist_m, start, pieces, bisected, measured_km, max_levels,
+               sa, ca, coords, angle):
+    """Write ring ``r`` from ``coords[start]`` on (see :func:`ring_fill`)."""
+    k = v.shape[1]
+    step = 360.0 / k
+    mirror = k % 2 == 0
+    east = k // 2 if mirror else k
+    want_angle = angle.shape[0] > 0
+    first_at = at = start
+    sbet1, cbet1 = _centre(lat1)
+    t, st, ct = _arc(dist_m)
+    measured = bisected[r, :east] > 0
+    xy, new_angle, first = _ring_batch(r, pieces, measured, True, east, step, sa, ca,
+                                       sbet1, cbet1, lon1, t, st, ct)
+    stack = np.empty((2 * max_levels + 2 if measured.any() else 0, 7))
+    for i in range(east):
+        coords[at, 0], coords[at, 1] = v[r, i, 0], v[r, i, 1]
+        if want_angle:
+            angle[at] = i * step
+        at += 1
+        o, p = first[i], pieces[r, i]
+        if not measured[i]:
+            for e in range(o, o + p - 1):
+                coords[at, 0], coords[at, 1] = xy[0, e], xy[1, e]
+                if want_angle:
+                    angle[at] = new_angle[e]
+                at += 1
+            continue
+        rows = np.empty((bisected[r, i], 3))
+        for q in range(1, p + 1):  # each piece: what the plan inserted, then its end
+            c = _piece_insertions(v, r, i, q, p, step, xy, new_angle, o, sbet1, cbet1,
+                                  lon1, t, st, ct, measured_km, max_levels, stack, rows)
+            _sort_rows(rows, c)
+            for u in range(c):
+                coords[at, 0], coords[at, 1] = rows[u, 1], rows[u, 2]
+                if want_angle:
+                    angle[at] = rows[u, 0] % 360.0
+                at += 1
+            if q < p:
+                coords[at, 0], coords[at, 1] = xy[0, o + q - 1], xy[1, o + q - 1]
+                if want_angle:
+                    angle[at] = new_angle[o + q - 1]
+                at += 1
+    if mirror:  # the vertex at 180 degrees, then the western half, mirrored
+        h = k // 2
+        coords[at, 0], coords[at, 1] = v[r, h, 0], v[r, h, 1]
+        if want_angle:
+            angle[at] = h * step
+        for u in range(at - 1, first_at, -1):
+            at += 1
+            coords[at, 0] = _wrap180_near(2.0 * lon1 - coords[u, 0])
+            coords[at, 1] = coords[u, 1]
+            if want_angle:
+                angle[at] = 360.0 - angle[u]
 
 
 @njit(parallel=True, **_JIT)
@@ -656,58 +742,10 @@ def ring_fill(v, pieces, bisected, slots, pad_before, lon, lat, dist_m, measured
     pages, which halves the cost of first touching them (measured: 40 -> 21 ms for 112 MB).
     """
     n, k = v.shape[0], v.shape[1]
-    step = 360.0 / k
-    mirror = k % 2 == 0
-    east = k // 2 if mirror else k
     sa, ca = _azimuth_table(k)
-    want_angle = angle.shape[0] > 0
-    for r in prange(n):
-        first_at = at = slots[r] + pad_before[r]
-        sbet1, cbet1 = _centre(lat[r])
-        t, st, ct = _arc(dist_m[r])
-        measured = bisected[r, :east] > 0
-        xy, new_angle, first = _ring_batch(r, pieces, measured, True, east, step, sa, ca,
-                                           sbet1, cbet1, lon[r], t, st, ct)
-        stack = np.empty((2 * max_levels + 2 if measured.any() else 0, 7))
-        for i in range(east):
-            coords[at, 0], coords[at, 1] = v[r, i, 0], v[r, i, 1]
-            if want_angle:
-                angle[at] = i * step
-            at += 1
-            o, p = first[i], pieces[r, i]
-            if not measured[i]:
-                for e in range(o, o + p - 1):
-                    coords[at, 0], coords[at, 1] = xy[0, e], xy[1, e]
-                    if want_angle:
-                        angle[at] = new_angle[e]
-                    at += 1
-                continue
-            rows = np.empty((bisected[r, i], 3))
-            for q in range(1, p + 1):  # each piece: what the plan inserted, then its end
-                c = _piece_insertions(v, r, i, q, p, step, xy, new_angle, o, sbet1, cbet1,
-                                      lon[r], t, st, ct, measured_km, max_levels, stack, rows)
-                order = np.argsort(rows[:c, 0])
-                for u in range(c):
-                    coords[at, 0], coords[at, 1] = rows[order[u], 1], rows[order[u], 2]
-                    if want_angle:
-                        angle[at] = rows[order[u], 0] % 360.0
-                    at += 1
-                if q < p:
-                    coords[at, 0], coords[at, 1] = xy[0, o + q - 1], xy[1, o + q - 1]
-                    if want_angle:
-                        angle[at] = new_angle[o + q - 1]
-                    at += 1
-        if mirror:  # the vertex at 180 degrees, then the western half, mirrored
-            h = k // 2
-            coords[at, 0], coords[at, 1] = v[r, h, 0], v[r, h, 1]
-            if want_angle:
-                angle[at] = h * step
-            for u in range(at - 1, first_at, -1):
-                at += 1
-                coords[at, 0] = _wrap180_near(2.0 * lon[r] - coords[u, 0])
-                coords[at, 1] = coords[u, 1]
-                if want_angle:
-                    angle[at] = 360.0 - angle[u]
+    for r in prange(n):  # one call per ring: a small parallel body compiles fast
+        _fill_ring(v, r, lon[r], lat[r], dist_m[r], slots[r] + pad_before[r], pieces,
+                   bisected, measured_km, max_levels, sa, ca, coords, angle)
 
 
 # --- polygon assembly (in place, for shapely.from_ragged_array) ---------------------------

@@ -633,14 +633,16 @@ def _plan_ring(v, r, lon1, lat1, dist_m, limit_km, unreliable_km, measured_km, m
 
 @njit(parallel=True, **_JIT)
 def ring_plan(v, check, lon, lat, dist_m, limit_km, unreliable_km, measured_km, max_pieces,
-              max_levels):  # pragma: no cover - compiled
+              max_levels, pieces, bisected):  # pragma: no cover - compiled
     """Decide the densification of uniform rings ``v`` (n, k, 2) without writing it.
 
-    Returns ``pieces`` (n, k): equal angle steps per uniform edge (only rings with
-    ``check[r]`` are estimated); ``bisected`` (n, k): vertices that measurement adds to
-    the pieces of unreliable edges (as ``densify._bisect``: a piece whose midpoint
-    strays more than ``measured_km`` from its chord is bisected until none does);
-    and the number of vertices of each densified ring.
+    Writes ``pieces`` (n, k, all ones on entry): equal angle steps per uniform edge
+    (only rings with ``check[r]`` are estimated) and ``bisected`` (n, k, zeros on
+    entry): vertices that measurement adds to the pieces of unreliable edges (as
+    ``densify._bisect``: a piece whose midpoint strays more than ``measured_km`` from
+    its chord is bisected until none does). Returns the number of vertices of each
+    densified ring. The caller allocates ``pieces`` and ``bisected`` (see
+    :func:`ring_fill` on huge pages).
 
     With an even ``k`` the plan is made symmetric about the centre's meridian (edge
     ``k - 1 - i`` mirrors edge ``i``; each pair gets the finer of the two piece counts)
@@ -648,8 +650,6 @@ def ring_plan(v, check, lon, lat, dist_m, limit_km, unreliable_km, measured_km, 
     """
     n, k = v.shape[0], v.shape[1]
     sa, ca = _azimuth_table(k)
-    pieces = np.ones((n, k), dtype=np.int32)
-    bisected = np.zeros((n, k), dtype=np.int32)
     total = np.empty(n, dtype=np.int64)
     for r in prange(n):  # one call per ring: a small parallel body compiles fast
         total[r] = k
@@ -657,7 +657,7 @@ def ring_plan(v, check, lon, lat, dist_m, limit_km, unreliable_km, measured_km, 
             total[r] = _plan_ring(v, r, lon[r], lat[r], dist_m[r], limit_km, unreliable_km,
                                   measured_km, max_pieces, max_levels, sa, ca, pieces,
                                   bisected)
-    return pieces, bisected, total
+    return total
 
 
 @njit(**_JIT)

@@ -191,9 +191,11 @@ def _densified_compiled(v, maybe, lon, lat, radius, tolerance_km, *, pad_before=
     before = zero if pad_before is None else pad_before.astype(np.int64)
     after = zero if pad_after is None else pad_after
     with kernel.threads_for(v.size // 2):
-        pieces, bisected, total = kernel.ring_plan(
+        pieces = np.ones(v.shape[:2], dtype=np.int32)
+        bisected = np.zeros(v.shape[:2], dtype=np.int32)
+        total = kernel.ring_plan(
             v, maybe, lon, lat, dist_m, _SPLIT * tolerance_km, _UNRELIABLE * tolerance_km,
-            _MEASURED * tolerance_km, _MAX_PIECES, _MAX_LEVELS)
+            _MEASURED * tolerance_km, _MAX_PIECES, _MAX_LEVELS, pieces, bisected)
         slots = np.zeros(lon.size + 1, dtype=np.intp)
         np.cumsum(total + before + after, out=slots[1:])
         coords = np.empty((slots[-1], 2))

@@ -12,14 +12,29 @@ and the structure of the line set-up and position steps follow GeographicLib's
 Python reference implementation (``geographiclib/geodesic.py``,
 ``geodesicline.py`` and ``geomath.py`` 2.x, Copyright (c) Charles Karney
 2011-2022, MIT/X11 licence, https://geographiclib.sourceforge.io/), transcribed
-into numba with the angle helpers of the C library (``sincosdx``, ``atan2dx``)
-so that results agree with pyproj to well below a micrometre.
+into numba with the angle helpers of the C library (``sincosdx``, ``atan2dx``).
 
 Two things are specific to geodesic circles. A circle's vertices share their
 centre, so the centre's reduced latitude is solved once per centre; and the
 circles of one centre at several radii share every azimuth, so the geodesic
-*line* (everything that does not depend on distance: about half the work) is set
-up once per centre and azimuth and then evaluated at each radius.
+*line* (everything that does not depend on distance) is set up once per centre
+and azimuth and then evaluated at each radius.
+
+Three things make the kernels fast (the uniform vertices of 10,000 sites x 3 radii:
+0.28 s -> 0.07 s on 2 cores; ``scripts/bench_rings.py`` measures the whole engine):
+
+- the small helpers are inlined (numba calls across compiled functions through a
+  generic convention that doubled the cost of a solution);
+- no sine or cosine is evaluated per vertex: the arc ``t = s12 / b`` of a circle is
+  shared by all its azimuths, and ``tau12`` and ``sigma12`` differ from it by
+  corrections of the order of the flattening, applied by angle addition with a
+  short Taylor series (:func:`_sincos_small`); ``atan2`` is a branch-free rational
+  approximation (:func:`geoinf._karney.atan2`, within 2 ulp of libm);
+- lines are set up into arrays and evaluated in loops without branches or library
+  calls, which LLVM vectorizes (several azimuths per instruction).
+
+Vertices agree with pyproj within 2e-8 m (measured on a million random solutions
+and 3,000 random rings; the tests require 1e-6 m).
 """
 
 from __future__ import annotations

@@ -303,13 +303,15 @@ def direct(lon, lat, azi, dist_m, out_lon, out_lat):  # pragma: no cover - compi
 
 @njit(parallel=True, **_JIT)
 def ring_vertices(lon, lat, dist_m, groups, n_vertices, flat, start, scratch,
-                  scratch_row):  # pragma: no cover - compiled
+                  scratch_row, scratch_east_only):  # pragma: no cover - compiled
     """Write the vertices of geodesic circles, each where it is wanted.
 
     Vertex ``j`` is at azimuth ``-j * 360 / n_vertices`` (counter-clockwise in lon/lat).
     Circle ``i`` goes to ``scratch[scratch_row[i]]`` (n_vertices, 2) when that row is
     not negative, else to ``flat[start[i]:start[i] + n_vertices]``: rings that need no
-    densification are written once, straight into their final place.
+    densification are written once, straight into their final place. With
+    ``scratch_east_only`` the scratch rows get vertices ``0..n_vertices // 2`` only
+    (all that :func:`ring_plan` and :func:`ring_fill` read of a symmetric ring).
     Circles ``groups[g]:groups[g + 1]`` share a centre: each line is set up once and
     evaluated at every radius. Angles 0..180 degrees are solved and the rest mirrored
     across the centre's meridian (vertex ``n - j`` mirrors vertex ``j``).
@@ -333,6 +335,8 @@ def ring_vertices(lon, lat, dist_m, groups, n_vertices, flat, start, scratch,
             ring = scratch[s] if s >= 0 else flat[start[i]:start[i] + n_vertices]
             for j in range(half):
                 ring[j, 0], ring[j, 1] = out[0, j], out[1, j]
+            if s >= 0 and scratch_east_only:
+                continue
             for j in range(half, n_vertices):
                 m = n_vertices - j
                 ring[j, 0], ring[j, 1] = _wrap180_near(2.0 * lon[i] - out[0, m]), out[1, m]
@@ -444,11 +448,42 @@ def _edge_estimates(v, r, limit_km, unreliable_km, max_pieces, pieces, unreliabl
 @njit(**_INLINE)
 def _vertex_estimate(v, r, a, i, b):
     """Chord error estimate (km) at vertex ``i`` of ring ``r`` from its neighbours ``a``, ``b``."""
-    s0 = _wrap_step(v[r, i, 0] - v[r, a, 0])
-    s1 = _wrap_step(v[r, b, 0] - v[r, i, 0])
-    dlon = (s1 - s0) * _cos_deg(v[r, i, 1])
-    dlat = (v[r, b, 1] - v[r, i, 1]) - (v[r, i, 1] - v[r, a, 1])
+    return _estimate_at(v[r, a, 0], v[r, a, 1], v[r, i, 0], v[r, i, 1], v[r, b, 0], v[r, b, 1])
+
+
+@njit(**_INLINE)
+def _estimate_at(xa, ya, xi, yi, xb, yb):
+    """Chord error estimate (km) at (xi, yi) from its neighbours (xa, ya) and (xb, yb)."""
+    s0 = _wrap_step(xi - xa)
+    s1 = _wrap_step(xb - xi)
+    dlon = (s1 - s0) * _cos_deg(yi)
+    dlat = (yb - yi) - (yi - ya)
     return math.sqrt(dlon * dlon + dlat * dlat) * (_KM_PER_DEG / 8.0)
+
+
+@njit(**_JIT)
+def _edge_estimates_east(v, r, lon1, limit_km, unreliable_km, max_pieces, pieces,
+                         unreliable):
+    """:func:`_edge_estimates` for a ring symmetric about its centre's meridian (even k).
+
+    Reads only vertices ``0..k/2`` (the neighbours beyond them are mirror images) and
+    gives edge ``k - 1 - i`` the decision of edge ``i``: the plan is symmetric.
+    """
+    k = v.shape[1]
+    h = k // 2
+    at = np.empty(h + 1)
+    at[0] = _estimate_at(2.0 * lon1 - v[r, 1, 0], v[r, 1, 1], v[r, 0, 0], v[r, 0, 1],
+                         v[r, 1, 0], v[r, 1, 1])
+    for i in range(1, h):  # free of branches and calls: vectorized
+        at[i] = _vertex_estimate(v, r, i - 1, i, i + 1)
+    at[h] = _estimate_at(v[r, h - 1, 0], v[r, h - 1, 1], v[r, h, 0], v[r, h, 1],
+                         2.0 * lon1 - v[r, h - 1, 0], v[r, h - 1, 1])
+    for i in range(h):
+        est = max(at[i], at[i + 1])
+        if est > limit_km:
+            pieces[r, i] = pieces[r, k - 1 - i] = min(math.ceil(math.sqrt(est / limit_km)),
+                                                      max_pieces)
+        unreliable[i] = unreliable[k - 1 - i] = est > unreliable_km
 
 
 @njit(**_INLINE)
@@ -616,12 +651,11 @@ def _plan_ring(v, r, lon1, lat1, dist_m, limit_km, unreliable_km, measured_km, m
     east = k // 2 if mirror else k
     count = k
     unreliable = np.zeros(k, dtype=np.bool_)
-    _edge_estimates(v, r, limit_km, unreliable_km, max_pieces, pieces, unreliable)
-    if mirror:
-        for i in range(k // 2):
-            j = k - 1 - i
-            pieces[r, i] = pieces[r, j] = max(pieces[r, i], pieces[r, j])
-            unreliable[i] = unreliable[i] or unreliable[j]
+    if mirror:  # only the eastern half of the ring is read (or written: ring_vertices)
+        _edge_estimates_east(v, r, lon1, limit_km, unreliable_km, max_pieces, pieces,
+                             unreliable)
+    else:
+        _edge_estimates(v, r, limit_km, unreliable_km, max_pieces, pieces, unreliable)
     for i in range(east):
         count += (pieces[r, i] - 1) * (2 if mirror else 1)
     if not unreliable[:east].any():

@@ -225,7 +225,9 @@ def _padded_boundaries(lon, lat, radius, tolerance_km, pad_before, pad_after, *,
     scratch_row = np.full(n, -1, dtype=np.int64)
     scratch_row[maybe] = np.arange(int(maybe.sum()))
     v = np.empty((int(maybe.sum()), k, 2))
-    _compiled_vertices(lon, lat, radius, k, flat, slots[:-1] + pad_before, v, scratch_row)
+    # the plan and the fill read only the eastern half of a ring with an even k
+    _compiled_vertices(lon, lat, radius, k, flat, slots[:-1] + pad_before, v, scratch_row,
+                       scratch_east_only=k % 2 == 0)
     groups = []
     plain = np.flatnonzero(~maybe)
     if plain.size:

@@ -307,12 +307,14 @@ def ring_vertices(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     return out
 
 
-def _compiled_vertices(lon, lat, radius, k, flat, start, scratch, scratch_row) -> None:
+def _compiled_vertices(lon, lat, radius, k, flat, start, scratch, scratch_row, *,
+                       scratch_east_only=False) -> None:
     """Run the compiled vertex kernel (see ``_numba_geodesic.ring_vertices``)."""
     kernel = _compiled()
     with kernel.threads_for(lon.size * k):
         kernel.ring_vertices(lon, lat, radius * 1000.0, _same_centre_groups(lon, lat), k,
-                             flat, start.astype(np.int64), scratch, scratch_row)
+                             flat, start.astype(np.int64), scratch, scratch_row,
+                             scratch_east_only)
 
 
 def _same_centre_groups(lon: NDArray, lat: NDArray) -> NDArray[np.int64]:

@@ -155,6 +155,21 @@ def test_discs_agree_over_the_globe(circles):
 
 
 @needs_numba
+def test_the_benchmarked_job_agrees_vertex_for_vertex():
+    # scripts/bench_rings.py's sites (lat 35-70, lon -10-70) and radii, on a sample:
+    # most 5,500 km rings contain the North Pole and are densified and bisected there
+    rng = np.random.default_rng(20190802)
+    lon, lat = rng.uniform(-10, 70, 150), rng.uniform(35, 70, 150)
+    lon, lat, r = np.repeat(lon, 3), np.repeat(lat, 3), np.tile([500.0, 1000.0, 5500.0], 150)
+    a, b = (disc_polygons(lon, lat, r, engine=e) for e in ("numba", "pyproj"))
+    _assert_same_discs(a, b)
+    np.testing.assert_array_equal(shapely.get_num_coordinates(a),
+                                  shapely.get_num_coordinates(b))
+    ca, cb = shapely.get_coordinates(a), shapely.get_coordinates(b)
+    assert _gap_m(ca[:, 0], ca[:, 1], cb[:, 0], cb[:, 1]).max() < 1e-6
+
+
+@needs_numba
 def test_bands_agree():
     lon, lat = [24.41, 177.5, 166.67], [44.08, 64.73, -77.85]
     a, b = (range_bands(lon, lat, (0, 500, 1000, 5500), engine=e) for e in ("numba", "pyproj"))

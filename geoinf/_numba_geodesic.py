@@ -803,15 +803,49 @@ PLAIN, NORTH_CAP, SOUTH_CAP = 0, 1, 2
 
 
 @njit(**_JIT)
-def _reverse(xy, a, b):
-    """Reverse rows a..b-1 of ``xy`` in place."""
-    b -= 1
-    while a < b:
-        x, y = xy[a, 0], xy[a, 1]
-        xy[a, 0], xy[a, 1] = xy[b, 0], xy[b, 1]
-        xy[b, 0], xy[b, 1] = x, y
-        a += 1
-        b -= 1
+def _close_cap(xy, o, end, north):
+    """Order, rotate and close the cap ring in ``xy[o:end]`` (see :func:`assemble_discs`).
+
+    The body (rows ``o + 1 .. end - 5``) is read once into a buffer and written back
+    once in its final order: eastward from just east of ±180 (reversed as a whole for
+    a south cap), between the closing vertices.
+    """
+    a, nb = o + 1, end - o - 5
+    body = np.empty((nb, 2))
+    for i in range(nb):
+        body[i, 0], body[i, 1] = _wrap180_near(xy[a + i, 0]), xy[a + i, 1]
+    winding = 0.0
+    for i in range(nb):
+        j = i + 1 if i + 1 < nb else 0
+        winding += _wrap180_near(body[j, 0] - body[i, 0])
+    east = winding >= 0.0  # else the eastward order is the body reversed
+    drop = 0
+    for p in range(nb):  # the eastward step that falls back across ±180 (the last, if several)
+        q = p + 1 if p + 1 < nb else 0
+        ep, eq = (p, q) if east else (nb - 1 - p, nb - 1 - q)
+        if body[eq, 0] < body[ep, 0]:
+            drop = p
+    start = (drop + 1) % nb
+    first = start if east else nb - 1 - start
+    last_p = (start + nb - 1) % nb
+    last = last_p if east else nb - 1 - last_p
+    a_lon, a_lat = body[last, 0], body[last, 1]
+    b_lon, b_lat = body[first, 0] + 360.0, body[first, 1]
+    span = b_lon - a_lon
+    frac = (180.0 - a_lon) / span if span > 0 else 0.0
+    cross = a_lat + frac * (b_lat - a_lat)
+    pole = 90.0 if north else -90.0
+    # rows of the closed ring in its northern (eastward) order; a south cap is reversed
+    m = end - o
+    for t in range(nb):
+        e = start + t if start + t < nb else start + t - nb
+        src = e if east else nb - 1 - e
+        w = o + (1 + t if north else m - 2 - t)
+        xy[w, 0], xy[w, 1] = body[src, 0], body[src, 1]
+    for u in (0, nb + 1, nb + 2, nb + 3, nb + 4):  # (-180, lat*) and the closing rows
+        w = o + (u if north else m - 1 - u)
+        x = -180.0 if u == 0 or u >= nb + 3 else 180.0
+        xy[w, 0], xy[w, 1] = x, (pole if u == nb + 2 or u == nb + 3 else cross)
 
 
 @njit(parallel=True, **_JIT)
@@ -844,38 +878,7 @@ def assemble_discs(xy, slots, kind):  # pragma: no cover - compiled
             xy[end - 1, 0], xy[end - 1, 1] = xy[o, 0], xy[o, 1]
             lo[r], hi[r] = lo_r, hi_r
             continue
-        a, nb = o + 1, end - o - 5  # the body
-        winding = 0.0
-        for i in range(a, a + nb):
-            j = i + 1 if i + 1 < a + nb else a
-            winding += _wrap180_near(xy[j, 0] - xy[i, 0])
-        if winding < 0.0:  # order eastward
-            _reverse(xy, a, a + nb)
-        drop = 0
-        for i in range(a, a + nb):
-            xy[i, 0] = _wrap180_near(xy[i, 0])
-        for p in range(nb):
-            q = p + 1 if p + 1 < nb else 0
-            if xy[a + q, 0] < xy[a + p, 0]:
-                drop = p  # the last drop wins if rounding made several
-        start = (drop + 1) % nb
-        if start > 0:  # rotate left by ``start``: three reversals
-            _reverse(xy, a, a + start)
-            _reverse(xy, a + start, a + nb)
-            _reverse(xy, a, a + nb)
-        a_lon, a_lat = xy[a + nb - 1, 0], xy[a + nb - 1, 1]
-        b_lon, b_lat = xy[a, 0] + 360.0, xy[a, 1]
-        span = b_lon - a_lon
-        frac = (180.0 - a_lon) / span if span > 0 else 0.0
-        cross = a_lat + frac * (b_lat - a_lat)
-        pole = 90.0 if kind[r] == NORTH_CAP else -90.0
-        xy[o, 0], xy[o, 1] = -180.0, cross
-        xy[a + nb, 0], xy[a + nb, 1] = 180.0, cross
-        xy[a + nb + 1, 0], xy[a + nb + 1, 1] = 180.0, pole
-        xy[a + nb + 2, 0], xy[a + nb + 2, 1] = -180.0, pole
-        xy[a + nb + 3, 0], xy[a + nb + 3, 1] = -180.0, cross
-        if kind[r] == SOUTH_CAP:  # built clockwise around the South Pole
-            _reverse(xy, o, end)
+        _close_cap(xy, o, end, kind[r] == NORTH_CAP)
     return lo, hi
 
 

@@ -22,6 +22,8 @@ results agree with pyproj to well under a micrometre.
 from __future__ import annotations
 
 import importlib.util
+import logging
+import os
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -66,7 +68,18 @@ def _compiled():
             _KERNEL = False
         else:
             _KERNEL = _numba_geodesic
+            if not _on_disk(_numba_geodesic.ring_fill):
+                logging.getLogger("geoinf.compile").info(
+                    "compiling the numba kernels: once per installation, about half a minute")
     return _KERNEL or None
+
+
+def _on_disk(dispatcher) -> bool:
+    """Whether numba's on-disk cache holds compiled code of ``dispatcher`` (True if unsure)."""
+    try:
+        return os.path.exists(dispatcher._cache._cache_file._index_path)
+    except (AttributeError, TypeError):  # numba's private layout changed: say nothing
+        return True
 
 
 _KERNEL = None  # the compiled module once imported, False when numba is missing

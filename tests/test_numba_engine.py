@@ -275,3 +275,18 @@ def test_small_angle_and_latitude_series_match_libm():
     ref = np.where(np.abs(np.remainder(x + 180, 360) - 180) == 180, np.copysign(180, x),
                    np.remainder(x + 180, 360) - 180)
     np.testing.assert_allclose(norm, ref, rtol=0, atol=1e-12)
+
+
+@needs_numba
+def test_a_cold_kernel_cache_is_announced(monkeypatch, caplog):
+    import logging
+
+    from geoinf import _numba_geodesic as kernel
+
+    assert geodesic._on_disk(kernel.ring_fill)  # compiled and cached by the session fixture
+    assert geodesic._on_disk(object())  # unsure (numba's private layout): say nothing
+    monkeypatch.setattr(geodesic, "_KERNEL", None)  # as in a fresh process ...
+    monkeypatch.setattr(geodesic, "_on_disk", lambda dispatcher: False)  # ... cold cache
+    with caplog.at_level(logging.INFO, logger="geoinf.compile"):
+        assert geodesic._compiled() is kernel
+    assert "compiling the numba kernels: once per installation" in caplog.text

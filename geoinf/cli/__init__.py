@@ -66,6 +66,8 @@ def main(verbose: int, quiet: int) -> None:
     level = logging.WARNING - 10 * (verbose - quiet)
     logging.basicConfig(level=max(logging.DEBUG, min(level, logging.CRITICAL)),
                         format="geoinf: %(message)s")
+    if not quiet:  # a first large job may compile the numba kernels: say why it waits
+        logging.getLogger("geoinf.compile").setLevel(logging.INFO)
 
 
 def _register() -> None:

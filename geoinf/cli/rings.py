@@ -12,6 +12,7 @@ import pandas as pd
 from .._io import write_frame
 from ..catalog import load_sites, scenario_rings, select_pairs
 from ..errors import InputError
+from ..geodesic import resolve_engine
 from ..rings import range_bands, range_rings
 from . import main
 from .options import float_list, output_opt, overwrite_opt
@@ -82,6 +83,9 @@ _BATCH_SITES = 500
 def _rings_of_table(sites, radius_km, bands, tolerance_km):
     """Rings or bands around every site of a table, in batches with progress on stderr."""
     lon, lat = sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)
+    # the engine is chosen for the whole job, not per batch: a batch alone is too small
+    # for "auto" to load the compiled engine, the job may well be worth it
+    engine = resolve_engine("auto", work=len(sites) * len(radius_km) * 360)
     starts = range(0, len(sites), _BATCH_SITES)
     parts = []
     with click.progressbar(starts, label=f"rings around {len(sites):,} sites", file=None,
@@ -90,11 +94,12 @@ def _rings_of_table(sites, radius_km, bands, tolerance_km):
         for start in batches:
             s = slice(start, start + _BATCH_SITES)
             if bands:
-                part = range_bands(lon[s], lat[s], radius_km, tolerance_km=tolerance_km)
+                part = range_bands(lon[s], lat[s], radius_km, tolerance_km=tolerance_km,
+                                   engine=engine)
                 per_site = len(radius_km) - 1
             else:
                 part = range_rings(lon[s, None], lat[s, None], np.asarray(radius_km)[None, :],
-                                   tolerance_km=tolerance_km)
+                                   tolerance_km=tolerance_km, engine=engine)
                 per_site = len(radius_km)
             ids = pd.DataFrame({"site": np.repeat(sites["id"].to_numpy()[s], per_site),
                                 "site_name": np.repeat(sites["name"].to_numpy()[s], per_site)})

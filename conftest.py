@@ -14,5 +14,6 @@ if os.environ.get("GEOINF_NO_NUMBA") == "1":
 try:
     import numba  # noqa: F401
 except ImportError:  # the compiled engine is optional ("geoinf[speedups]")
-    collect_ignore = ["geoinf/_numba_geodesic.py", "geoinf/_numba_inverse.py",
+    collect_ignore = ["geoinf/_numba_geodesic.py", "geoinf/_numba_densify.py",
+                      "geoinf/_numba_assembly.py", "geoinf/_numba_inverse.py",
                       "geoinf/_karney.py"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+from types import SimpleNamespace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -59,16 +60,18 @@ ENGINES = ("auto", "pyproj", "numba")
 
 
 def _compiled():
-    """Return the compiled kernel module, or None when numba is not installed."""
+    """Return the compiled kernels (a namespace), or None when numba is not installed."""
     global _KERNEL
     if _KERNEL is None:
         try:
-            from . import _numba_geodesic
+            from . import _numba_assembly, _numba_densify, _numba_geodesic
         except ImportError:
             _KERNEL = False
-        else:
-            _KERNEL = _numba_geodesic
-            if not _on_disk(_numba_geodesic.ring_fill):
+        else:  # one namespace: the public kernels of the three modules
+            modules = (_numba_geodesic, _numba_densify, _numba_assembly)
+            _KERNEL = SimpleNamespace(**{name: getattr(module, name)
+                                         for module in modules for name in module.__all__})
+            if not _on_disk(_numba_densify.ring_fill):
                 logging.getLogger("geoinf.compile").info(
                     "compiling the numba kernels: once per installation, about half a minute")
     return _KERNEL or None
@@ -82,7 +85,7 @@ def _on_disk(dispatcher) -> bool:
         return True
 
 
-_KERNEL = None  # the compiled module once imported, False when numba is missing
+_KERNEL = None  # the compiled kernels once imported, False when numba is missing
 _AUTO_MIN_WORK = 1_000_000  # vertices: below this "auto" does not load numba for one job
 
 

@@ -14,8 +14,8 @@ import math
 
 from numba import njit
 
-__all__ = ["A3X", "C3X", "INLINE", "JIT", "ang_normalize_near", "ang_round", "atan2", "atan2d",
-           "norm", "sin_series5", "sin_series6"]
+__all__ = ["A3X", "C3X", "INLINE", "JIT", "a1m1_c1", "a3_c3", "ang_normalize_near", "ang_round",
+           "atan2", "atan2d", "eps_of", "norm", "sin_series5", "sin_series6"]
 
 _A = 6378137.0  # WGS84 equatorial radius, metres
 _F = 1.0 / 298.257223563  # WGS84 flattening
@@ -111,6 +111,48 @@ def sin_series6(sx, cx, c1, c2, c3, c4, c5, c6):
     y1 = ar * y0 - y1 + c2
     y0 = ar * y1 - y0 + c1
     return 2.0 * sx * cx * y0
+
+
+(_A3X0, _A3X1, _A3X2, _A3X3, _A3X4, _A3X5) = A3X
+(_C3X0, _C3X1, _C3X2, _C3X3, _C3X4, _C3X5, _C3X6, _C3X7, _C3X8, _C3X9, _C3X10, _C3X11,
+ _C3X12, _C3X13, _C3X14) = C3X
+
+
+@njit(**INLINE)
+def eps_of(calp0):
+    """Karney's expansion parameter eps of a geodesic whose cos(alpha0) is ``calp0``."""
+    k2 = calp0 * calp0 * _EP2
+    return k2 / (2.0 * (1.0 + math.sqrt(1.0 + k2)) + k2)
+
+
+@njit(**INLINE)
+def a1m1_c1(eps):
+    """A1 - 1 and the C1 coefficients of the distance series (order 6) at ``eps``."""
+    e2 = eps * eps
+    e3, e4 = e2 * eps, e2 * e2
+    e5, e6 = e4 * eps, e4 * e2
+    a1m1 = ((((e2 + 4.0) * e2 + 64.0) * e2) / 256.0 + eps) / (1.0 - eps)
+    c1 = eps * ((-e2 + 6.0) * e2 - 16.0) / 32.0
+    c2 = e2 * ((-9.0 * e2 + 64.0) * e2 - 128.0) / 2048.0
+    c3 = e3 * (9.0 * e2 - 16.0) / 768.0
+    c4 = e4 * (3.0 * e2 - 5.0) / 512.0
+    c5 = e5 * -7.0 / 1280.0
+    c6 = e6 * -7.0 / 2048.0
+    return a1m1, c1, c2, c3, c4, c5, c6
+
+
+@njit(**INLINE)
+def a3_c3(eps):
+    """A3 and the C3 coefficients of the longitude series (order 6) at ``eps``."""
+    e2 = eps * eps
+    e3, e4 = e2 * eps, e2 * e2
+    d1 = eps * ((((_C3X0 * eps + _C3X1) * eps + _C3X2) * eps + _C3X3) * eps + _C3X4)
+    d2 = e2 * (((_C3X5 * eps + _C3X6) * eps + _C3X7) * eps + _C3X8)
+    d3 = e3 * ((_C3X9 * eps + _C3X10) * eps + _C3X11)
+    d4 = e4 * (_C3X12 * eps + _C3X13)
+    d5 = e4 * eps * _C3X14
+    a3 = ((((_A3X0 * eps + _A3X1) * eps + _A3X2) * eps + _A3X3) * eps + _A3X4) * eps + _A3X5
+    return a3, d1, d2, d3, d4, d5
 
 
 # atan on [-0.66, 0.66] as x + x z P(z) / Q(z), z = x^2: the rational approximation of

@@ -30,7 +30,6 @@ from ._numba_geodesic import (
     _rotate,
     _sincos_small,
     _solve,
-    _wrap180,
     _wrap180_near,
 )
 
@@ -118,9 +117,9 @@ def _cos_deg(x):
 @njit(**_INLINE)
 def _deviates(xa, ya, xb, yb, xm, ym, limit_km):
     """Whether the point (xm, ym) strays more than ``limit_km`` from the chord's midpoint."""
-    cx = xa + 0.5 * _wrap180(xb - xa)
+    cx = xa + 0.5 * _wrap180_near(xb - xa)
     cy = 0.5 * (ya + yb)
-    dx = _wrap180(xm - cx) * math.cos(math.radians(ym))
+    dx = _wrap180_near(xm - cx) * math.cos(math.radians(ym))
     return math.hypot(dx, ym - cy) * _KM_PER_DEG > limit_km
 
 

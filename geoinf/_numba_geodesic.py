@@ -47,13 +47,16 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ._karney import _B, _DEG, _EP2, _F, _F1, A3X, C3X
+from ._karney import _B, _DEG, _F, _F1
 from ._karney import INLINE as _INLINE
 from ._karney import JIT as _JIT
+from ._karney import a1m1_c1 as _a1m1_c1
+from ._karney import a3_c3 as _a3_c3
 from ._karney import ang_normalize_near as _ang_normalize_near
 from ._karney import ang_round as _ang_round
 from ._karney import atan2 as _atan2
 from ._karney import atan2d as _atan2d_fast
+from ._karney import eps_of as _eps_of
 from ._karney import norm as _sum_norm
 from ._karney import sin_series5 as _sin_series5
 from ._karney import sin_series6 as _sin_series6
@@ -88,9 +91,6 @@ def threads_for(work: int) -> Iterator[None]:
         numba.set_num_threads(before)
 
 
-(_A3X0, _A3X1, _A3X2, _A3X3, _A3X4, _A3X5) = A3X
-(_C3X0, _C3X1, _C3X2, _C3X3, _C3X4, _C3X5, _C3X6, _C3X7, _C3X8, _C3X9, _C3X10, _C3X11,
- _C3X12, _C3X13, _C3X14) = C3X
 
 
 
@@ -162,25 +162,17 @@ def _line_geometry(sbet1, cbet1, salp1, calp1):
     csig1 = cbet1 * calp1 if (sbet1 != 0.0 or calp1 != 0.0) else 1.0
     comg1 = csig1
     ssig1, csig1 = _sum_norm(ssig1, csig1)
-    k2 = calp0 * calp0 * _EP2
-    eps = k2 / (2.0 * (1.0 + math.sqrt(1.0 + k2)) + k2)
-    return salp0, calp0, ssig1, csig1, somg1, comg1, eps
+    return salp0, calp0, ssig1, csig1, somg1, comg1, _eps_of(calp0)
 
 
 @njit(**_INLINE)
 def _line_series(salp0, ssig1, csig1, eps):
     """Return the line's series coefficients (order 6) and their values at its start."""
-    e2 = eps * eps
-    a1m1 = ((((e2 + 4.0) * e2 + 64.0) * e2) / 256.0 + eps) / (1.0 - eps)
     # C1 (distance -> arc) and C1' (its reversion), order 6
+    a1m1, c11, c12, c13, c14, c15, c16 = _a1m1_c1(eps)
+    e2 = eps * eps
     e3, e4 = e2 * eps, e2 * e2
     e5, e6 = e4 * eps, e4 * e2
-    c11 = eps * ((-e2 + 6.0) * e2 - 16.0) / 32.0
-    c12 = e2 * ((-9.0 * e2 + 64.0) * e2 - 128.0) / 2048.0
-    c13 = e3 * (9.0 * e2 - 16.0) / 768.0
-    c14 = e4 * (3.0 * e2 - 5.0) / 512.0
-    c15 = e5 * -7.0 / 1280.0
-    c16 = e6 * -7.0 / 2048.0
     p1 = eps * ((205.0 * e2 - 432.0) * e2 + 768.0) / 1536.0
     p2 = e2 * ((4005.0 * e2 - 4736.0) * e2 + 3840.0) / 12288.0
     p3 = e3 * (-225.0 * e2 + 116.0) / 384.0
@@ -192,12 +184,7 @@ def _line_series(salp0, ssig1, csig1, eps):
     stau1 = ssig1 * c + csig1 * s
     ctau1 = csig1 * c - ssig1 * s
     # C3 (longitude) and A3, order 6
-    d1 = eps * ((((_C3X0 * eps + _C3X1) * eps + _C3X2) * eps + _C3X3) * eps + _C3X4)
-    d2 = e2 * (((_C3X5 * eps + _C3X6) * eps + _C3X7) * eps + _C3X8)
-    d3 = e3 * ((_C3X9 * eps + _C3X10) * eps + _C3X11)
-    d4 = e4 * (_C3X12 * eps + _C3X13)
-    d5 = e5 * _C3X14
-    a3 = ((((_A3X0 * eps + _A3X1) * eps + _A3X2) * eps + _A3X3) * eps + _A3X4) * eps + _A3X5
+    a3, d1, d2, d3, d4, d5 = _a3_c3(eps)
     a3c = -_F * salp0 * a3
     b31 = _sin_series5(ssig1, csig1, d1, d2, d3, d4, d5)
     return (a1m1 / (1.0 + a1m1), b11, stau1, ctau1, p1, p2, p3, p4, p5, p6, d1, d2, d3, d4,
@@ -398,21 +385,8 @@ def _direct_into(sbet1, cbet1, salp, calp, n, lon1, t, st, ct, out):
 
 @njit(**_INLINE)
 def _wrap180_near(x):
-    """``_wrap180`` for |x| <= 540, branch-free (loops over it are vectorized)."""
+    """Wrap to [-180, 180) as ``(x + 180) % 360 - 180``, for |x| <= 540, branch-free."""
     y = x - 360.0 if x >= 180.0 else x
     y = y - 360.0 if y >= 180.0 else y
     y = y + 360.0 if y < -180.0 else y
     return y + 360.0 if y < -180.0 else y
-
-
-@njit(**_INLINE)
-def _wrap180(x):
-    """Wrap to [-180, 180) as ``(x + 180) % 360 - 180``, without a division when |x| < 540."""
-    if -180.0 <= x < 180.0:
-        return x
-    if 180.0 <= x < 540.0:
-        return x - 360.0
-    if -540.0 <= x < -180.0:
-        return x + 360.0
-    return (x + 180.0) % 360.0 - 180.0
-

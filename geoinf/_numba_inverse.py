@@ -32,9 +32,12 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ._karney import _A, _B, _DEG, _EP2, _F, _F1, A3X, C3X
+from ._karney import _A, _B, _DEG, _F, _F1
 from ._karney import JIT as _JIT
+from ._karney import a1m1_c1 as _a1m1_c1
+from ._karney import a3_c3 as _a3_c3
 from ._karney import ang_round as _ang_round
+from ._karney import eps_of as _eps_of
 from ._karney import norm as _norm
 from ._karney import sin_series5 as _series5
 from ._karney import sin_series6 as _series6
@@ -48,9 +51,6 @@ PARALLEL_PAIRS = 20_000
 """Below this many pairs :func:`inverse` runs on one thread (waking threads costs more)."""
 
 
-(_A3X0, _A3X1, _A3X2, _A3X3, _A3X4, _A3X5) = A3X
-(_C3X0, _C3X1, _C3X2, _C3X3, _C3X4, _C3X5, _C3X6, _C3X7, _C3X8, _C3X9, _C3X10, _C3X11,
- _C3X12, _C3X13, _C3X14) = C3X
 
 @njit(**_JIT)
 def _reduced(lat):
@@ -123,16 +123,8 @@ def _karney(lam_l, omg, sb1, cb1, sb2, cb2):
     calp0 = math.sqrt(calp1 * calp1 + (salp1 * sb1) ** 2)
     ssig1, csig1 = _norm(sb1, calp1 * cb1)
     ssig2, csig2 = _norm(sb2, calp2 * cb2)
-    k2 = calp0 * calp0 * _EP2
-    eps = k2 / (2.0 * (1.0 + math.sqrt(1.0 + k2)) + k2)
-    e2 = eps * eps
-    e3, e4 = e2 * eps, e2 * e2
-    d1 = eps * ((((_C3X0 * eps + _C3X1) * eps + _C3X2) * eps + _C3X3) * eps + _C3X4)
-    d2 = e2 * (((_C3X5 * eps + _C3X6) * eps + _C3X7) * eps + _C3X8)
-    d3 = e3 * ((_C3X9 * eps + _C3X10) * eps + _C3X11)
-    d4 = e4 * (_C3X12 * eps + _C3X13)
-    d5 = e4 * eps * _C3X14
-    a3 = ((((_A3X0 * eps + _A3X1) * eps + _A3X2) * eps + _A3X3) * eps + _A3X4) * eps + _A3X5
+    eps = _eps_of(calp0)
+    a3, d1, d2, d3, d4, d5 = _a3_c3(eps)
     b312 = (_series5(ssig2, csig2, d1, d2, d3, d4, d5)
             - _series5(ssig1, csig1, d1, d2, d3, d4, d5))
     new = lam_l + _F * a3 * salp0 * (sig12 + b312)
@@ -142,16 +134,7 @@ def _karney(lam_l, omg, sb1, cb1, sb2, cb2):
 @njit(**_JIT)
 def _distance(sig12, eps, ssig1, csig1, ssig2, csig2):
     """Karney's distance series (A1, C1, order 6) along the geodesic, in metres."""
-    e2 = eps * eps
-    e3, e4 = e2 * eps, e2 * e2
-    e5, e6 = e4 * eps, e4 * e2
-    a1m1 = ((((e2 + 4.0) * e2 + 64.0) * e2) / 256.0 + eps) / (1.0 - eps)
-    c1 = eps * ((-e2 + 6.0) * e2 - 16.0) / 32.0
-    c2 = e2 * ((-9.0 * e2 + 64.0) * e2 - 128.0) / 2048.0
-    c3 = e3 * (9.0 * e2 - 16.0) / 768.0
-    c4 = e4 * (3.0 * e2 - 5.0) / 512.0
-    c5 = e5 * -7.0 / 1280.0
-    c6 = e6 * -7.0 / 2048.0
+    a1m1, c1, c2, c3, c4, c5, c6 = _a1m1_c1(eps)
     b12 = (_series6(ssig2, csig2, c1, c2, c3, c4, c5, c6)
            - _series6(ssig1, csig1, c1, c2, c3, c4, c5, c6))
     return _B * (1.0 + a1m1) * (sig12 + b12)

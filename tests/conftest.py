@@ -7,9 +7,9 @@ def runner():
     return CliRunner()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _compiled_kernels_on_disk():
-    """Compile (or load) the numba ring kernels once, before any test starts a subprocess.
+@pytest.fixture(scope="session")
+def compiled_kernels_on_disk():
+    """Compile (or load) the numba ring kernels once, before a test starts a subprocess.
 
     Large CLI jobs pick the compiled engine; subprocess tests time their signals
     (tests/test_interrupt.py), and with a cold cache their job would spend its first

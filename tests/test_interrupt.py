@@ -8,7 +8,9 @@ import time
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
+              # large jobs run on the compiled engine: compile it before timing signals
+              pytest.mark.usefixtures("compiled_kernels_on_disk")]
 
 
 @pytest.fixture(scope="module")

@@ -278,12 +278,12 @@ def test_small_angle_and_latitude_series_match_libm():
 
 
 @needs_numba
-def test_a_cold_kernel_cache_is_announced(monkeypatch, caplog):
+def test_a_cold_kernel_cache_is_announced(monkeypatch, caplog, compiled_kernels_on_disk):
     import logging
 
     from geoinf import _numba_densify as kernel
 
-    assert geodesic._on_disk(kernel.ring_fill)  # compiled and cached by the session fixture
+    assert geodesic._on_disk(kernel.ring_fill)  # compiled and cached by the fixture
     assert geodesic._on_disk(object())  # unsure (numba's private layout): say nothing
     monkeypatch.setattr(geodesic, "_KERNEL", None)  # as in a fresh process ...
     monkeypatch.setattr(geodesic, "_on_disk", lambda dispatcher: False)  # ... cold cache

@@ -8,10 +8,10 @@ import click
 import pandas as pd
 
 from .. import catalog
-from .._io import atomic_write
+from .._io import atomic_write, spreadsheet_safe
 from ..errors import InputError
 from . import main
-from .options import output_opt, overwrite_opt
+from .options import check_output, output_opt, overwrite_opt
 
 __all__ = ["sites", "systems", "scenarios"]
 
@@ -44,15 +44,15 @@ def _render(frame: pd.DataFrame, fmt: str | None, output: str | None, table: lis
     if "geometry" in frame:
         frame = pd.DataFrame(frame.drop(columns="geometry"))
     if fmt == "csv":
-        return frame.to_csv(index=False)
+        return spreadsheet_safe(frame).to_csv(index=False)
     return frame[[c for c in table if c in frame]].to_string(index=False) + "\n"
 
 
-def _emit(text: str, output: str | None, overwrite: bool) -> None:
+def _emit(text: str, output: str | None, overwrite: bool, *inputs) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    with atomic_write(output, overwrite=overwrite) as tmp:
+    with atomic_write(output, overwrite=overwrite, inputs=inputs) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 
@@ -68,11 +68,12 @@ def sites(scenario, path, fmt, output, overwrite):
 
     Example: geoinf sites --scenario inf-2019 --format geojson -o sites.geojson
     """
+    check_output(output, overwrite, path, scenario)
     frame = catalog.load_sites(path)
     if scenario is not None:
         pairs = catalog.load_scenario(scenario, sites=frame)
         frame = frame[frame["id"].isin(set(pairs["site"]))]
-    _emit(_render(frame, fmt, output, _SITE_TABLE), output, overwrite)
+    _emit(_render(frame, fmt, output, _SITE_TABLE), output, overwrite, path, scenario)
 
 
 @main.command("systems")
@@ -85,7 +86,9 @@ def systems(path, fmt, output, overwrite):
 
     Example: geoinf systems --format csv
     """
-    _emit(_render(catalog.load_systems(path), fmt, output, _SYSTEM_TABLE), output, overwrite)
+    check_output(output, overwrite, path)
+    _emit(_render(catalog.load_systems(path), fmt, output, _SYSTEM_TABLE), output, overwrite,
+          path)
 
 
 @main.command("scenarios")
@@ -103,6 +106,8 @@ def scenarios(name, path, sites_path, systems_path, fmt, output, overwrite):
 
     Example: geoinf scenarios drill --file my_scenarios.csv --sites my_sites.geojson
     """
+    inputs = (name, path, sites_path, systems_path)
+    check_output(output, overwrite, *inputs)
     if name is None:
         frame = catalog.list_scenarios(path)
         table = ["scenario", "pairs", "sites", "systems"]
@@ -114,4 +119,4 @@ def scenarios(name, path, sites_path, systems_path, fmt, output, overwrite):
                 raise InputError(catalog.unknown_name("scenario", name, frame["scenario"]))
             frame = frame[frame["scenario"] == name]
         table = _PAIR_TABLE
-    _emit(_render(frame, fmt, output, table), output, overwrite)
+    _emit(_render(frame, fmt, output, table), output, overwrite, *inputs)

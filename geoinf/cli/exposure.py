@@ -10,12 +10,12 @@ import pandas as pd
 
 from .. import __version__
 from .. import exposure as ex
-from .._io import atomic_write, check_writable
+from .._io import atomic_write, comment_header, same_file, spreadsheet_safe
 from ..catalog import DEFAULT_SCENARIO, load_sites, select_pairs, unknown_name
 from ..errors import InputError
 from ..treaty import INF_EDGES_KM
 from . import main
-from .options import float_list, non_negative, output_opt, overwrite_opt
+from .options import check_output, float_list, non_negative, output_opt, overwrite_opt
 
 __all__ = ["cities", "reach", "exposure", "diff"]
 
@@ -31,13 +31,13 @@ def _format_opt(*choices: str):
 
 
 def _provenance(**info) -> str:
-    lines = {"geoinf": __version__, "ellipsoid": "WGS84 (GeographicLib via pyproj)",
-             "distance": "exact ellipsoidal distance (Geod.inv), never polygons", **info}
-    return "".join(f"# {k}: {v}\n" for k, v in lines.items() if v not in (None, ""))
+    return comment_header({"geoinf": __version__, "ellipsoid": "WGS84 (GeographicLib via pyproj)",
+                           "distance": "exact ellipsoidal distance (Geod.inv), never polygons",
+                           **info})
 
 
 def _emit(frame: pd.DataFrame, fmt: str | None, output: str | None, overwrite: bool,
-          provenance: str) -> None:
+          provenance: str, inputs: tuple = ()) -> None:
     if fmt is None:
         suffix = Path(output).suffix.lower() if output else ""
         fmt = {".csv": "csv", ".geojson": "geojson", ".json": "geojson"}.get(suffix, "table")
@@ -48,21 +48,21 @@ def _emit(frame: pd.DataFrame, fmt: str | None, output: str | None, overwrite: b
         text = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
                                 crs="EPSG:4326").to_json(drop_id=True) + "\n"
     elif fmt == "csv" and output is not None:  # streamed: no copy of a large table as text
-        with atomic_write(output, overwrite=overwrite) as tmp:
+        with atomic_write(output, overwrite=overwrite, inputs=inputs) as tmp:
             with open(tmp, "w", encoding="utf-8", newline="") as handle:
                 handle.write(provenance)
-                frame.round(6).to_csv(handle, index=False)
+                spreadsheet_safe(frame.round(6)).to_csv(handle, index=False)
         log.info("wrote %d rows to %s", len(frame), output)
         return
     elif fmt == "csv":
-        text = provenance + frame.round(6).to_csv(index=False)
+        text = provenance + spreadsheet_safe(frame.round(6)).to_csv(index=False)
     else:
         text = frame.to_string(index=False, float_format=lambda v: f"{v:,.1f}") + "\n" \
             if len(frame) else "(no rows)\n"
     if output is None:
         click.echo(text, nl=False)
         return
-    with atomic_write(output, overwrite=overwrite) as tmp:
+    with atomic_write(output, overwrite=overwrite, inputs=inputs) as tmp:
         tmp.write_text(text, encoding="utf-8")
     log.info("wrote %d rows to %s", len(frame), output)
 
@@ -95,8 +95,8 @@ def cities(scenario, site, sites_path, band, min_km, max_km, min_population, pla
     """
     if band is not None and (min_km is not None or max_km is not None):
         raise InputError("give --band or --min-km/--max-km, not both")
-    if output is not None:
-        check_writable(output, overwrite=overwrite)
+    inputs = (scenario, sites_path, places)
+    check_output(output, overwrite, *inputs)
     if sites_path is not None:
         top = _user_sites(sites_path, scenario, site, band, max_km)
     else:
@@ -117,7 +117,7 @@ def cities(scenario, site, sites_path, band, min_km, max_km, min_population, pla
     _emit(frame, fmt, output, overwrite, _provenance(
         dataset=places or "embedded GeoNames places (CC BY 4.0)",
         scenario=None if sites_path else scenario or DEFAULT_SCENARIO, sites=sites_path,
-        band=band_text, min_population=f"{min_population:g}"))
+        band=band_text, min_population=f"{min_population:g}"), inputs)
 
 
 _PROGRESS_SITES = 1000
@@ -151,6 +151,7 @@ def reach(place, scenario, fmt, output, overwrite):
 
     Example: geoinf reach Berlin; geoinf reach "Frankfurt am Main"; geoinf reach 13.4 52.5
     """
+    check_output(output, overwrite, scenario)
     target = " ".join(place)
     if len(place) == 2:
         try:
@@ -159,8 +160,8 @@ def reach(place, scenario, fmt, output, overwrite):
             pass
     frame = ex.sites_reaching(target, sites=scenario)
     log.warning("place: %s", frame.attrs["place"])
-    _emit(frame, fmt, output, overwrite, _provenance(
-        place=frame.attrs["place"], scenario=scenario or "every embedded scenario"))
+    prov = _provenance(place=frame.attrs["place"], scenario=scenario or "every embedded scenario")
+    _emit(frame, fmt, output, overwrite, prov, (scenario,))
 
 
 @main.command("exposure")
@@ -186,6 +187,8 @@ def exposure(scenario, edges_km, layer, raster, kind, by, uncertainty, fmt, outp
 
     Example: geoinf exposure --scenario inf-2019 --by band,country --layer raster
     """
+    inputs = (scenario, raster)
+    check_output(output, overwrite, *inputs)
     keys = tuple(k.strip() for k in by.split(",") if k.strip())
     source = raster if raster is not None else layer
     show = source != "places" and not str(source).lower().endswith((".csv", ".geojson",
@@ -205,7 +208,7 @@ def exposure(scenario, edges_km, layer, raster, kind, by, uncertainty, fmt, outp
     _emit(frame, fmt, output, overwrite, _provenance(
         dataset=p.get("layer"), scenario=scenario or DEFAULT_SCENARIO,
         edges_km=p.get("edges_km"), rule=p.get("rule"),
-        tolerance="exact (cell-centre and place-centre rule); areas on a 0.1° grid"))
+        tolerance="exact (cell-centre and place-centre rule); areas on a 0.1° grid"), inputs)
 
 
 @main.command("diff")
@@ -226,14 +229,15 @@ def diff(a, b, by, min_population, fmt, cities_path, output, overwrite):
     Example: geoinf diff kaliningrad inf-2019 --by band --cities moved.csv
     """
     keys = tuple(k.strip() for k in by.split(",") if k.strip())
+    if output is not None and cities_path is not None and same_file(output, cities_path):
+        raise InputError(f"--cities {cities_path} is the -o file {output}; give two files")
     for path in (output, cities_path):  # both outputs, before either is written
-        if path is not None:
-            check_writable(path, overwrite=overwrite)
+        check_output(path, overwrite, a, b)
     result = ex.exposure_diff(a, b, by=keys, min_population=min_population)
     prov = _provenance(dataset="embedded GeoNames places (CC BY 4.0)", scenario=f"{a} -> {b}")
-    _emit(result.table, fmt, output, overwrite, prov)
+    _emit(result.table, fmt, output, overwrite, prov, (a, b))
     if cities_path is not None:
-        _emit(result.cities, "csv", cities_path, overwrite, prov)
+        _emit(result.cities, "csv", cities_path, overwrite, prov, (a, b))
     elif output is None and fmt != "csv":
         click.echo("\ncities entering (+) or leaving (-) range:")
         _emit(result.cities.head(20), "table", None, overwrite, prov)

@@ -6,7 +6,9 @@ import math
 
 import click
 
-__all__ = ["output_opt", "overwrite_opt", "float_list", "non_negative"]
+from .._io import check_writable
+
+__all__ = ["output_opt", "overwrite_opt", "check_output", "float_list", "non_negative"]
 
 output_opt = click.option(
     "-o", "--output", type=click.Path(dir_okay=False), default=None,
@@ -14,6 +16,16 @@ output_opt = click.option(
 
 overwrite_opt = click.option(
     "--overwrite", is_flag=True, default=False, help="Replace an existing output file.")
+
+
+def check_output(output: str | None, overwrite: bool, *inputs: object) -> None:
+    """Refuse an ``-o`` path that cannot be written, before the job reads or computes.
+
+    ``inputs`` are the paths (or names) the command reads; the output may be none of
+    them (see :func:`geoinf._io.check_writable`). Nothing happens without ``-o``.
+    """
+    if output is not None:
+        check_writable(output, overwrite=overwrite, inputs=inputs)
 
 
 def non_negative(ctx: click.Context, param: click.Parameter, value: float | None):

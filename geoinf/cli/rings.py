@@ -15,7 +15,7 @@ from ..errors import InputError
 from ..geodesic import resolve_engine
 from ..rings import range_bands, range_rings
 from . import main
-from .options import float_list, output_opt, overwrite_opt
+from .options import check_output, float_list, output_opt, overwrite_opt
 
 __all__ = ["rings"]
 
@@ -53,6 +53,8 @@ def rings(lon, lat, radius_km, bands, tolerance_km, scenario, site, system, site
     Example: geoinf rings --lon 24.41 --lat 44.08 --radius-km 500,1000,5500 --bands
     (or: geoinf rings --scenario inf-2019; geoinf rings --site deveselu --system mk41-tomahawk)
     """
+    inputs = (scenario, sites_path)
+    check_output(output, overwrite, *inputs)
     if scenario is not None or site is not None or system is not None:
         if lon is not None or lat is not None or bands:
             raise InputError("--scenario/--site/--system take the ranges from the catalog; "
@@ -73,7 +75,7 @@ def rings(lon, lat, radius_km, bands, tolerance_km, scenario, site, system, site
     if output is None:
         click.echo(frame.to_json(drop_id=True))
         return
-    write_frame(frame, output, overwrite=overwrite)
+    write_frame(frame, output, overwrite=overwrite, inputs=inputs)
     log.info("wrote %d features to %s", len(frame), output)
 
 

@@ -159,8 +159,14 @@ def _group_runs(annuli, members, row_lat, west, dlon, ncols):
     return parallels.union_runs(*(np.concatenate(x) for x in zip(*parts, strict=True)))
 
 
-def _raster_sums(annuli, members, source, kind, with_country, progress):
-    with open_population(source, kind=kind) as pop:
+def _raster_sums(annuli, members, source, kind, with_country, progress, *, nodata=None):
+    """People per group (or per group and country) from the raster blocks the runs need.
+
+    Every block read is checked (:meth:`~geoinf.population.PopulationRaster.read`): a
+    value that is not a population stops the sum with one InputError; ``nodata`` is
+    the value the caller declares missing (see :func:`~geoinf.population.open_population`).
+    """
+    with open_population(source, kind=kind, nodata=nodata) as pop:
         t, (h, w) = pop.dataset.transform, pop.dataset.shape
         if t.b != 0 or t.d != 0 or t.e >= 0:
             raise InputError(f"{pop.path}: expected a north-up lon/lat grid (no rotation)")

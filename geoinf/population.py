@@ -11,6 +11,7 @@ No analysis happens here: see ``geoinf.exposure``.
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
 import warnings
@@ -29,12 +30,23 @@ from rasterio.windows import Window, from_bounds
 
 from . import datasets
 from .errors import DataError, InputError
-from .tables import check_shape
+from .tables import (
+    COORD_TOL_DEG,
+    MAX_LISTED,
+    Problems,
+    bounded,
+    check_shape,
+    clip,
+    coordinate_conflicts,
+    shown,
+)
 
 __all__ = [
     "PLACE_COLUMNS",
     "COUNTRY_COLUMNS",
     "RASTER_KINDS",
+    "MAX_POPULATION",
+    "MAX_DENSITY_KM2",
     "load_places",
     "load_countries",
     "open_population",
@@ -49,6 +61,21 @@ COUNTRY_COLUMNS = ("iso_a3", "name", "pop_est")
 """Columns every countries frame has, besides ``geometry``."""
 RASTER_KINDS = ("count", "density")
 """``count``: people per cell; ``density``: people per km² (multiplied by cell area)."""
+MAX_POPULATION = 1e9
+"""People in one place or one raster cell, at most: more is a fill value or an error.
+
+The largest cities hold ~4e7 people, the largest countries ~1.4e9 (countries, as whole
+territories, are checked against ten times this bound instead)."""
+MAX_DENSITY_KM2 = 1e7
+"""People per km² of a raster cell, at most: more is a fill value or an error.
+
+That is 10 people on every m² of ground over the whole cell. The densest neighbourhoods
+today hold ~1e5 per km², and the densest place ever recorded, Kowloon Walled City
+(33,000 people on 2.6 ha), ~1.3e6; a standing crowd packed shoulder to shoulder is
+~4e6. The bound is set above all of them so that no real raster, at any resolution, is
+refused; it catches the fill values GDAL and the population producers use (float32
+minimum and maximum, 1e20, integer maxima), together with :data:`MAX_POPULATION`."""
+_MAX_COUNTRY_POPULATION = 10 * MAX_POPULATION  # more than the world's 8.2e9 (2025)
 
 PLACES_FILE, COUNTRIES_FILE, RASTER_FILE = ("places.parquet", "countries.parquet",
                                             "population_indicative.tif")
@@ -76,7 +103,8 @@ def _resolve(columns, aliases: dict, label: str, required: tuple) -> dict[str, s
     for role, names in aliases.items():
         hits = [c for n in names for c in lower.get(n, [])]
         if len(hits) > 1:
-            clash.append(f"{role} could be any of {', '.join(map(repr, hits))}")
+            clash.append(f"{role} could be any of "
+                         f"{bounded([shown(str(h)) for h in hits], noun='columns', sep=', ')}")
         elif hits:
             found[role] = hits[0]
         elif role in required:
@@ -84,23 +112,28 @@ def _resolve(columns, aliases: dict, label: str, required: tuple) -> dict[str, s
     if clash:
         raise InputError(f"{label}: ambiguous columns: {'; '.join(clash)}; keep one of each")
     if missing:
+        found = bounded([clip(c) for c in map(str, columns)], noun="columns", sep=", ")
         raise InputError(f"{label}: missing column {', '.join(missing)}; "
-                         f"found {', '.join(map(str, columns)) or 'no columns'}")
+                         f"found {found or 'no columns'}")
     return found
 
 
 def _numbers(frame: pd.DataFrame, col: str, role: str, lo: float, hi: float,
-             label: str, problems: list[str]) -> NDArray[np.float64]:
+             problems: Problems) -> NDArray[np.float64]:
+    """Return the column as floats; record its cells that are not numbers in [lo, hi].
+
+    Only the first :data:`~geoinf.tables.MAX_LISTED` bad cells of the column are worded
+    (no message lists more); the others are counted.
+    """
     raw = frame[col]
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(values) | (values < lo) | (values > hi)
-    for i in np.flatnonzero(bad)[:5]:
-        problems.append(f"row {i + 2} column {col!r}: {raw.iloc[i]!r} is not a number "
-                        f"in [{lo:g}, {hi:g}]" if role != "population" else
-                        f"row {i + 2} column {col!r}: {raw.iloc[i]!r} is not a "
-                        f"population (a number >= 0)")
-    if bad.sum() > 5:
-        problems.append(f"and {bad.sum() - 5} more bad {role} values")
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~((values >= lo) & (values <= hi)))  # NaN is bad
+    what = "a population (a number" if role == "population" else "a number"
+    for i in bad[:MAX_LISTED]:
+        problems.add_at(int(i) + 2, f"row {i + 2} column {col!r}: {shown(raw.iloc[i])} is not "
+                        f"{what} in [{lo:g}, {hi:g}]" + (")" if role == "population" else ""))
+    problems.add_unlisted(max(0, bad.size - MAX_LISTED))
     return values
 
 
@@ -172,24 +205,27 @@ def load_places(path: _PathLike | None = None, *, min_population: float = 0
     src = _label(path, PLACES_FILE)
     frame = _read_table(src)
     geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
+    conflicts: list[tuple[int, str]] = []
     if geometry is not None:
         if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
             geometry = geometry.to_crs("EPSG:4326")
         if not geometry.geom_type.isin(["Point"]).all():
             kinds = sorted(set(geometry.geom_type.dropna()) - {"Point"})
             raise InputError(f"{src}: expected Point geometries, found {', '.join(kinds)}")
-        # The geometry gives lon/lat; coordinate columns of the file are replaced.
-        coord = {c for c in frame.columns if str(c).lower() in
-                 _PLACE_ALIASES["lon"] + _PLACE_ALIASES["lat"]}
+        # The geometry gives lon/lat; coordinate columns of the file must agree with it.
+        conflicts = _geometry_conflicts(frame, geometry)
+        coord = [c for c in frame.columns if str(c).lower() in
+                 _PLACE_ALIASES["lon"] + _PLACE_ALIASES["lat"]]
         frame = pd.DataFrame(frame.drop(columns=[frame.geometry.name, *coord]))
         frame["lon"], frame["lat"] = geometry.x.to_numpy(), geometry.y.to_numpy()
     cols = _resolve(frame.columns, _PLACE_ALIASES, str(src), PLACE_COLUMNS)
-    problems: list[str] = []
-    lon = _numbers(frame, cols["lon"], "lon", -180, 180, str(src), problems)
-    lat = _numbers(frame, cols["lat"], "lat", -90, 90, str(src), problems)
-    pop = _numbers(frame, cols["population"], "population", 0, np.inf, str(src), problems)
-    if problems:
-        raise InputError(f"{src}: {'; '.join(problems)}")
+    problems = Problems(str(src))
+    for i, text in conflicts:
+        problems.add_at(i + 2, text)
+    lon = _numbers(frame, cols["lon"], "lon", -180, 180, problems)
+    lat = _numbers(frame, cols["lat"], "lat", -90, 90, problems)
+    pop = _numbers(frame, cols["population"], "population", 0, MAX_POPULATION, problems)
+    problems.raise_if_any()
     out = frame.rename(columns={v: k for k, v in cols.items()})
     out["lon"], out["lat"] = lon, lat
     if out["population"].dtype.kind not in "iu":
@@ -198,6 +234,28 @@ def load_places(path: _PathLike | None = None, *, min_population: float = 0
     return gpd.GeoDataFrame(out.reset_index(drop=True),
                             geometry=gpd.points_from_xy(out["lon"], out["lat"]),
                             crs="EPSG:4326")
+
+
+def _geometry_conflicts(frame: gpd.GeoDataFrame, geometry: gpd.GeoSeries
+                        ) -> list[tuple[int, str]]:
+    """Return (frame row, problem) for coordinate columns that name another point."""
+    def columns(role):
+        return [c for c in frame.columns if str(c).lower() in _PLACE_ALIASES[role]]
+
+    lon_cols, lat_cols = columns("lon"), columns("lat")
+    if not lon_cols and not lat_cols:
+        return []
+    x, y = shapely.get_x(geometry.values), shapely.get_y(geometry.values)
+    bad = set()
+    for lon_col in lon_cols or [None]:
+        for lat_col in lat_cols or [None]:
+            bad.update(coordinate_conflicts(None if lon_col is None else frame[lon_col],
+                                            None if lat_col is None else frame[lat_col], x, y))
+    names = ", ".join(map(repr, lon_cols + lat_cols))
+    return [(int(i), f"row {i + 2} columns {names}: "
+             f"({', '.join(clip(frame[c].iloc[i]) for c in lon_cols + lat_cols)}) disagree "
+             f"with the point geometry ({float(x[i])!r}, {float(y[i])!r}); expected the same point "
+             f"(within {COORD_TOL_DEG:g}°) or no lon/lat columns") for i in sorted(bad)]
 
 
 def load_countries(path: _PathLike | None = None) -> gpd.GeoDataFrame:
@@ -234,10 +292,10 @@ def load_countries(path: _PathLike | None = None) -> gpd.GeoDataFrame:
     cols = _resolve([c for c in frame.columns if c != frame.geometry.name],
                     _COUNTRY_ALIASES, str(src), COUNTRY_COLUMNS)
     frame = frame.rename(columns={v: k for k, v in cols.items()})
-    problems: list[str] = []
-    frame["pop_est"] = _numbers(frame, "pop_est", "population", 0, np.inf, str(src), problems)
-    if problems:
-        raise InputError(f"{src}: {'; '.join(problems)}")
+    problems = Problems(str(src))
+    frame["pop_est"] = _numbers(frame, "pop_est", "population", 0, _MAX_COUNTRY_POPULATION,
+                                problems)
+    problems.raise_if_any()
     geoms = frame.geometry.values
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
@@ -284,8 +342,13 @@ class PopulationRaster:
     """A population raster opened for windowed reads of people per cell.
 
     Use :func:`open_population` to create one; close it (or use ``with``) when done.
-    ``read`` returns people per cell whatever the kind: a density raster (people per
-    km²) is multiplied by each cell's ellipsoidal area. Nodata and NaN cells read as 0.
+    ``read`` returns people per cell whatever the kind: the band's GDAL scale and offset
+    are applied, a density raster (people per km²) is multiplied by each cell's
+    ellipsoidal area, and cells masked by the file (its nodata value or mask) or equal
+    to ``nodata`` read as 0. Any other value that is not a population (negative after
+    scale and offset, NaN, infinite, or above :data:`MAX_DENSITY_KM2` people per km² of
+    the cell or :data:`MAX_POPULATION` per cell) raises one :class:`InputError` when a
+    window holding it is read; only the windows read are checked.
 
     Attributes
     ----------
@@ -295,11 +358,17 @@ class PopulationRaster:
         The open dataset (band 1 is read).
     indicative : bool
         True for the embedded modelled grid (tag ``INDICATIVE=yes``).
+    nodata : float or None
+        The value declared missing by the caller, in addition to the file's own.
+    scale, offset : float
+        The band's GDAL scale and offset: people = value * scale + offset.
     """
 
-    def __init__(self, path: Path, dataset, kind: str):
-        self.path, self.dataset, self.kind = path, dataset, kind
+    def __init__(self, path: Path, dataset, kind: str, nodata: float | None = None):
+        self.path, self.dataset, self.kind, self.nodata = path, dataset, kind, nodata
         self.indicative = dataset.tags().get("INDICATIVE", "").lower() == "yes"
+        self.scale = float(dataset.scales[0]) if dataset.scales else 1.0
+        self.offset = float(dataset.offsets[0]) if dataset.offsets else 0.0
 
     def __enter__(self) -> PopulationRaster:
         """Return self; the dataset is closed on exit."""
@@ -338,6 +407,13 @@ class PopulationRaster:
     def read(self, window: Window | None = None) -> NDArray[np.float64]:
         """Return people per cell in ``window`` (default: all; prefer windows).
 
+        Raises
+        ------
+        InputError
+            The window holds a value that is not a population (see the class).
+        DataError
+            The file cannot be read there (truncated or corrupt).
+
         Examples
         --------
         >>> with open_population() as pop:
@@ -353,11 +429,70 @@ class PopulationRaster:
                 f"{int(window.row_off + window.height) - 1}"
             raise DataError(f"{self.path}: cannot read raster data{where}, the file may be "
                             f"truncated or corrupt ({_short(err.__cause__ or err)})") from None
-        values = np.ma.filled(data, 0.0)
-        values[~np.isfinite(values)] = 0.0
+        raw = np.ma.getdata(data)  # the file's values, masked cells included
+        missing = np.ma.getmask(data)
+        if self.nodata is not None:
+            declared = np.isnan(raw) if np.isnan(self.nodata) else raw == self.nodata
+            missing = declared if missing is np.ma.nomask else missing | declared
+        values = raw * self.scale + self.offset if (self.scale, self.offset) != (1, 0) else raw
+        if missing is not np.ma.nomask and missing.any():
+            np.putmask(values, missing, 0.0)  # never a reported cell: raw stays readable
+        area = self.cell_area_km2(window)
         if self.kind == "density":
-            values = values * self.cell_area_km2(window)
+            values = values * area
+        self._check(raw, values, np.minimum(MAX_DENSITY_KM2 * area, MAX_POPULATION), window)
         return values
+
+    def _check(self, raw: NDArray, people: NDArray, bound: NDArray, window) -> None:
+        """Raise one InputError if a cell holds a value that is not a population."""
+        if people.size == 0:
+            return
+        with np.errstate(invalid="ignore"):
+            if people.min() >= 0 and (people.max(axis=1) <= bound[:, 0]).all():
+                return  # the usual case: two reductions, no temporary arrays
+            bad = ~((people >= 0) & (people <= bound))
+        raise InputError(self._bad_values(raw[bad], window))
+
+    def _bad_values(self, raw: NDArray, window) -> str:
+        """Word the error for the values ``raw`` (as in the file) found in ``window``."""
+        values, counts = np.unique(raw, return_counts=True)  # NaNs gathered as one value
+        order = np.argsort(-counts, kind="stable")
+        values, counts = values[order], counts[order]
+        scaled = "" if (self.scale, self.offset) == (1, 0) else \
+            f" after the file's scale {self.scale:g} and offset {self.offset:g}"
+        where = self._where(window)
+
+        def reason(v):
+            if np.isnan(v):
+                return "not a number"
+            if np.isinf(v):
+                return "infinite"
+            if v * self.scale + self.offset < 0:
+                return f"negative{scaled}"
+            return (f"more than {MAX_DENSITY_KM2:g} people per km² or {MAX_POPULATION:g} per "
+                    f"cell{scaled}")
+
+        declared = "no nodata" if self.dataset.nodata is None else \
+            f"nodata {_number(self.dataset.nodata)}"
+        if values.size == 1:
+            v = _number(values[0])
+            return (f"{self.path}: {_cells(counts[0])} {v} ({reason(values[0])}) {where}; "
+                    f"if it marks missing data, declare it: --nodata {v} (API: nodata={v}); "
+                    f"the file declares {declared}")
+        listed = [f"{_number(v)} ({reason(v)}) in {_cells(n, verb=False)}"
+                  for v, n in zip(values, counts, strict=True)]
+        return (f"{self.path}: {_cells(counts.sum())} values that are not people {where}: "
+                f"{bounded(listed, noun='values')}; if one marks missing data, declare it: "
+                f"--nodata VALUE (API: nodata=VALUE); the file declares {declared}")
+
+    def _where(self, window) -> str:
+        h, w = self.dataset.shape
+        if window is None or (int(window.row_off), int(window.col_off), int(window.height),
+                              int(window.width)) == (0, 0, h, w):
+            return "in the whole raster"
+        r0, c0 = int(window.row_off), int(window.col_off)
+        return (f"in rows {r0}-{r0 + int(window.height) - 1}, columns "
+                f"{c0}-{c0 + int(window.width) - 1} of {h} x {w}")
 
     def blocks(self, rows: int = 512) -> Iterator[tuple[Window, NDArray[np.float64]]]:
         """Yield (window, people per cell) for strips of ``rows`` rows."""
@@ -368,6 +503,20 @@ class PopulationRaster:
     def total(self) -> float:
         """Return the people in the whole raster, read strip by strip."""
         return float(sum(block.sum() for _, block in self.blocks()))
+
+
+def _number(v: float) -> str:
+    """Return a raster value as it is typed back (``--nodata``): exact, integers bare."""
+    v = float(v)
+    return str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
+
+
+def _cells(n: int, verb: bool = True) -> str:
+    """Return "1 cell holds", "7 cells hold" (or "1 cell", "7 cells" without the verb)."""
+    n = int(n)
+    if not verb:
+        return "1 cell" if n == 1 else f"{n:,} cells"
+    return "1 cell holds" if n == 1 else f"{n:,} cells hold"
 
 
 def _short(err: Exception) -> str:
@@ -401,8 +550,8 @@ def _is_wgs84_lonlat(crs) -> bool:
     return crs.to_epsg() == 4326 or crs.to_string() in ("OGC:CRS84", "EPSG:4326")
 
 
-def open_population(path: _PathLike | None = None, *, kind: str = "count"
-                    ) -> PopulationRaster:
+def open_population(path: _PathLike | None = None, *, kind: str = "count",
+                    nodata: float | None = None) -> PopulationRaster:
     """Open a population raster (GeoTIFF or any raster rasterio reads) in EPSG:4326.
 
     Parameters
@@ -414,6 +563,11 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count"
     kind : {"count", "density"}, default "count"
         ``count``: values are people per cell (GHS-POP, WorldPop, LandScan counts);
         ``density``: people per km² (GPW density), multiplied by the cell area.
+    nodata : float, optional
+        A value of the file (before its scale and offset; NaN allowed) that marks cells
+        without data, read as 0 people, in addition to the nodata the file declares.
+        Give it when the file uses a fill value without declaring it (e.g. -32768 or
+        the float32 minimum): reading such a value is otherwise an error.
 
     Returns
     -------
@@ -425,8 +579,10 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count"
     DataError
         The file is missing, empty, corrupt or not a raster.
     InputError
-        Unknown ``kind``; or the raster is not in lon/lat WGS84 (the message names
-        the CRS and gives the ``gdalwarp`` command that converts it).
+        Unknown ``kind``; ``nodata`` not a number; or the raster is not in lon/lat WGS84
+        (the message names the CRS and gives the ``gdalwarp`` command that converts it).
+        Values that are not populations are refused later, by the read that finds them
+        (see :class:`PopulationRaster`).
 
     Examples
     --------
@@ -436,6 +592,10 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count"
     """
     if kind not in RASTER_KINDS:
         raise InputError(f"kind={kind!r} is not one of {', '.join(RASTER_KINDS)}")
+    if nodata is not None and (isinstance(nodata, bool)
+                               or not isinstance(nodata, numbers.Real)):
+        raise InputError(f"nodata={nodata!r} is not a number (expected the value of the "
+                         "file that marks cells without data, e.g. -32768)")
     src = _label(path, RASTER_FILE)
     if not src.is_file():
         raise DataError(f"{src}: no such file")
@@ -458,4 +618,13 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count"
         dataset.close()
         raise InputError(f"{src}: band 1 is in {unit!r}, a density, but kind is 'count' "
                          "(people per cell); pass --kind density (kind='density')")
-    return PopulationRaster(src, dataset, kind)
+    return PopulationRaster(src, dataset, kind, _as_band_value(nodata, dataset.dtypes[0]))
+
+
+def _as_band_value(nodata: float | None, dtype: str) -> float | None:
+    """Return ``nodata`` rounded to a float band's precision (-3.4028235e38 is float32 min)."""
+    if nodata is None:
+        return None
+    kind = np.dtype(dtype)
+    with np.errstate(over="ignore"):
+        return float(kind.type(nodata)) if kind.kind == "f" else float(nodata)

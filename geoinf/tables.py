@@ -14,11 +14,20 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from .errors import DataError, InputError
 
-__all__ = ["Problems", "read_table", "check_shape", "first_line", "check_ids", "check_numbers",
-           "check_text"]
+__all__ = ["MAX_LISTED", "COORD_TOL_DEG", "Problems", "read_table", "check_shape", "first_line",
+           "check_ids", "check_numbers", "check_text", "coordinate_conflicts", "bounded", "clip",
+           "shown"]
+
+MAX_LISTED = 20
+"""Problems an error message lists at most; the rest are counted ("and N more")."""
+COORD_TOL_DEG = 1e-6
+"""Degrees (~0.1 m) within which lon/lat properties and a point geometry are the same point."""
+MAX_SHOWN = 60
+"""Characters of one value (a cell, a header) that an error message shows at most."""
 
 
 class Problems:
@@ -27,6 +36,7 @@ class Problems:
     def __init__(self, label: str, unit: str = "row", first: int = 2):
         self.label, self.unit, self.first = label, unit, first
         self.items: list[tuple[int, str]] = []  # (file row or -1, text), sorted on raise
+        self.unlisted = 0  # problems counted but not recorded (see ``add_unlisted``)
         self.rows: np.ndarray | None = None  # frame row -> file row, after a selection
 
     def _number(self, i: int) -> int:
@@ -44,6 +54,19 @@ class Problems:
         """Record a problem of one field of frame row ``i``."""
         self.items.append((self._number(i), f"{self.where(i)} field {field}: {text}"))
 
+    def add_at(self, number: int, text: str) -> None:
+        """Record a problem already worded in full, sorted as file row ``number``."""
+        self.items.append((number, text))
+
+    def add_unlisted(self, count: int) -> None:
+        """Count ``count`` more problems that are not recorded one by one.
+
+        A reader that records only the first :data:`MAX_LISTED` problems of a column
+        counts the rest here: the first ``MAX_LISTED`` by row are still among those
+        recorded, and the total stays exact.
+        """
+        self.unlisted += int(count)
+
     def require(self, df: pd.DataFrame, columns: Sequence[str]) -> None:
         """Record every required column that is missing, in one problem."""
         missing = [c for c in columns if c not in df.columns]
@@ -52,14 +75,37 @@ class Problems:
                      f"(required: {', '.join(columns)})")
 
     def raise_if_any(self) -> None:
-        """Raise every recorded problem, sorted by row, as one one-line InputError."""
-        if not self.items:
+        """Raise the recorded problems, sorted by row, as one one-line InputError.
+
+        The message lists the first :data:`MAX_LISTED` and counts the rest ("and N
+        more"); the error's ``problems`` attribute holds every recorded one.
+        """
+        if not self.items and not self.unlisted:
             return
         items = [text for _, text in sorted(self.items, key=lambda item: item[0])]
-        head = f"{self.label}: " if len(items) == 1 else f"{self.label}: {len(items)} problems: "
-        err = InputError(head + "; ".join(items))
+        total = len(items) + self.unlisted
+        head = f"{self.label}: " if total == 1 else f"{self.label}: {total} problems: "
+        err = InputError(head + bounded(items, total))
         err.problems = [f"{self.label}: {item}" for item in items]
         raise err
+
+
+def bounded(items: Sequence[str], total: int | None = None, noun: str = "",
+            sep: str = "; ") -> str:
+    """Join the first :data:`MAX_LISTED` of ``items`` with ``sep`` and count the rest.
+
+    Examples
+    --------
+    >>> bounded([f"row {i}" for i in range(2, 30)]).split("; ")[-3:]
+    ['row 20', 'row 21', 'and 8 more']
+    >>> bounded(["-1 in 3 cells"], total=4, noun="values")
+    '-1 in 3 cells; and 3 more values'
+    """
+    total = len(items) if total is None else total
+    listed = list(items[:MAX_LISTED])
+    more = total - len(listed)
+    tail = [f"and {more:,} more{' ' + noun if noun else ''}"] if more > 0 else []
+    return sep.join(listed + tail)
 
 
 def read_table(path: Path, label: str) -> tuple[pd.DataFrame, Problems]:
@@ -93,16 +139,100 @@ def read_table(path: Path, label: str) -> tuple[pd.DataFrame, Problems]:
         gdf = gdf.to_crs("EPSG:4326")
     df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
     df = df.where(df.notna(), "").astype(str).apply(lambda col: col.str.strip())
-    if ("lon" not in df or "lat" not in df) and len(gdf):
-        geom = gdf.geometry
-        is_point = np.asarray(geom.geom_type == "Point") & ~np.asarray(geom.is_empty)
+    if len(gdf):
+        _points_to_lonlat(df, gdf.geometry, probs)
+    return df, probs
+
+
+def _points_to_lonlat(df: pd.DataFrame, geom: gpd.GeoSeries, probs: Problems) -> None:
+    """Set ``lon``/``lat`` from point geometries: the geometry wins over the properties.
+
+    A feature with a point and ``lon``/``lat`` properties that name another point is a
+    problem. Without a point (no geometry, or a line or polygon), the properties give
+    the position if the file has both; otherwise the feature is a problem.
+    """
+    is_point = np.asarray(geom.geom_type == "Point") & ~np.asarray(geom.is_empty)
+    has_props = "lon" in df and "lat" in df
+    if not has_props:
         for i in np.flatnonzero(~is_point):
             kind = geom.iloc[i].geom_type if geom.iloc[i] is not None else "no geometry"
             probs.add_row(i, "geometry", f"{kind} is not a point (expected point features "
                           "or lon/lat columns)")
-        df["lon"] = [repr(g.x) if ok else "" for g, ok in zip(geom, is_point, strict=True)]
-        df["lat"] = [repr(g.y) if ok else "" for g, ok in zip(geom, is_point, strict=True)]
-    return df, probs
+    points = np.where(is_point, geom.values, None)
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    present = [c for c in ("lon", "lat") if c in df]
+    for i in coordinate_conflicts(df.get("lon"), df.get("lat"), x, y):
+        claim = ", ".join(clip(df[c].iloc[i]) for c in present)
+        point = f"({float(x[i])!r}, {float(y[i])!r})"
+        probs.add_row(i, "lon/lat", f"properties {'/'.join(present)} ({claim}) disagree with "
+                      f"the point geometry {point}; expected the same point (within "
+                      f"{COORD_TOL_DEG:g}°) or no lon/lat properties")
+    for col, values in (("lon", x), ("lat", y)):
+        kept = df[col].to_numpy(dtype=object) if has_props else np.full(len(df), "", object)
+        df[col] = np.where(is_point, [repr(float(v)) for v in values], kept)
+
+
+def coordinate_conflicts(lon, lat, x, y) -> np.ndarray:
+    """Return the rows whose lon or lat values name another point than ``(x, y)``.
+
+    Parameters
+    ----------
+    lon, lat : array_like or None
+        Coordinates from properties or columns (numbers or text; empty text, None and
+        NaN claim nothing); None when the file has no such column.
+    x, y : array_like
+        The point geometries' coordinates in degrees; NaN where a row has no point.
+
+    Returns
+    -------
+    ndarray of intp
+        Rows with a point and a value that is not a number or differs from the point by
+        more than :data:`COORD_TOL_DEG` (longitudes compared modulo 360°).
+
+    Examples
+    --------
+    >>> coordinate_conflicts(["24.4", "30", "", "-180"], ["44.1", "50", "", "0"],
+    ...                      [24.4, 21.8, 1.0, 180.0], [44.1, 54.6, 2.0, 0.0]).tolist()
+    [1]
+    """
+    bad = np.zeros(np.shape(x), dtype=bool)
+    for values, ref, period in ((lon, x, 360.0), (lat, y, None)):
+        if values is None:
+            continue
+        raw = pd.Series(np.asarray(values, dtype=object))
+        claimed = ~(raw.isna() | raw.astype(str).str.strip().eq("")).to_numpy()
+        number = pd.to_numeric(raw, errors="coerce").to_numpy(float)
+        diff = number - np.asarray(ref, dtype=float)
+        if period is not None:
+            diff = (diff + period / 2) % period - period / 2
+        has_point = ~np.isnan(np.asarray(ref, dtype=float))
+        bad |= claimed & has_point & ~(np.abs(diff) <= COORD_TOL_DEG)
+    return np.flatnonzero(bad)
+
+
+def clip(text: str, limit: int = MAX_SHOWN) -> str:
+    """Return ``text`` cut to ``limit`` characters, saying how long it was.
+
+    Examples
+    --------
+    >>> clip("x" * 100, 10)
+    'xxxxxxxxx… (100 characters)'
+    """
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit - 1]}… ({len(text):,} characters)"
+
+
+def shown(value) -> str:
+    """Return a cell as a message shows it: text quoted, numbers plain, clipped.
+
+    Examples
+    --------
+    >>> shown("97.2N"), shown(np.float64(1e300))
+    ("'97.2N'", '1e+300')
+    """
+    if isinstance(value, str):
+        return repr(value) if len(value) <= MAX_SHOWN else clip(repr(value))
+    return clip(str(getattr(value, "item", lambda: value)()))
 
 
 def check_shape(df: pd.DataFrame, label: str, unit: str) -> None:
@@ -111,10 +241,10 @@ def check_shape(df: pd.DataFrame, label: str, unit: str) -> None:
         header = str(df.columns[0])
         sep = next((s for s in (";", "\t", "|") if s in header), None)
         if sep is not None:
-            raise InputError(f"{label}: the header {header!r} is separated by {sep!r}; "
+            raise InputError(f"{label}: the header {shown(header)} is separated by {sep!r}; "
                              "expected commas (save the file as comma-separated CSV)")
     if len(df) == 0:
-        columns = ", ".join(map(str, df.columns)) or "none"
+        columns = bounded([clip(c) for c in map(str, df.columns)], sep=", ") or "none"
         raise InputError(f"{label}: no {unit} (columns: {columns}); expected at least one")
 
 
@@ -132,10 +262,11 @@ def check_ids(df: pd.DataFrame, probs: Problems) -> None:
         if not value:
             probs.add_row(i, "id", "empty (expected a unique id such as 'kapustin-yar')")
         elif any(ch.isspace() for ch in value):
-            probs.add_row(i, "id", f"{value!r} contains spaces (expected an id such as "
+            probs.add_row(i, "id", f"{shown(value)} contains spaces (expected an id such as "
                           "'kapustin-yar')")
         elif value in first:
-            probs.add_row(i, "id", f"duplicate {value!r} (first at {probs.where(first[value])})")
+            probs.add_row(i, "id", f"duplicate {shown(value)} (first at "
+                          f"{probs.where(first[value])})")
         first.setdefault(value, i)
 
 
@@ -154,16 +285,16 @@ def check_numbers(df: pd.DataFrame, col: str, probs: Problems, *, lo: float | No
         elif raw == "":
             probs.add_row(i, col, "empty (expected a number)")
         elif not np.isfinite(v):
-            probs.add_row(i, col, f"{raw!r} is not a number")
+            probs.add_row(i, col, f"{shown(raw)} is not a number")
             values[i] = np.nan
         elif hi is not None and not lo <= v <= hi:
             hint = ""
             if swap_with is not None and abs(swap_with[i]) <= 90 and abs(v) <= 180:
                 hint = f" (lat and lon look swapped: lon is {swap_with[i]:g})"
-            probs.add_row(i, col, f"{raw} is outside [{lo:g}, {hi:g}]{hint}")
+            probs.add_row(i, col, f"{clip(raw)} is outside [{lo:g}, {hi:g}]{hint}")
             values[i] = np.nan
         elif lo is not None and (v <= lo if lo_open else v < lo):
-            probs.add_row(i, col, f"{raw} is {'not positive' if lo_open else 'negative'} "
+            probs.add_row(i, col, f"{clip(raw)} is {'not positive' if lo_open else 'negative'} "
                           f"(expected a number {'>' if lo_open else '>='} {lo:g})")
             values[i] = np.nan
     return values
@@ -179,6 +310,6 @@ def check_text(df: pd.DataFrame, col: str, probs: Problems, *,
         if not value:
             continue
         if choices is not None and value not in choices:
-            probs.add_row(i, col, f"{value!r} is not one of {', '.join(choices)}")
+            probs.add_row(i, col, f"{shown(value)} is not one of {', '.join(choices)}")
         elif pattern is not None and not re.fullmatch(pattern, value):
-            probs.add_row(i, col, f"{value!r} is not {expected}")
+            probs.add_row(i, col, f"{shown(value)} is not {expected}")

@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import datasets
+from . import _validate, datasets
 from .errors import InputError
 from .tables import Problems, check_ids, check_numbers, check_text, read_table
 from .treaty import inf_class
@@ -42,6 +42,7 @@ __all__ = [
     "load_pairs",
     "select_pairs",
     "scenario_rings",
+    "validate_pairs",
     "unknown_name",
 ]
 
@@ -70,7 +71,41 @@ _PathLike = str | os.PathLike
 def _source(path: _PathLike | None, default: str) -> tuple[Path, str]:
     if path is None:
         return datasets.get_path(default), default
+    _validate.path(path, "path")
     return Path(path), str(path)
+
+
+_SITE_FRAME = ("id", "name", "lon", "lat")
+_SYSTEM_FRAME = ("id", "name", "range_km_low", "range_km_high")
+
+
+def _site_table(sites) -> pd.DataFrame:
+    """Return the sites to resolve ids against: the embedded table, a file or a frame."""
+    if not isinstance(sites, pd.DataFrame):
+        return load_sites(sites)
+    _validate.frame(sites, "sites", _SITE_FRAME)
+    _validate.frame_numbers(sites, "lon", "sites", lo=-180, hi=180)
+    _validate.frame_numbers(sites, "lat", "sites", lo=-90, hi=90)
+    defaults = {"country": "", "precision_km": 0.0, "status": "", "period": ""}
+    return sites.assign(**{c: v for c, v in defaults.items() if c not in sites.columns})
+
+
+def _system_table(systems) -> pd.DataFrame:
+    """Return the systems to resolve ids against: the embedded table, a file or a frame."""
+    if not isinstance(systems, pd.DataFrame):
+        return load_systems(systems)
+    _validate.frame(systems, "systems", _SYSTEM_FRAME)
+    low = _validate.frame_numbers(systems, "range_km_low", "systems", lo=0, lo_open=True)
+    high = _validate.frame_numbers(systems, "range_km_high", "systems", lo=0, lo_open=True)
+    if (low > high).any():
+        i = int(np.argmax(low > high))
+        raise InputError(f"systems at index {systems.index[i]!r}: range_km_low={low[i]:g} is "
+                         f"greater than range_km_high={high[i]:g} (expected low <= high)")
+    filled = {c: "" for c in ("type", "low_claimant", "low_source", "high_claimant",
+                              "high_source") if c not in systems.columns}
+    filled["inf_class_low"] = np.asarray(inf_class(low), dtype=object)
+    filled["inf_class_high"] = np.asarray(inf_class(high), dtype=object)
+    return systems.assign(**filled)
 
 
 def load_sites(path: _PathLike | None = None) -> gpd.GeoDataFrame:
@@ -272,8 +307,8 @@ def load_scenario(name_or_path: _PathLike = DEFAULT_SCENARIO, *,
     ...
     geoinf.errors.InputError: unknown scenario 'inf2019'; did you mean 'inf-2019'? valid: ...
     """
-    sites = sites if isinstance(sites, gpd.GeoDataFrame) else load_sites(sites)
-    systems = systems if isinstance(systems, pd.DataFrame) else load_systems(systems)
+    _validate.path(name_or_path, "name_or_path")
+    sites, systems = _site_table(sites), _system_table(systems)
     if _is_path(name_or_path):
         path, label = Path(name_or_path), os.fspath(name_or_path)
         df, probs = _read_scenarios(path, label)
@@ -349,10 +384,9 @@ def load_pairs(site: str | Sequence[str], system: str | Sequence[str], *,
     ...
     geoinf.errors.InputError: unknown site 'devesel'; did you mean 'deveselu'? valid: ...
     """
-    sites = sites if isinstance(sites, gpd.GeoDataFrame) else load_sites(sites)
-    systems = systems if isinstance(systems, pd.DataFrame) else load_systems(systems)
-    site_list = [site] if isinstance(site, str) else list(site)
-    system_list = [system] if isinstance(system, str) else list(system)
+    site_list, system_list = (_ids(value, name) for value, name in ((site, "site"),
+                                                                    (system, "system")))
+    sites, systems = _site_table(sites), _system_table(systems)
     bad = [unknown_name("site", s, sites["id"]) for s in site_list if s not in set(sites["id"])]
     bad += [unknown_name("system", s, systems["id"]) for s in system_list
             if s not in set(systems["id"])]
@@ -362,6 +396,14 @@ def load_pairs(site: str | Sequence[str], system: str | Sequence[str], *,
                          columns=["site", "system"])
     pairs = pairs.assign(scenario="custom", basis="", note="")
     return _join(pairs, sites, systems)
+
+
+def _ids(value, name: str) -> list[str]:
+    """Return one id or a non-empty sequence of ids as a list of str."""
+    ids = _validate.keys(value, name, what=f"{name} id")
+    if not ids:
+        raise InputError(f"{name}=[]: expected at least one {name} id")
+    return ids
 
 
 def select_pairs(scenario: _PathLike | None = None, *, site: str | None = None,
@@ -385,6 +427,11 @@ def select_pairs(scenario: _PathLike | None = None, *, site: str | None = None,
     ...
     geoinf.errors.InputError: --site needs --system (or --scenario); got site 'shuya' only
     """
+    for value, name in ((site, "site"), (system, "system")):
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{name}={value!r}: expected comma-separated ids (a str) or None")
+    if scenario is not None:
+        _validate.path(scenario, "scenario")
     sites = [s.strip() for s in site.split(",") if s.strip()] if site else []
     systems = [s.strip() for s in system.split(",") if s.strip()] if system else []
     if scenario is None:
@@ -401,6 +448,58 @@ def select_pairs(scenario: _PathLike | None = None, *, site: str | None = None,
         if wanted:
             pairs = pairs[pairs[col].isin(wanted)]
     return pairs.reset_index(drop=True)
+
+
+_PAIR_REQUIRED = ("site", "system", "lon", "lat", "range_km_low", "range_km_high")
+_PAIR_DEFAULTS = {"scenario": "custom", "basis": "", "note": "", "precision_km": 0.0,
+                  "low_claimant": "", "low_source": "", "high_claimant": "", "high_source": ""}
+
+
+def validate_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Check a frame of (site, system) pairs with ranges, as :func:`load_scenario` returns.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        At least ``site, system, lon, lat, range_km_low, range_km_high``; the other
+        columns of :func:`load_scenario` are optional (text empty, ``precision_km`` 0,
+        ``site_name``/``system_name`` the ids, ``scenario`` "custom").
+
+    Returns
+    -------
+    DataFrame
+        A copy with the optional columns filled in.
+
+    Raises
+    ------
+    InputError
+        For a missing column, or the first bad coordinate, range or precision (by index).
+
+    Examples
+    --------
+    >>> validate_pairs(pd.DataFrame({"site": ["a"], "system": ["b"], "lon": [1.0],
+    ...                              "lat": [2.0], "range_km_low": [600.0],
+    ...                              "range_km_high": [500.0]}))
+    Traceback (most recent call last):
+    ...
+    geoinf.errors.InputError: pairs at index 0: range_km_low=600 is greater than ...
+    """
+    _validate.frame(pairs, "pairs", _PAIR_REQUIRED)
+    _validate.frame_numbers(pairs, "lon", "pairs", lo=-180, hi=180)
+    _validate.frame_numbers(pairs, "lat", "pairs", lo=-90, hi=90)
+    low = _validate.frame_numbers(pairs, "range_km_low", "pairs", lo=0, lo_open=True)
+    high = _validate.frame_numbers(pairs, "range_km_high", "pairs", lo=0, lo_open=True)
+    if (low > high).any():
+        i = int(np.argmax(low > high))
+        raise InputError(f"pairs at index {pairs.index[i]!r}: range_km_low={low[i]:g} is "
+                         f"greater than range_km_high={high[i]:g} (expected low <= high)")
+    out = pairs.assign(**{c: v for c, v in _PAIR_DEFAULTS.items() if c not in pairs.columns})
+    if "precision_km" in pairs.columns:
+        _validate.frame_numbers(out, "precision_km", "pairs", lo=0)
+    for name, ident in (("site_name", "site"), ("system_name", "system")):
+        if name not in out.columns:
+            out[name] = out[ident]
+    return out
 
 
 def scenario_rings(scenario: _PathLike | pd.DataFrame = DEFAULT_SCENARIO, *,
@@ -448,7 +547,10 @@ def scenario_rings(scenario: _PathLike | pd.DataFrame = DEFAULT_SCENARIO, *,
     """
     from .rings import range_rings  # the engine; imported here to keep catalog light
 
-    pairs = scenario if isinstance(scenario, pd.DataFrame) else load_scenario(scenario)
+    conservative = _validate.flag(conservative, "conservative")
+    tolerance_km = _validate.number(tolerance_km, "tolerance_km", lo=0, lo_open=True)
+    pairs = validate_pairs(scenario) if isinstance(scenario, pd.DataFrame) else \
+        load_scenario(_validate.path(scenario, "scenario"))
     rows = []
     for p in pairs.itertuples(index=False):
         prec = float(p.precision_km) if conservative else 0.0

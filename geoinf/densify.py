@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _validate
 from .errors import InputError
 from .geodesic import (
-    _MAX_VERTICES,
     MEAN_KM_PER_DEG,
     _compiled,
     _compiled_vertices,
@@ -27,6 +27,7 @@ from .geodesic import (
     resolve_engine,
     ring_vertices,
     validate_circles,
+    validate_vertices,
 )
 
 __all__ = ["ring_boundaries"]
@@ -135,7 +136,7 @@ def ring_boundaries(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     [360, 646]
     """
     lon, lat, radius = validate_circles(lon, lat, radius_km)
-    n, k = lon.size, int(n_vertices)
+    n, k = lon.size, validate_vertices(n_vertices, lon.size)
     tolerance_km = _check_job(n, k, tolerance_km)
     engine = resolve_engine(engine, work=n * k)
     v = ring_vertices(lon, lat, radius, n_vertices=k, engine=engine)
@@ -243,13 +244,13 @@ def _padded_boundaries(lon, lat, radius, tolerance_km, pad_before, pad_after, *,
 
 def _check_job(n: int, k: int, tolerance_km: float) -> float:
     """Check the tolerance and the size of a densification job; return the tolerance."""
-    tolerance_km = float(tolerance_km)
-    if not np.isfinite(tolerance_km) or tolerance_km <= 0:
-        raise InputError(f"tolerance_km={tolerance_km:g} is not greater than 0 km")
-    if n * k > _MAX_VERTICES:
-        raise InputError(f"{n:,} circles x {k} vertices is more than {_MAX_VERTICES:,} vertices; "
-                         "split the job into smaller batches")
-    return tolerance_km
+    validate_vertices(k, n)
+    tolerance = _validate.floats(tolerance_km, "tolerance_km")
+    if tolerance.ndim != 0:
+        raise InputError(f"tolerance_km={tolerance_km!r}: expected one number, not an array")
+    if not (np.isfinite(tolerance) and tolerance > 0):
+        raise InputError(f"tolerance_km={float(tolerance):g} is not greater than 0 km")
+    return float(tolerance)
 
 
 def _ranks(counts: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from . import _validate
 from .errors import InputError
-from .geodesic import resolve_engine, validate_circles
+from .geodesic import resolve_engine, validate_points
 from .layers import (
     _EPS,
     _R_KM,
@@ -41,6 +42,7 @@ from .layers import (
     _unit,
 )
 from .population import load_countries
+from .rings import validate_edges
 from .treaty import INF_EDGES_KM, band_label, inf_class
 
 __all__ = [
@@ -81,23 +83,38 @@ _CHUNK = 2_000_000  # place x site pairs per chunk
 
 def _site_arrays(sites: pd.DataFrame) -> tuple[NDArray, NDArray, NDArray]:
     """Return labels (id, else site, else name), lon and lat of a sites frame."""
-    if not isinstance(sites, pd.DataFrame):
-        raise InputError(f"sites must be a DataFrame with lon, lat and id or name columns, "
-                         f"not {type(sites).__name__}")
-    label = next((c for c in ("id", "site", "name") if c in sites.columns), None)
-    missing = [c for c in ("lon", "lat") if c not in sites.columns]
-    if label is None or missing:
-        raise InputError("sites need columns lon, lat and one of id, site, name; found "
-                         f"{', '.join(map(str, sites.columns)) or 'none'}")
-    lon, lat, _ = validate_circles(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float),
-                                   1.0)
+    _validate.frame(sites, "sites", ("lon", "lat"), one_of=("id", "site", "name"))
+    if len(sites) == 0:
+        raise InputError("sites: no rows (expected at least one site)")
+    label = next(c for c in ("id", "site", "name") if c in sites.columns)
+    lon = _validate.frame_numbers(sites, "lon", "sites", lo=-180, hi=180)
+    lat = _validate.frame_numbers(sites, "lat", "sites", lo=-90, hi=90)
     return sites[label].astype(str).to_numpy(), lon, lat
 
 
+_PLACE_COLUMNS = ("name", "lon", "lat", "population")
+
+
+def _check_places(places):
+    """Check a places argument: None (embedded), a path (read and checked later) or a frame."""
+    if places is None or isinstance(places, str | os.PathLike):
+        return places
+    _validate.frame(places, "places", _PLACE_COLUMNS)
+    _validate.frame_numbers(places, "lon", "places", lo=-180, hi=180)
+    _validate.frame_numbers(places, "lat", "places", lo=-90, hi=90)
+    _validate.frame_numbers(places, "population", "places", lo=0)
+    return places
+
+
 def _check_band(min_km, max_km, n: int) -> tuple[NDArray, NDArray]:
-    lo = np.broadcast_to(np.asarray(min_km, dtype=float), (n,))
-    hi = np.broadcast_to(np.asarray(max_km, dtype=float), (n,))
-    bad = ~np.isfinite(lo) | ~np.isfinite(hi) | (lo < 0) | (lo >= hi)
+    lo, hi = (_validate.numbers(v, name, lo=0, allow_inf=True)
+              for v, name in ((min_km, "min_km"), (max_km, "max_km")))
+    for value, name in ((lo, "min_km"), (hi, "max_km")):
+        if value.ndim > 1 or value.size not in (1, n):
+            raise InputError(f"{name} has {value.size} values for {n} sites; expected one "
+                             "value or one per site")
+    lo, hi = np.broadcast_to(lo.ravel(), (n,)), np.broadcast_to(hi.ravel(), (n,))
+    bad = ~np.isfinite(lo) | ~np.isfinite(hi) | (lo >= hi)
     if bad.any():
         i = int(np.argmax(bad))
         raise InputError(f"min_km={lo[i]:g}, max_km={hi[i]:g}: expected 0 <= min_km < max_km "
@@ -195,7 +212,9 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
     """
     label, s_lon, s_lat = _site_arrays(sites)
     lo, hi = _check_band(min_km, max_km, label.size)
-    frame = _places(places, min_population)
+    min_population = _validate.number(min_population, "min_population", lo=0)
+    progress = _validate.optional_callable(progress, "progress")
+    frame = _places(_check_places(places), min_population)
     p_lon, p_lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
     step = max(1, _CHUNK // max(label.size, 1))
     parts = []
@@ -227,11 +246,11 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
         "country": frame["country"].take(hit).reset_index(drop=True),
         "population": pop.astype(np.int64) if np.array_equal(pop, np.round(pop)) else pop,
         "lon": p_lon[hit], "lat": p_lat[hit],
-        "nearest_site": _take_strings(label, near[order]) if parts else [],
+        "nearest_site": _take_strings(label, near[order]),
         "distance_km": dist_near[order],
         "margin_km": margin[order],
         "n_sites": n_sites[order],
-        "sites": _take_strings(names, which) if len(hit) else [],
+        "sites": _take_strings(names, which),
     }, columns=list(CITY_COLUMNS))
     return out
 
@@ -246,7 +265,12 @@ def _by_population(pop: NDArray[np.float64]) -> NDArray[np.intp]:
 
 
 def _take_strings(values: NDArray, codes: NDArray):
-    """Return ``values[codes]`` as pandas would store it, taken in Arrow when it stores Arrow."""
+    """Return ``values[codes]`` as pandas would store it, taken in Arrow when it stores Arrow.
+
+    No codes give an empty array of the dtype pandas stores text in (as when there are).
+    """
+    if not len(codes):
+        return pd.array([], dtype=pd.Series([""]).dtype)
     dtype = pd.Series(values[:1]).dtype
     if len(codes) and isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
         import pyarrow as pa
@@ -338,9 +362,9 @@ def resolve_place(place, *, places=None) -> tuple[str, float, float]:
             lon, lat = (float(v) for v in place)
         except (TypeError, ValueError):
             raise InputError(f"place={place!r}: expected a name or (lon, lat)") from None
-        validate_circles(lon, lat, 1.0)
+        validate_points(lon=lon, lat=lat)
         return f"({lon:g}, {lat:g})", lon, lat
-    frame = _places(places, 0)
+    frame = _places(_check_places(places), 0)
     text, _, country = (part.strip() for part in place.partition(","))
     if country:
         code = country.upper()
@@ -385,13 +409,16 @@ def _all_pairs() -> pd.DataFrame:
 
 def _pairs(sites) -> pd.DataFrame | None:
     """Return a scenario's pairs (with ranges) from a name, path or frame; None for sites."""
-    from .catalog import load_scenario
+    from .catalog import load_scenario, validate_pairs
     if sites is None:
         return _all_pairs()
     if isinstance(sites, str | os.PathLike):
-        return load_scenario(sites)
-    if "range_km_high" in sites.columns:
-        return sites
+        return load_scenario(_validate.path(sites, "scenario"))
+    if not isinstance(sites, pd.DataFrame):
+        raise InputError(f"sites={type(sites).__name__}: expected a scenario name or path, a "
+                         "scenario frame (load_scenario) or a frame of sites (lon, lat, id)")
+    if "range_km_high" in sites.columns or "range_km_low" in sites.columns:
+        return validate_pairs(sites)
     return None
 
 
@@ -429,6 +456,9 @@ def sites_reaching(place, *, sites=None, max_km: float | None = None,
     1  redzikowo  mk41-tomahawk     high        327.8     2172.2
     """
     items = _items(sites, max_km=max_km, split_single=False)  # bad tables fail fast
+    if np.isinf(items["range_km"]).any():
+        raise InputError("sites_reaching: a frame of plain sites (no range_km_low/"
+                         "range_km_high) needs max_km")
     label, lon, lat = resolve_place(place, places=places)
     d = _exact_km(items["lon"].to_numpy(float), items["lat"].to_numpy(float),
                   np.full(len(items), lon), np.full(len(items), lat))
@@ -448,9 +478,8 @@ def _items(sites, *, max_km: float | None = None, split_single: bool = True) -> 
     if pairs is None:
         label, lon, lat = _site_arrays(sites)
         name = sites["name"].astype(str).to_numpy() if "name" in sites else label
-        rng = np.inf if max_km is None else float(max_km)
-        if not rng > 0:
-            raise InputError(f"max_km={max_km!r}: expected a range in km greater than 0")
+        rng = np.inf if max_km is None else _validate.number(max_km, "max_km", lo=0,
+                                                             lo_open=True)
         return pd.DataFrame({"site": label, "site_name": name, "system": "",
                              "estimate": "single", "range_km": rng, "lon": lon, "lat": lat})
     low = pairs["range_km_low"].to_numpy(float)
@@ -470,7 +499,12 @@ def _items(sites, *, max_km: float | None = None, split_single: bool = True) -> 
 
 
 def _annuli(items: pd.DataFrame, edges: NDArray) -> pd.DataFrame:
-    """Items x bands, each band capped at the item's range; empty ones dropped."""
+    """Items x bands, each band capped at the item's range; empty ones dropped.
+
+    When no item reaches any band, every (item, band) is kept with an empty annulus
+    (``outer_km == inner_km``, the band's inner edge) so that the table still lists
+    the bands, with nobody in them.
+    """
     n_items, n_bands = len(items), edges.size - 1
     out = items.loc[np.repeat(np.arange(n_items), n_bands)].reset_index(drop=True)
     out["min_km"] = np.tile(edges[:-1], n_items)
@@ -479,19 +513,10 @@ def _annuli(items: pd.DataFrame, edges: NDArray) -> pd.DataFrame:
     out["band"] = np.tile(labels, n_items)
     out["inner_km"] = out["min_km"]
     out["outer_km"] = np.minimum(out["max_km"], out["range_km"])
-    return out[out["outer_km"] > out["inner_km"]].reset_index(drop=True)
-
-
-def _check_edges(edges_km) -> NDArray:
-    try:
-        edges = np.asarray(edges_km, dtype=float).ravel()
-    except (TypeError, ValueError):
-        raise InputError(f"edges_km={edges_km!r} is not a list of numbers") from None
-    if edges.size < 2 or not np.isfinite(edges).all() or (edges < 0).any() or \
-            (np.diff(edges) <= 0).any():
-        raise InputError(f"edges_km={list(edges_km)}: expected at least two increasing "
-                         "distances in km from 0, e.g. 500,1000,5500")
-    return edges
+    reached = out["outer_km"] > out["inner_km"]
+    if not reached.any():
+        return out.assign(outer_km=out["inner_km"])
+    return out[reached].reset_index(drop=True)
 
 
 def _groups(annuli: pd.DataFrame, by: Sequence[str]) -> tuple[pd.DataFrame, list[NDArray]]:
@@ -558,6 +583,10 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
         bounds, or for the embedded places the countries listed down to
         ``min_population``); with ``"country"``: ``iso_a3, country_name,
         country_population, share``. ``attrs["provenance"]`` describes the run.
+        A band a claim does not reach has no row; when no claim reaches any band,
+        every band is listed, with ``max_km == min_km`` (the band capped at a
+        range below it is empty), ``population`` and ``area_km2`` 0 (with
+        ``"country"``: ``country_name`` "(no country)").
 
     Examples
     --------
@@ -566,26 +595,33 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
       system estimate                band  max_km
     0  9m729     high       shorter-range  1000.0
     1  9m729     high  intermediate-range  2500.0
+    >>> exposure_table("kaliningrad", edges_km=(3000, 4000), by=("band",))[
+    ...     ["estimate", "band", "min_km", "max_km", "population"]]  # no claim reaches 3,000 km
+      estimate            band  min_km  max_km  population
+    0      low  3,000-4,000 km  3000.0  3000.0           0
+    1     high  3,000-4,000 km  3000.0  3000.0           0
     """
-    bad = [k for k in by if k not in BY_KEYS]
-    if bad:
-        raise InputError(f"by={list(by)}: unknown key {bad[0]!r}; expected some of "
-                         f"{', '.join(BY_KEYS)}")
-    edges = _check_edges(edges_km)
+    by = _validate.keys(by, "by", BY_KEYS)
+    edges = validate_edges(edges_km)
+    kind = _validate.choice(kind, "kind", ("count", "density"))
+    min_population = _validate.number(min_population, "min_population", lo=0)
+    progress = _validate.optional_callable(progress, "progress")
     items = _items("inf-2019" if scenario_or_sites is None else scenario_or_sites,
                    max_km=max_km)
-    by = list(by)
     if items["estimate"].isin(["low", "high"]).any() and "estimate" not in by:
         by.append("estimate")
     annuli = _annuli(items, edges)
     groups, members = _groups(annuli, by)
     with_country = "country" in by
     kind_of_layer, source = _layer_kind(layer)
-    if kind_of_layer == "raster":
-        pop = _raster_sums(annuli, members, source, kind, with_country, progress)
+    if not (annuli["outer_km"] > annuli["inner_km"]).any():  # no band reached: nobody
+        pop, area, cover = _nobody(len(members), with_country)
     else:
-        pop = _places_sums(annuli, members, source, min_population, with_country)
-    area, cover = _areas(annuli, members, kind_of_layer, source, min_population)
+        if kind_of_layer == "raster":
+            pop = _raster_sums(annuli, members, source, kind, with_country, progress)
+        else:
+            pop = _places_sums(annuli, members, source, min_population, with_country)
+        area, cover = _areas(annuli, members, kind_of_layer, source, min_population)
     out = _assemble(groups, pop, area, cover, with_country)
     out.attrs["provenance"] = {
         "layer": str(source) if source is not None else
@@ -598,7 +634,19 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
     return out
 
 
+def _nobody(n_groups: int, with_country: bool):
+    """Return the sums of groups whose bands no item reaches: 0 people, area 0, covered."""
+    area, cover = np.zeros(n_groups), np.ones(n_groups)
+    if not with_country:
+        return np.zeros(n_groups), area, cover
+    return pd.DataFrame({"group": np.arange(n_groups), "iso_a3": "",
+                         "population": np.zeros(n_groups)}), area, cover
+
+
 def _layer_kind(layer) -> tuple[str, str | None]:
+    if not isinstance(layer, str | os.PathLike):
+        raise InputError(f"layer={layer!r}: expected 'places', 'raster', or a "
+                         "path to a raster (.tif) or places (.csv, .geojson, .gpkg) file")
     if layer in ("places", "raster"):
         return str(layer), None
     suffix = os.path.splitext(os.fspath(layer))[1].lower()
@@ -657,6 +705,7 @@ def estimate_gap(table: pd.DataFrame) -> pd.DataFrame:
     >>> gap.loc[0, "band"], int(gap.loc[0, "population_low"]), bool(gap.loc[0, "at_stake"] > 1e8)
     ('shorter-range', 0, True)
     """
+    _validate.frame(table, "table", ("population",))
     if "estimate" not in table:
         raise InputError("the table has no estimate column (no system with two range claims)")
     keys = [c for c in BY_KEYS if c in table.columns and c not in ("estimate", "country")]
@@ -707,6 +756,11 @@ def exposure_diff(a, b, *, edges_km: Sequence[float] = INF_EDGES_KM,
     >>> list(d.table.columns)
     ['estimate', 'band', 'population_a', 'population_b', 'change']
     """
+    for value, name in ((a, "a"), (b, "b")):
+        if not isinstance(value, str | os.PathLike | pd.DataFrame):
+            raise InputError(f"{name}={value!r}: expected a scenario name, path or frame")
+    by = _validate.keys(by, "by", BY_KEYS)
+    min_population = _validate.number(min_population, "min_population", lo=0)
     if "site" in by:
         raise InputError("exposure_diff: 'site' cannot be a key (the scenarios' sites differ)")
     ta = exposure_table(a, edges_km=edges_km, by=by, layer=layer)

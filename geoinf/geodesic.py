@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pyproj import Geod
 
+from . import _validate
 from .errors import InputError
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
     "pole_distances_km",
     "ring_vertices",
     "validate_circles",
+    "validate_points",
+    "validate_vertices",
     "resolve_engine",
 ]
 
@@ -151,25 +154,35 @@ def distance_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike,
     Parameters
     ----------
     lon1, lat1, lon2, lat2 : float or array_like
-        Points in degrees; broadcast against each other.
+        Points in degrees (longitudes in [-180, 180], latitudes in [-90, 90], as for
+        :func:`validate_circles`); broadcast against each other.
     engine : {"auto", "pyproj", "numba"}, default "auto"
         Geodesic solver (see :func:`resolve_engine`). The compiled inverse
         (:mod:`geoinf._numba_inverse`) leaves the pairs it cannot settle (near the
-        antipode) to pyproj.
+        antipode) to pyproj. Both engines take the same inputs and agree to well
+        under a micrometre.
 
     Returns
     -------
     float or ndarray
         Geodesic distance in km (a float when every input is a scalar).
 
+    Raises
+    ------
+    InputError
+        For a non-numeric, non-finite or out-of-range coordinate, or shapes that do
+        not broadcast; the same on both engines.
+
     Examples
     --------
     >>> print(f"{distance_km(24.41, 44.08, 13.40, 52.52):.1f}")  # Deveselu to Berlin
     1241.4
+    >>> distance_km(24.41, 95.0, 13.40, 52.52)
+    Traceback (most recent call last):
+    ...
+    geoinf.errors.InputError: lat1=95 is outside [-90, 90]
     """
-    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (lon1, lat1, lon2, lat2)))
-    shape = arrays[0].shape
-    flat = [np.ascontiguousarray(a).ravel() for a in arrays]
+    flat, shape = validate_points(lon1=lon1, lat1=lat1, lon2=lon2, lat2=lat2)
     if resolve_engine(engine, work=flat[0].size) == "numba":
         from . import _numba_inverse
 
@@ -182,13 +195,36 @@ def distance_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike,
     return float(out) if out.ndim == 0 else out
 
 
+def validate_points(**coords: ArrayLike) -> tuple[list[NDArray[np.float64]], tuple[int, ...]]:
+    """Check and broadcast named longitudes and latitudes; return flat arrays and the shape.
+
+    A name starting with ``lon`` must hold longitudes in [-180, 180], one starting
+    with ``lat`` latitudes in [-90, 90] (the ranges of :func:`validate_circles`).
+
+    Examples
+    --------
+    >>> flat, shape = validate_points(lon=[1, 2], lat=3)
+    >>> [a.tolist() for a in flat], shape
+    ([[1.0, 2.0], [3.0, 3.0]], (2,))
+    >>> validate_points(lon=540, lat=0)
+    Traceback (most recent call last):
+    ...
+    geoinf.errors.InputError: lon=540 is outside [-180, 180]
+    """
+    arrays = {}
+    for name, value in coords.items():
+        limit = 180.0 if name.startswith("lon") else 90.0
+        arrays[name] = _validate.numbers(value, name, lo=-limit, hi=limit)
+    return list(_validate.broadcast(**arrays)), _validate.broadcast_shape(**arrays)
+
+
 def pole_distances_km(lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Return the distances from latitudes to the North and South Poles in km.
 
     Parameters
     ----------
     lat : array_like
-        Latitudes in degrees.
+        Latitudes in degrees, in [-90, 90].
 
     Returns
     -------
@@ -201,7 +237,7 @@ def pole_distances_km(lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.f
     >>> print(f"{n[0]:.0f} {s[0]:.0f}")
     5119 14885
     """
-    lat = np.atleast_1d(np.asarray(lat, dtype=float)).ravel()
+    lat = np.atleast_1d(_validate.numbers(lat, "lat", lo=-90, hi=90)).ravel()
     unique, back = np.unique(lat, return_inverse=True)  # sites repeat, one per radius
     zero = np.zeros_like(unique)
     _, _, to_north = WGS84.inv(zero, unique, zero, np.full_like(unique, 90.0))
@@ -241,12 +277,9 @@ def validate_circles(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     ...
     geoinf.errors.InputError: lat=97 is outside [-90, 90]
     """
-    try:
-        arrays = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (lon, lat, radius_km)))
-    except (TypeError, ValueError) as err:
-        raise InputError(f"lon, lat and {radius_name} must be numbers or arrays of numbers "
-                         f"that broadcast together ({err})") from None
-    lon, lat, radius = (np.ascontiguousarray(a).ravel() for a in arrays)
+    lon, lat, radius = (_validate.floats(value, name) for value, name in
+                        ((lon, "lon"), (lat, "lat"), (radius_km, radius_name)))
+    lon, lat, radius = _validate.broadcast(lon=lon, lat=lat, **{radius_name: radius})
     _first_bad(lon, ~(np.isfinite(lon) & (np.abs(lon) <= 180)), "lon", "inside [-180, 180]")
     _first_bad(lat, ~(np.isfinite(lat) & (np.abs(lat) <= 90)), "lat", "inside [-90, 90]")
     _first_bad(radius, ~np.isfinite(radius), radius_name, "a finite number of kilometres")
@@ -299,9 +332,7 @@ def ring_vertices(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     500.000000
     """
     lon, lat, radius = validate_circles(lon, lat, radius_km)
-    n_vertices = int(n_vertices)
-    if n_vertices < 3:
-        raise InputError(f"n_vertices={n_vertices} is too small; expected 3 or more")
+    n_vertices = validate_vertices(n_vertices, lon.size)
     if resolve_engine(engine, work=lon.size * n_vertices) == "numba":
         out = np.empty((lon.size, n_vertices, 2))
         _compiled_vertices(lon, lat, radius, n_vertices, out.reshape(-1, 2),
@@ -321,6 +352,27 @@ def ring_vertices(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     out[:, half:, 0] = _wrap180(2.0 * lon[:, None] - out[:, mirror, 0])
     out[:, half:, 1] = out[:, mirror, 1]
     return out
+
+
+def validate_vertices(n_vertices: int, n_circles: int = 1) -> int:
+    """Check a number of vertices per ring (3 or more, the job within memory); return it.
+
+    Examples
+    --------
+    >>> validate_vertices(360.0)
+    360
+    >>> validate_vertices(2)
+    Traceback (most recent call last):
+    ...
+    geoinf.errors.InputError: n_vertices=2 is too small; expected 3 or more
+    """
+    k = _validate.count(n_vertices, "n_vertices")
+    if k < 3:
+        raise InputError(f"n_vertices={k} is too small; expected 3 or more")
+    if n_circles * k > _MAX_VERTICES:
+        raise InputError(f"{n_circles:,} circles x {k} vertices is more than "
+                         f"{_MAX_VERTICES:,} vertices; split the job into smaller batches")
+    return k
 
 
 def _compiled_vertices(lon, lat, radius, k, flat, start, scratch, scratch_row, *,

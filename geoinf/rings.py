@@ -22,17 +22,20 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from . import _validate
 from .densify import _CUT_LOCUS_CHECK_KM, _padded_boundaries, ring_boundaries
 from .errors import InputError
 from .geodesic import (
+    ANTIPODAL_KM,
     _compiled,
     pole_distances_km,
     resolve_engine,
     validate_circles,
+    validate_points,
 )
 from .treaty import INF_EDGES_KM, band_label
 
-__all__ = ["disc_polygons", "range_rings", "range_bands", "dissolve"]
+__all__ = ["disc_polygons", "range_rings", "range_bands", "dissolve", "validate_edges"]
 
 _WORLD = shapely.box(-180.0, -90.0, 180.0, 90.0)
 _CRS = "EPSG:4326"
@@ -309,17 +312,34 @@ def range_rings(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     return _frame(geometry, {"lon": lon, "lat": lat, "radius_km": radius})
 
 
-def _check_edges(edges_km: Sequence[float]) -> NDArray[np.float64]:
+def validate_edges(edges_km: Sequence[float]) -> NDArray[np.float64]:
+    """Check band edges: two or more increasing distances in km, from 0 to the antipode.
+
+    Examples
+    --------
+    >>> validate_edges((500, 1000, 5500))
+    array([ 500., 1000., 5500.])
+    >>> validate_edges((1000, 500))
+    Traceback (most recent call last):
+    ...
+    geoinf.errors.InputError: edges_km=[1000.0, 500.0] must be strictly increasing
+    """
+    if isinstance(edges_km, str | bytes) or edges_km is None:
+        raise InputError(f"edges_km={edges_km!r} is not a list of numbers (e.g. 500, 1000)")
     try:
         edges = np.asarray(edges_km, dtype=float).ravel()
     except (TypeError, ValueError):
         raise InputError(f"edges_km={edges_km!r} is not a list of numbers") from None
+    shown = f"edges_km={edges.tolist()}"
     if edges.size < 2:
-        raise InputError(f"edges_km={list(edges)} needs at least two edges (e.g. 500, 1000)")
+        raise InputError(f"{shown} needs at least two edges (e.g. 500, 1000)")
     if not np.isfinite(edges).all() or (edges < 0).any():
-        raise InputError(f"edges_km={list(edges)} must be finite and not negative")
+        raise InputError(f"{shown} must be finite and not negative")
     if (np.diff(edges) <= 0).any():
-        raise InputError(f"edges_km={list(edges)} must be strictly increasing")
+        raise InputError(f"{shown} must be strictly increasing")
+    if edges[-1] >= ANTIPODAL_KM:
+        raise InputError(f"{shown}: {edges[-1]:g} km is not below the antipodal distance of "
+                         f"{ANTIPODAL_KM:,.2f} km (the farthest any point is)")
     return edges
 
 
@@ -355,9 +375,8 @@ def range_bands(lon: ArrayLike, lat: ArrayLike, edges_km: Sequence[float] = INF_
     0   500.0  1000.0       shorter-range
     1  1000.0  5500.0  intermediate-range
     """
-    edges = _check_edges(edges_km)
-    lon, lat = (np.ascontiguousarray(a, dtype=float).ravel()
-                for a in np.broadcast_arrays(np.asarray(lon, float), np.asarray(lat, float)))
+    edges = validate_edges(edges_km)
+    (lon, lat), _ = validate_points(lon=lon, lat=lat)
     positive = edges[edges > 0]
     discs = disc_polygons(lon[:, None], lat[:, None], positive[None, :],
                           tolerance_km=tolerance_km,
@@ -406,7 +425,10 @@ def dissolve(frame: gpd.GeoDataFrame, by: str | Sequence[str] = "radius_km") -> 
     >>> len(cover), int(cover.n_sites[0]), bool(cover.is_valid[0])
     (1, 2, True)
     """
-    keys = [by] if isinstance(by, str) else list(by)
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError("frame must be a GeoDataFrame (e.g. of range_rings or range_bands), "
+                         f"not {type(frame).__name__}")
+    keys = _validate.keys(by, "by")
     missing = [k for k in keys if k not in frame.columns]
     if missing:
         raise InputError(f"cannot dissolve by {missing}: columns are {list(frame.columns)}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _validate
+
 __all__ = ["INF_EDGES_KM", "INF_CLASSES", "inf_class", "band_label"]
 
 INF_EDGES_KM: tuple[float, float, float] = (500.0, 1000.0, 5500.0)
@@ -25,7 +27,7 @@ def inf_class(range_km: ArrayLike) -> NDArray[np.str_] | str:
     Parameters
     ----------
     range_km : float or array_like
-        Range capability in kilometres.
+        Range capability in kilometres, not negative (``inf`` is "beyond").
 
     Returns
     -------
@@ -37,8 +39,12 @@ def inf_class(range_km: ArrayLike) -> NDArray[np.str_] | str:
     --------
     >>> inf_class(480), inf_class(500), inf_class(1000), inf_class(5500), inf_class(6000)
     ('exempt', 'shorter-range', 'shorter-range', 'intermediate-range', 'beyond')
+    >>> inf_class(float("nan"))
+    Traceback (most recent call last):
+    ...
+    geoinf.errors.InputError: range_km=nan is not a number (expected a number in [0, inf])
     """
-    r = np.asarray(range_km, dtype=float)
+    r = _validate.numbers(range_km, "range_km", lo=0, allow_inf=True)
     idx = np.where(r < 500, 0, np.where(r <= 1000, 1, np.where(r <= 5500, 2, 3)))
     out = np.asarray(INF_CLASSES)[idx]
     return str(out) if out.ndim == 0 else out

@@ -546,7 +546,8 @@ def _groups(annuli: pd.DataFrame, by: Sequence[str]) -> tuple[pd.DataFrame, list
 def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_EDGES_KM,
                    layer: str | os.PathLike = "places", by: Sequence[str] = ("site", "band"),
                    kind: str = "count", min_population: float = 0,
-                   max_km: float | None = None, progress=None) -> pd.DataFrame:
+                   max_km: float | None = None, progress=None,
+                   nodata: float | None = None) -> pd.DataFrame:
     """Return the people (and area) within each band, per site and for all sites together.
 
     Parameters
@@ -573,6 +574,10 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
         Places layer only: smallest place counted.
     progress : callable, optional
         Called with (done, total) raster blocks.
+    nodata : float, optional
+        Raster ``layer`` path only: a value of the file that marks cells without data
+        (0 people) when the file does not declare it (see
+        :func:`geoinf.population.open_population`).
 
     Returns
     -------
@@ -618,7 +623,8 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
         pop, area, cover = _nobody(len(members), with_country)
     else:
         if kind_of_layer == "raster":
-            pop = _raster_sums(annuli, members, source, kind, with_country, progress)
+            pop = _raster_sums(annuli, members, source, kind, with_country, progress,
+                               nodata=nodata)
         else:
             pop = _places_sums(annuli, members, source, min_population, with_country)
         area, cover = _areas(annuli, members, kind_of_layer, source, min_population)

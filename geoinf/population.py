@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from rasterio.errors import RasterioError, RasterioIOError
 from rasterio.windows import Window, from_bounds
 
-from . import datasets
+from . import _validate, datasets
 from .errors import DataError, InputError
 from .tables import (
     COORD_TOL_DEG,
@@ -165,7 +165,7 @@ def _read_table(path: Path) -> gpd.GeoDataFrame | pd.DataFrame:
 
 
 def _label(path: Path | None, default: str) -> Path:
-    return datasets.get_path(default) if path is None else Path(path)
+    return datasets.get_path(default) if path is None else Path(_validate.path(path, "path"))
 
 
 def load_places(path: _PathLike | None = None, *, min_population: float = 0
@@ -230,7 +230,7 @@ def load_places(path: _PathLike | None = None, *, min_population: float = 0
     out["lon"], out["lat"] = lon, lat
     if out["population"].dtype.kind not in "iu":
         out["population"] = pop
-    out = out[pop >= min_population]
+    out = out[pop >= _validate.number(min_population, "min_population", lo=0)]
     return gpd.GeoDataFrame(out.reset_index(drop=True),
                             geometry=gpd.points_from_xy(out["lon"], out["lat"]),
                             crs="EPSG:4326")

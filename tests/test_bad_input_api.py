@@ -165,6 +165,14 @@ CASES = [
     ("gap-none", lambda: ex.estimate_gap(None), "table must be a DataFrame"),
     ("gap-no-population", lambda: ex.estimate_gap(pd.DataFrame({"estimate": ["low"]})),
      "missing column population"),
+    # population readers
+    ("places-path-int", lambda: g.load_places(5), "path=5"),
+    ("countries-path-int", lambda: g.load_countries(5), "path=5"),
+    ("raster-path-int", lambda: g.open_population(5), "path=5"),
+    ("places-min-population-text", lambda: g.load_places(min_population="x"),
+     "min_population='x'"),
+    ("places-min-population-nan", lambda: g.load_places(min_population=np.nan),
+     "min_population=nan"),
 ]
 
 

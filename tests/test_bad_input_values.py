@@ -208,6 +208,18 @@ def test_declared_nodata_is_zero_people(runner, tmp_path):
                                   _exposure(runner, tmp_path, zeros))
 
 
+@pytest.mark.parametrize("fill", ["int16-min", "float32-min"])
+def test_cli_nodata_option_declares_the_fill(runner, tmp_path, fill):
+    # the option the error message names: the same table as a file with zeros there
+    dtype, value, cells, shown = RASTER_FILLS[fill]
+    filled = _raster(tmp_path / "filled.tif", _with(value, cells), dtype=dtype)
+    zeros = _raster(tmp_path / "zeros.tif", _with(0, cells))
+    res = runner.invoke(main, [*EXPOSURE, "--raster", str(filled)])
+    assert f"--nodata {shown}" in one_error_line(res)
+    pd.testing.assert_frame_equal(_exposure(runner, tmp_path, filled, "--nodata", shown),
+                                  _exposure(runner, tmp_path, zeros))
+
+
 @pytest.mark.parametrize("fill", ["int16-min", "float32-min", "nan"])
 def test_nodata_keyword_declares_the_fill(tmp_path, fill):
     dtype, value, cells, _ = RASTER_FILLS[fill]

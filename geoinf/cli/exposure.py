@@ -174,6 +174,9 @@ def reach(place, scenario, fmt, output, overwrite):
               help="Your own population GeoTIFF (EPSG:4326) instead.")
 @click.option("--kind", type=click.Choice(["count", "density"]), default="count",
               show_default=True, help="Values of --raster: people per cell or per km².")
+@click.option("--nodata", type=float, default=None,
+              help="Value of --raster that marks cells without data (0 people), when the "
+                   "file does not declare it (e.g. -32768).")
 @click.option("--by", "by", default="site,band", show_default=True,
               help="Comma-separated keys: site, system, estimate, band, country.")
 @click.option("--uncertainty", is_flag=True,
@@ -181,8 +184,8 @@ def reach(place, scenario, fmt, output, overwrite):
 @_format_opt("table", "csv")
 @output_opt
 @overwrite_opt
-def exposure(scenario, edges_km, layer, raster, kind, by, uncertainty, fmt, output,
-             overwrite):
+def exposure(scenario, edges_km, layer, raster, kind, nodata, by, uncertainty, fmt,
+             output, overwrite):
     """People within each band per site (and all sites together), system, country.
 
     Example: geoinf exposure --scenario inf-2019 --by band,country --layer raster
@@ -201,7 +204,7 @@ def exposure(scenario, edges_km, layer, raster, kind, by, uncertainty, fmt, outp
             bar.update(done - bar.pos)
         frame = ex.exposure_table(scenario or DEFAULT_SCENARIO, layer=source, by=keys,
                                   edges_km=edges_km or INF_EDGES_KM, kind=kind,
-                                  progress=progress)
+                                  progress=progress, nodata=nodata)
     if uncertainty:
         frame = ex.estimate_gap(frame)
     p = frame.attrs.get("provenance", {})

@@ -21,13 +21,17 @@ from ._io import atomic_write
 from .errors import InputError
 from .mapdata import MapFrames
 
-__all__ = ["range_figure", "write_figure", "polar_crs", "require_matplotlib"]
+__all__ = ["range_figure", "write_figure", "save_figure", "figure_format", "polar_crs",
+           "require_matplotlib"]
 
 # where the engine cuts polygons (the antimeridian, the poles): not part of any range edge
 _SEAMS = shapely.MultiLineString([[(180, -90), (180, 90)], [(-180, -90), (-180, 90)],
                                   [(-180, 90), (180, 90)], [(-180, -90), (180, -90)]])
 _INF_COLOURS = {"exempt": "#6b7b8c", "shorter-range": "#e08a00",
                 "intermediate-range": "#c0392b", "beyond": "#6c3483"}
+# text from files is drawn as written: no mathtext ("$...$") and no LaTeX
+_LITERAL = {"parse_math": False, "usetex": False}
+_FORMATS = (".png", ".pdf", ".svg")
 
 
 def _version() -> str:
@@ -67,6 +71,9 @@ def polar_crs(lon_0: float) -> str:
 
 def range_figure(frames: MapFrames, *, width_in: float = 9.0, dpi: int = 150):
     """Return a matplotlib figure of the bands and sites, north-polar azimuthal equidistant.
+
+    Text (the scenario name in the title, the sources in the caption) is drawn as
+    written: ``$...$`` is not mathtext and LaTeX is not used.
 
     Parameters
     ----------
@@ -123,7 +130,7 @@ def range_figure(frames: MapFrames, *, width_in: float = 9.0, dpi: int = 150):
                                zorder=-10))
     meta = frames.meta
     ax.set_title(f"{meta.get('scenario', '')}: range bands by INF class", fontsize=11,
-                 loc="left")
+                 loc="left", **_LITERAL)
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -134,14 +141,48 @@ def range_figure(frames: MapFrames, *, width_in: float = 9.0, dpi: int = 150):
                 Line2D([], [], color="#555", linestyle="--",
                        label="reached under the high claim only"),
                 Line2D([], [], marker="o", color="#1b2a49", linestyle="", label="site")]
-    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
+    legend = ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
+    for text in legend.get_texts():
+        text.set(**_LITERAL)
     caption = (f"North-polar azimuthal equidistant projection (central meridian "
                f"{round(lon_0):d}°). Geodesic distances on WGS84; band boundaries within "
                f"{meta.get('tolerance_km', 0.1):g} km. " + "; ".join(meta.get("sources", []))
                + f". geoinf {_version()}.")
-    fig.text(0.01, 0.005, caption, fontsize=6, wrap=True, va="bottom", ha="left")
+    fig.text(0.01, 0.005, caption, fontsize=6, wrap=True, va="bottom", ha="left", **_LITERAL)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
+
+
+def figure_format(path: str | os.PathLike) -> str:
+    """Return the format of a figure file from its suffix: ``png``, ``pdf`` or ``svg``.
+
+    Examples
+    --------
+    >>> figure_format("out/Map.PNG")
+    'png'
+    >>> figure_format("map.jpg")
+    Traceback (most recent call last):
+    ...
+    geoinf.errors.InputError: map.jpg: a figure is written as .png, .pdf or .svg (got '.jpg')
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in _FORMATS:
+        raise InputError(f"{path}: a figure is written as .png, .pdf or .svg (got "
+                         f"{suffix or 'no suffix'!r})")
+    return suffix[1:]
+
+
+def save_figure(fig, path: str | os.PathLike, *, fmt: str) -> None:
+    """Save a figure to ``path`` in format ``fmt`` (no checks, not atomic), then close it.
+
+    For callers that write several files together (``geoinf map --png``): they save
+    to a temporary path of their own and rename it when every output is ready.
+    """
+    plt = _pyplot()
+    try:
+        fig.savefig(path, format=fmt)
+    finally:
+        plt.close(fig)
 
 
 def write_figure(fig, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
@@ -155,12 +196,7 @@ def write_figure(fig, path: str | os.PathLike, *, overwrite: bool = False) -> Pa
     >>> write_figure(range_figure(map_frames("kaliningrad", cities=False)), out).exists()
     True
     """
-    suffix = Path(path).suffix.lower()
-    if suffix not in (".png", ".pdf", ".svg"):
-        raise InputError(f"{path}: a figure is written as .png, .pdf or .svg (got "
-                         f"{suffix or 'no suffix'!r})")
-    plt = _pyplot()
+    fmt = figure_format(path)
     with atomic_write(path, overwrite=overwrite) as tmp:
-        fig.savefig(tmp, format=suffix[1:])
-    plt.close(fig)
+        save_figure(fig, tmp, fmt=fmt)
     return Path(path)

@@ -29,7 +29,7 @@ from .catalog import (
 )
 from .errors import InputError
 from .rings import disc_polygons
-from .treaty import INF_EDGES_KM, inf_class
+from .treaty import INF_EDGES_KM, band_label, inf_class
 
 __all__ = ["MapFrames", "BAND_COLUMNS", "reach_bands", "map_frames", "population_image"]
 
@@ -149,38 +149,69 @@ def _sites_frame(pairs: gpd.GeoDataFrame, table: gpd.GeoDataFrame | None = None
 
 
 def _cities(pairs: gpd.GeoDataFrame, min_population: float) -> pd.DataFrame:
-    """Places within each system's highest range of that system's sites, merged."""
+    """Places within each system's highest range of that system's sites, merged.
+
+    Sites are told apart by their id, never by their names: the sites reaching a place
+    are gathered as sets of site ids over all systems (two sites may share a name, and
+    a name may hold any separator).
+    """
     from .exposure import cities_in_range
 
+    ids = pd.Index(pd.unique(pairs["site"]))
+    names = pairs.drop_duplicates("site").set_index("site")["site_name"].reindex(ids)
     parts = []
     for _, group in pairs.groupby("system", sort=False):
-        sites = pd.DataFrame({"name": group["site_name"], "lon": group["lon"],
-                              "lat": group["lat"]}).drop_duplicates()
+        group = group.drop_duplicates("site")
+        codes = ids.get_indexer(group["site"])
+        sites = pd.DataFrame({"id": codes.astype(str), "lon": group["lon"].to_numpy(float),
+                              "lat": group["lat"].to_numpy(float)})
         found = cities_in_range(sites, max_km=float(group["range_km_high"].max()),
                                 min_population=min_population)
-        parts.append(found.assign(systems=group["system_name"].iloc[0]))
+        # labels are our own site numbers, so the ";"-joined list splits back exactly
+        reach = [frozenset(int(c) for c in s.split(";")) for s in found["sites"]]
+        parts.append(found.assign(systems=group["system_name"].iloc[0], reach=reach,
+                                  nearest=found["nearest_site"].astype(int)))
     if not parts:
         return pd.DataFrame()
     both = pd.concat(parts, ignore_index=True).sort_values("distance_km", kind="stable")
-    keys = ["name", "lon", "lat"]
-    merged = both.groupby(keys, sort=False).agg(
+    merged = both.groupby(["name", "lon", "lat"], sort=False).agg(
         country=("country", "first"), population=("population", "first"),
-        nearest_site=("nearest_site", "first"), distance_km=("distance_km", "first"),
-        margin_km=("margin_km", "max"),
-        sites=("sites", lambda s: "; ".join(dict.fromkeys(";".join(s).split(";")))),
+        nearest=("nearest", "first"), distance_km=("distance_km", "first"),
+        margin_km=("margin_km", "max"), reach=("reach", lambda r: frozenset().union(*r)),
         systems=("systems", lambda s: ", ".join(dict.fromkeys(s)))).reset_index()
-    merged["n_sites"] = merged["sites"].str.count("; ") + 1
+    merged["nearest_site"] = names.to_numpy()[merged["nearest"].to_numpy(int)]
+    merged["n_sites"] = [len(r) for r in merged["reach"]]
+    merged["sites"] = ["; ".join(names.to_numpy()[sorted(r)]) for r in merged["reach"]]
+    merged = merged.drop(columns=["nearest", "reach"])
     return merged.sort_values("population", ascending=False, kind="stable",
                               ignore_index=True)
+
+
+def _unreached(pairs: gpd.GeoDataFrame, edges_km: Sequence[float] = INF_EDGES_KM
+               ) -> list[str]:
+    """Return a note for each system whose range does not pass the inner band edge."""
+    inner = float(edges_km[0])
+    reach = pairs.groupby("system", sort=False).agg(
+        name=("system_name", "first"), range_km=("range_km_high", "max"))
+    return [f"{r.name}: its {r.range_km:,.0f} km range ends at or inside the inner INF "
+            f"edge ({inner:,.0f} km), so it reaches no INF band (0 people in INF bands)"
+            for r in reach.itertuples() if r.range_km <= inner]
 
 
 def _summary(pairs: gpd.GeoDataFrame) -> pd.DataFrame | None:
     from .exposure import exposure_table
 
-    table = exposure_table(pairs, by=("system", "estimate", "band"))
-    cols = [c for c in ("system", "estimate", "band", "max_km", "population", "coverage")
-            if c in table.columns]
-    return table[cols]
+    cols = ["system", "estimate", "band", "max_km", "population", "coverage"]
+    reached = pairs[pairs["range_km_high"] > INF_EDGES_KM[0]]
+    if len(reached):
+        table = exposure_table(reached, by=("system", "estimate", "band"))
+        if len(table):
+            return table[[c for c in cols if c in table.columns]]
+    # no INF band is reached: the bands, listed with nobody in them
+    edges = np.asarray(INF_EDGES_KM, dtype=float)
+    return pd.DataFrame({"band": [band_label(a, b) for a, b in zip(edges[:-1], edges[1:],
+                                                                   strict=True)],
+                         "max_km": edges[1:], "population": 0})
 
 
 def population_image(bounds: tuple[float, float, float, float], *,
@@ -239,6 +270,7 @@ _SOURCES = (
 def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
                site: str | None = None, system: str | None = None,
                sites: str | os.PathLike | gpd.GeoDataFrame | None = None,
+               systems: str | os.PathLike | pd.DataFrame | None = None,
                radius_km: Sequence[float] | None = None, cities: bool = True,
                min_population: float = 100_000, population: bool | str | os.PathLike = False,
                tolerance_km: float = 0.1) -> MapFrames:
@@ -254,6 +286,9 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
         With ``scenario=None``: your own sites table (:func:`geoinf.catalog.load_sites`);
         each of its sites (or those named by ``site``) is paired with each catalog
         ``system`` and with each of ``radius_km``.
+    systems : path or DataFrame, optional
+        With ``sites``: the systems table ``system`` ids are resolved against
+        (:func:`geoinf.catalog.load_systems`); default: the catalog.
     radius_km : sequence of float, optional
         With ``sites``: ranges drawn as systems of one claim each ("500 km range").
     cities : bool, default True
@@ -269,6 +304,9 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
     Returns
     -------
     MapFrames
+        ``meta["notes"]`` names each system whose range does not pass the inner INF
+        edge (500 km): it reaches no INF band, and the summary lists the bands with
+        0 people.
 
     Examples
     --------
@@ -277,21 +315,22 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
     (5, ['chernyakhovsk'], 'kaliningrad')
     """
     table = None
-    if sites is not None or radius_km is not None:
+    if sites is not None or radius_km is not None or systems is not None:
         if scenario is not None:
             raise InputError("a scenario brings its own sites and ranges; give either a "
                              "scenario or a sites table with systems/ranges")
         table = sites if isinstance(sites, gpd.GeoDataFrame) else load_sites(sites)
-        pairs = _user_pairs(table, site, system, radius_km)
+        catalog = systems if isinstance(systems, pd.DataFrame) else load_systems(systems)
+        pairs = _user_pairs(table, site, system, radius_km, catalog)
     else:
         pairs = select_pairs(scenario, site=site, system=system)
     rings = scenario_rings(pairs, tolerance_km=tolerance_km)
     bands = reach_bands(rings, tolerance_km=tolerance_km)
     name = str(pairs["scenario"].iloc[0]) if len(pairs) else str(scenario)
     meta = {"scenario": name if scenario is not None else "custom",
-            "description": _description(scenario),
+            "description": _description(scenario, name),
             "tolerance_km": tolerance_km, "sources": list(_SOURCES), "indicative": False,
-            "min_population": min_population, "notes": []}
+            "min_population": min_population, "notes": _unreached(pairs)}
     found = _cities(pairs, min_population) if cities else None
     summary = _summary(pairs) if cities else None
     image = None
@@ -306,11 +345,11 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
 
 
 def _user_pairs(table: gpd.GeoDataFrame, site: str | None, system: str | None,
-                radius_km: Sequence[float] | None) -> gpd.GeoDataFrame:
-    """Every (site, system) pair of a user's sites with catalog systems and plain ranges."""
+                radius_km: Sequence[float] | None, catalog: pd.DataFrame
+                ) -> gpd.GeoDataFrame:
+    """Every (site, system) pair of a user's sites with the systems and plain ranges."""
     ids = [s.strip() for s in site.split(",") if s.strip()] if site else list(table["id"])
     wanted = [s.strip() for s in system.split(",") if s.strip()] if system else []
-    catalog = load_systems()
     radii = [float(r) for r in (radius_km or ())]
     bad = [r for r in radii if not (np.isfinite(r) and 0 < r < 20_000)]
     if bad:
@@ -329,13 +368,12 @@ def _user_pairs(table: gpd.GeoDataFrame, site: str | None, system: str | None,
     return pairs.assign(scenario="custom")
 
 
-def _description(scenario) -> str:
+def _description(scenario, name: str) -> str:
+    """Return the description of a catalog scenario, or of ``name`` in a user's file."""
     if scenario is None:
         return ""
     from .catalog import list_scenarios
 
-    try:
-        table = list_scenarios().set_index("scenario")
-    except Exception:  # a user scenario file: no description in the catalog
-        return ""
-    return str(table["description"].get(str(scenario), ""))
+    is_file = os.path.isfile(os.fspath(scenario))
+    table = list_scenarios(scenario if is_file else None).set_index("scenario")
+    return str(table["description"].get(name if is_file else str(scenario), ""))

@@ -12,6 +12,12 @@ rounded to 1e-4° (~11 m) for display only; exported geometry stays whole.
 
 :func:`write_map` saves a page atomically; :func:`map_fragment` returns HTML that
 drops into a larger report or notebook without touching the host page.
+
+Text from input files is data: it is HTML-escaped wherever the page shows it (tooltips,
+popups, layer names, panels) and reaches the page only as JSON inside scripts, with
+``<``, ``>``, ``&`` and ``'`` escaped. Every element is added to the page as finished
+text (``_Raw``): branca would otherwise compile each element's rendered script as a
+second Jinja template, so that ``{{ ... }}`` in a site name would run.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import functools
 import html
 import json
 import os
+import re
 from pathlib import Path
 
 import folium
@@ -27,6 +34,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import Element, Figure, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
@@ -42,6 +50,7 @@ INF_COLOURS = {"exempt": "#6b7b8c", "shorter-range": "#e08a00",
 """Fill and outline colour of each INF class."""
 
 _MERCATOR_LAT = 85.0511287798066
+_CSS_SIZE = re.compile(r"\d+(\.\d+)?(px|%|vh|vw|em|rem)")
 _SEA, _LAND, _BORDER = "#d6e6f0", "#f7f5ef", "#b9b3a6"
 _DASH = {"low": None, "single": None, "high": "7 5"}
 _POP_STOPS = (1, 10, 100, 1000, 10000)  # people per km², legend of the overlay
@@ -110,11 +119,104 @@ _CSS = """
 .geoinf-city { background: #ffffff; border: 2px solid #1b2a49; border-radius: 50%;
   box-sizing: border-box; }
 .geoinf-indicative { color: #a33; font-weight: 600; }
+.geoinf-note { margin-top: 4px; color: #a33; }
 .geoinf-ramp { display: inline-block; width: 150px; height: 10px; vertical-align: middle; }
 """
 
 
-class _JsLayer(Layer):
+class _Raw(Element):
+    """Finished HTML or JavaScript, put into a page as it is: never parsed as a template."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Raw"
+        self.text = str(text)
+
+    def render(self, **kwargs) -> str:
+        """Return the text verbatim."""
+        return self.text
+
+
+def _render_macros(element: MacroElement, kwargs: dict) -> None:
+    """Add an element's rendered ``header``/``html``/``script`` macros to its figure as text.
+
+    branca's ``MacroElement.render`` wraps each macro's output in ``Element(output)``,
+    which compiles that output as a new (unsandboxed) Jinja template: any ``{{ }}``,
+    ``{% %}`` or ``{#`` in the data becomes template source. Here the output is added
+    as :class:`_Raw` text instead. Children that use branca's plain render
+    (``ElementAddToElement``, ``FitBounds``, ``CustomPane``) are rendered the same way.
+    """
+    figure = element.get_root()
+    if not isinstance(figure, Figure):
+        raise InputError(f"{type(element).__name__} must be added to a map before rendering")
+    macros = element._template.module.__dict__
+    for part in ("header", "html", "script"):
+        if part in macros:
+            getattr(figure, part).add_child(_Raw(macros[part](element, kwargs)),
+                                            name=element.get_name())
+    for child in element._children.values():
+        if type(child).render is MacroElement.render:
+            _render_macros(child, kwargs)
+        else:
+            child.render(**kwargs)
+
+
+class _Verbatim(MacroElement):
+    """Base of every element geoinf puts on a map: macros rendered once, as text.
+
+    Listed after a folium class (``class _Map(folium.Map, _Verbatim)``) it takes the
+    place of branca's ``MacroElement.render`` at the end of that class's render chain.
+    """
+
+    def render(self, **kwargs) -> None:
+        """Render the macros into the figure as verbatim text (:func:`_render_macros`)."""
+        _render_macros(self, kwargs)
+
+
+class _Map(folium.Map, _Verbatim):
+    """A folium map whose own and child elements are added to the page verbatim."""
+
+
+class _TileLayer(folium.TileLayer, _Verbatim):
+    """Web tiles (online maps only)."""
+
+
+class _ImageOverlay(folium.raster_layers.ImageOverlay, _Verbatim):
+    """The population density image."""
+
+
+class _LayerControl(_Verbatim):
+    """Leaflet's layer control, with every layer name HTML-escaped.
+
+    ``L.Control.Layers`` writes names with ``innerHTML``; folium passes them raw (and
+    keys them in a dict, so two layers with one name lose an entry). Layers are added
+    one by one, in map order.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control.layers({}, {}, {{ this.options|tojson }})
+            .addTo({{ this._parent.get_name() }});
+        {% for method, layer, label in this.entries() %}
+        {{ this.get_name() }}.{{ method }}({{ layer }}, {{ label|tojson }});
+        {% endfor %}
+        {% endmacro %}
+    """)
+
+    def __init__(self, *, position: str = "topright", collapsed: bool = True):
+        super().__init__()
+        self._name = "LayerControl"
+        self.options = {"position": position, "collapsed": collapsed, "autoZIndex": True}
+
+    def entries(self) -> list[tuple[str, str, str]]:
+        """Return (method, layer variable, escaped label) for each controlled layer."""
+        return [("addOverlay" if item.overlay else "addBaseLayer", item.get_name(),
+                 html.escape(str(item.layer_name)))
+                for item in self._parent._children.values()
+                if isinstance(item, Layer) and item.control]
+
+
+class _JsLayer(Layer, _Verbatim):
     """A Leaflet layer made by a ``geoinfMap`` helper from inline data; in the LayerControl."""
 
     _template = Template("""
@@ -134,7 +236,7 @@ class _JsLayer(Layer):
             helper, kind, data, options, count)
 
 
-class _Panels(folium.MacroElement):
+class _Panels(_Verbatim):
     """Legend, summary and footer controls of one map."""
 
     _template = Template("""
@@ -202,7 +304,7 @@ def _band_layers(bands: gpd.GeoDataFrame) -> list[_JsLayer]:
         tooltip = (f"<b>{_e(row.system_name)}</b><br>{_e(row.inf_class)} zone "
                    f"{row.min_km:,.0f}&ndash;{_km(row.max_km)} from the nearest of "
                    f"{row.n_sites} site{'s' if row.n_sites != 1 else ''}<br>reached under "
-                   f"{claim} ({row.estimate} estimate {_km(row.range_km)})")
+                   f"{claim} ({_e(row.estimate)} estimate {_km(row.range_km)})")
         popup = (f"{tooltip}<br><b>Claim:</b> {_e(row.claimant)}<br><b>Source:</b> "
                  f"{_link(row.source)}<br><b>Sites:</b> {_e(row.sites)}")
         style = {"color": colour, "weight": 1.6, "fillColor": colour, "fillOpacity": 0.12,
@@ -287,7 +389,7 @@ def _basemap_layer() -> _JsLayer:
                     len(data["features"]))
 
 
-def _population_layer(image: dict) -> folium.raster_layers.ImageOverlay:
+def _population_layer(image: dict) -> _ImageOverlay:
     density = np.asarray(image["density"], dtype=float)
     level = np.log10(np.clip(density, _POP_STOPS[0], _POP_STOPS[-1]))
     stops = np.log10(_POP_STOPS)
@@ -296,9 +398,8 @@ def _population_layer(image: dict) -> folium.raster_layers.ImageOverlay:
     rgba = np.concatenate([rgb, alpha[..., None]], axis=-1).astype(np.uint8)
     south, west, north, east = image["bounds"]
     label = "Population density" + (" (INDICATIVE)" if image.get("indicative") else "")
-    return folium.raster_layers.ImageOverlay(rgba, bounds=[[south, west], [north, east]],
-                                             name=label, mercator_project=False,
-                                             opacity=0.8, show=True, zindex=1)
+    return _ImageOverlay(rgba, bounds=[[south, west], [north, east]], name=label,
+                         mercator_project=False, opacity=0.8, show=True, zindex=1)
 
 
 def _legend(frames: MapFrames) -> str:
@@ -331,6 +432,8 @@ def _legend(frames: MapFrames) -> str:
                      f"<span class='geoinf-ramp' style='background:linear-gradient(to right,"
                      f"{stops})'></span><br><small>1 &nbsp; 10 &nbsp; 100 &nbsp; 1,000 &nbsp;"
                      " 10,000</small></div>")
+    lines += [f"<div class='geoinf-note'>{_e(note)}</div>" for note in frames.meta.get(
+        "notes", [])]
     return "".join(lines)
 
 
@@ -431,12 +534,14 @@ def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: b
                          f"{type(frames).__name__}")
     if tiles is not None and offline:
         raise InputError(f"tiles={tiles!r} loads web tiles: pass offline=False (--online)")
-    m = folium.Map(location=_centre(frames), zoom_start=4, tiles=tiles, max_zoom=12,
-                   min_zoom=2, control_scale=True, height=height, world_copy_jump=False)
+    m = _Map(location=_centre(frames), zoom_start=4, tiles=None, max_zoom=12,
+             min_zoom=2, control_scale=True, height=height, world_copy_jump=False)
     m.options.update(maxZoom=12, minZoom=2)  # folium puts these on tile layers only
+    if tiles is not None:
+        _TileLayer(tiles, max_zoom=12, min_zoom=2).add_to(m)
     if offline:
         m.default_js, m.default_css = [], []
-        m.get_root().header.add_child(folium.Element(inline_head()), name="geoinf_assets")
+        m.get_root().header.add_child(_Raw(inline_head()), name="geoinf_assets")
     else:
         m.add_css_link("markercluster_css", "https://cdnjs.cloudflare.com/ajax/libs/"
                        "leaflet.markercluster/1.4.1/MarkerCluster.css")
@@ -444,7 +549,7 @@ def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: b
                        "libs/leaflet.markercluster/1.4.1/MarkerCluster.Default.css")
         m.add_js_link("markercluster", "https://cdnjs.cloudflare.com/ajax/libs/"
                       "leaflet.markercluster/1.4.1/leaflet.markercluster.js")
-    m.get_root().header.add_child(folium.Element(
+    m.get_root().header.add_child(_Raw(
         f"<style>{_CSS}\n#{m.get_name()}.leaflet-container {{ background: {_SEA}; }}</style>"
         f"<script>{_JS}</script>"), name="geoinf_helpers")
     folium.map.CustomPane("geoinfBasemap", z_index=200, pointer_events=False).add_to(m)
@@ -457,7 +562,7 @@ def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: b
     if cities and frames.cities is not None:
         _city_layer(frames.cities).add_to(m)
     _site_layer(frames.sites).add_to(m)
-    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    _LayerControl(collapsed=True, position="topright").add_to(m)
     panels = [(_legend(frames), "bottomleft", "geoinf-legend"),
               (_footer(frames, offline), "bottomright", "geoinf-footer")]
     summary = _summary(frames)
@@ -535,7 +640,8 @@ def map_fragment(m: folium.Map, *, height: str = "600px", isolated: bool = False
     m : folium.Map
         From :func:`range_map`.
     height : str, default "600px"
-        CSS height of the map box.
+        CSS height of the map box: a number with ``px``, ``%``, ``vh``, ``vw``,
+        ``em`` or ``rem``.
     isolated : bool, default False
         Wrap the full page in an iframe instead of inlining the map.
 
@@ -551,6 +657,9 @@ def map_fragment(m: folium.Map, *, height: str = "600px", isolated: bool = False
     >>> frag.startswith('<div class="geoinf-fragment"'), "<body" in frag, "html, body" in frag
     (True, False, False)
     """
+    if not _CSS_SIZE.fullmatch(str(height)):
+        raise InputError(f"height={height!r}: expected a CSS length such as '600px', "
+                         "'80vh' or '100%'")
     if isolated:
         page = html.escape(map_html(m), quote=True)
         return (f'<iframe class="geoinf-fragment" srcdoc="{page}" style="width:100%;'

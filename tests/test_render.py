@@ -228,3 +228,162 @@ def test_map_frames_cities_by_exact_distance():
     assert (f.cities.population >= 200_000).all() and f.summary.population.gt(0).all()
     page = map_html(range_map(f))
     assert f"Cities in range ({len(f.cities):,})" in page and len(page) < 3e6
+
+
+# --- untrusted text: data, never template source (issue 13) ----------------------------
+
+TEMPLATE_NAMES = ["Base {{ 6*7 }}", "Camp {#1}", "Depot {%x%}", "Base {{North}}",
+                  "Hut {{ self }}"]
+
+
+def hostile_sites(names, lon0=20.0, lat0=50.0):
+    """A user sites table: one site per name, 1° apart in longitude."""
+    n = len(names)
+    return gpd.GeoDataFrame({
+        "id": [f"s{i}" for i in range(n)], "name": names, "country": "",
+        "lon": lon0 + np.arange(n, dtype=float), "lat": np.full(n, lat0),
+        "precision_km": 0.0, "operator": names, "status": "", "period": names,
+        "source": names, "note": names},
+        geometry=gpd.points_from_xy(lon0 + np.arange(n), np.full(n, lat0)), crs="EPSG:4326")
+
+
+def test_template_syntax_in_names_is_drawn_literally():
+    f = map_frames(None, sites=hostile_sites(TEMPLATE_NAMES), radius_km=[800], cities=False)
+    page = map_html(range_map(f))
+    for name in TEMPLATE_NAMES:
+        assert html_json(name) in page, name
+    assert "Base 42" not in page and "Base \\u003c" not in page
+    assert "TemplateReference" not in page  # {{ self }} was not evaluated
+
+
+def html_json(text):
+    """How a name appears inside the page's JSON: HTML-escaped, then JSON-escaped."""
+    import html
+
+    return json.dumps(html.escape(text))[1:-1].replace("<", "\\u003c").replace(
+        ">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+
+
+def test_jinja_globals_in_a_name_run_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the payload needs no quote (tojson escapes them)
+    names = ["{{ cycler.__init__.__globals__.os.mkdir(dict(PWNED=1)|first) }}",
+             "{{ cycler.__init__.__globals__.os.popen('touch PWNED2').read() }}"]
+    f = map_frames(None, sites=hostile_sites(names), radius_km=[800], cities=False)
+    f.meta["scenario"] = f.meta["description"] = names[0]
+    page = map_html(range_map(f))
+    assert list(tmp_path.iterdir()) == []
+    assert html_json(names[0]) in page and html_json(names[1]) in page
+
+
+def test_every_part_of_the_page_is_verbatim_text():
+    """No element of a rendered map goes through a second template pass (branca re-parses
+    what a MacroElement's macros return unless it is added as finished text)."""
+    from branca.element import CssLink, JavascriptLink
+
+    from geoinf.render import _Raw
+
+    f = map_frames("kaliningrad", cities=False, population=True)
+    for offline in (True, False):
+        m = range_map(f, offline=offline, tiles=None if offline else "OpenStreetMap")
+        root = m.get_root()
+        root.render()
+        for part in (root.header, root.html, root.script):
+            for name, child in part._children.items():
+                assert isinstance(child, (_Raw, JavascriptLink, CssLink)) or (
+                    name == "meta_http"), (name, type(child))
+
+
+def test_script_end_tags_in_text_stay_inside_the_data():
+    bad = "</script><script>window.__pwned=1</script>"
+    f = map_frames(None, sites=hostile_sites([bad, "<!--<script>"]), radius_km=[800],
+                   cities=False)
+    f.meta["scenario"] = bad
+    page = map_html(range_map(f))
+    assert "window.__pwned" in page and "<script>window.__pwned" not in page
+    assert "<!--<script>" not in page
+
+
+def test_layer_names_are_html_escaped():
+    """Leaflet's layer control inserts names with innerHTML; they come from system names."""
+    from geoinf.catalog import load_systems
+
+    systems = load_systems()
+    sys_row = systems[systems["id"] == "iskander-m"].assign(
+        id="evil", name="<img/src=x/onerror=window.__pwned=1> tail")
+    twin = sys_row.assign(id="evil2", range_km_low=900.0, range_km_high=900.0)
+    f = map_frames(None, sites=hostile_sites(["A"]), system="evil,evil2",
+                   systems=pd.concat([systems, sys_row, twin]), cities=False)
+    page = map_html(range_map(f))
+    label = r"\u0026lt;img/src=x/onerror=window.__pwned=1\u0026gt; \u00b7 exempt"
+    assert page.count(label) == 2  # one 0-500 km layer per system: both kept
+    assert "\\u003cimg/src" not in page.split("L.control.layers")[1]
+
+
+def test_city_sites_are_counted_by_identity():
+    """Two sites share a name and one name holds '; ': count sites, not name pieces."""
+    pytest.importorskip("geoinf.exposure")
+    names = ["Twin", "Twin", "North; South"]
+    sites = hostile_sites(names, lon0=13.0, lat0=52.0)  # near Berlin
+    f = map_frames(None, sites=sites, radius_km=[600], min_population=1_000_000)
+    d = distance_km(f.cities.lon.to_numpy()[:, None], f.cities.lat.to_numpy()[:, None],
+                    sites.lon.to_numpy()[None], sites.lat.to_numpy()[None])
+    assert len(f.cities) > 0
+    assert f.cities.n_sites.tolist() == (d <= 600).sum(axis=1).tolist()
+    assert (f.cities.n_sites == 3).any()
+
+
+def test_no_band_reached_is_a_map_that_says_so(runner, tmp_path):
+    pytest.importorskip("geoinf.exposure")
+    f = map_frames(None, site="chernyakhovsk", system="iskander-m")
+    assert f.summary["population"].eq(0).all() and len(f.summary) >= 2
+    assert {"shorter-range", "intermediate-range"} <= set(f.summary["band"])
+    assert any("500 km" in n and "inner INF edge" in n for n in f.meta["notes"])
+    page = map_html(range_map(f))
+    assert "inner INF edge" in page
+    sites = tmp_path / "s.csv"
+    sites.write_text("id,name,lon,lat\na,Alpha,24,44\n")
+    out = tmp_path / "m.html"
+    res = runner.invoke(main, ["map", "--sites", str(sites), "--radius-km", "500", "-o",
+                               str(out)])
+    assert res.exit_code == 0, res.output
+    assert "inner INF edge" in out.read_text()
+
+
+def test_png_title_is_not_mathtext(runner, tmp_path):
+    pytest.importorskip("matplotlib")
+    scen = tmp_path / "scen.csv"
+    scen.write_text("scenario,site,system\nPrice $x^$ {{ 6*7 }},chernyakhovsk,9m729\n")
+    out, png = tmp_path / "m.html", tmp_path / "m.png"
+    res = runner.invoke(main, ["map", "--scenario", str(scen), "--no-cities", "-o", str(out),
+                               "--png", str(png)])
+    assert res.exit_code == 0, res.output
+    assert png.read_bytes()[:4] == b"\x89PNG" and "Price $x^$ {{ 6*7 }}" in out.read_text()
+
+
+def test_png_failure_leaves_neither_file(runner, tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    def fail(self, *args, **kwargs):
+        raise InputError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", fail)
+    out, png = tmp_path / "m.html", tmp_path / "m.png"
+    res = runner.invoke(main, ["map", "--scenario", "kaliningrad", "--no-cities", "-o",
+                               str(out), "--png", str(png)])
+    assert res.exit_code == 2 and "disk full" in res.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fragment_of_a_hostile_map_stays_literal():
+    names = ["Base {{ 6*7 }}", "</script><b>x</b>"]
+    m = range_map(map_frames(None, sites=hostile_sites(names), radius_km=[800],
+                             cities=False))
+    frag = map_fragment(m)
+    assert html_json(names[0]) in frag and "Base 42" not in frag
+    assert "</script><b>" not in frag
+    iframe = map_fragment(m, isolated=True)
+    assert "Base 42" not in iframe and "&lt;/script&gt;&lt;b&gt;" not in iframe.replace(
+        "&amp;lt;", "")
+    with pytest.raises(InputError, match="height"):
+        map_fragment(m, height="1px;background:url(http://x)")

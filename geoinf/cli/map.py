@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
 import click
 
-from .._io import check_writable
+from .._io import atomic_write, check_writable
 from ..catalog import DEFAULT_SCENARIO
 from ..errors import InputError
 from ..mapdata import map_frames
@@ -71,8 +72,9 @@ def map_command(scenario, site, system, sites_path, radius_km, online, no_cities
                          f"{output.suffix or 'no suffix'!r})")
     check_writable(output, overwrite=overwrite)
     if png is not None:
-        from ..figure import require_matplotlib
+        from ..figure import figure_format, require_matplotlib
 
+        figure_format(png)
         check_writable(png, overwrite=overwrite)
         require_matplotlib()
     frames = map_frames(scenario, site=site, system=system, sites=sites_path,
@@ -80,15 +82,38 @@ def map_command(scenario, site, system, sites_path, radius_km, online, no_cities
                         min_population=min_population, population=population)
     _progress(f"computed {len(frames.bands)} bands"
               + ("" if frames.cities is None else f", {len(frames.cities):,} cities"), started)
-    from ..render import range_map, write_map  # folium only when a map is drawn
+    from ..render import map_html, range_map  # folium only when a map is drawn
 
-    m = range_map(frames, offline=not online,
-                  tiles="OpenStreetMap" if online else None, cities=not no_cities)
-    written = write_map(m, output, overwrite=overwrite)
+    page = map_html(range_map(frames, offline=not online,
+                              tiles="OpenStreetMap" if online else None,
+                              cities=not no_cities))
+    _write_outputs(page, frames if png is not None else None, output, png,
+                   overwrite=overwrite)
     if png is not None:
-        from ..figure import range_figure, write_figure
-
-        write_figure(range_figure(frames), png, overwrite=overwrite)
         click.echo(str(png))
-    _progress(f"wrote {written} ({written.stat().st_size / 1e6:.2f} MB)", started)
-    click.echo(str(written))
+    _progress(f"wrote {output} ({output.stat().st_size / 1e6:.2f} MB)", started)
+    click.echo(str(output))
+
+
+def _write_outputs(page: str, frames, output: Path, png: str | None, *,
+                   overwrite: bool) -> None:
+    """Write the page (and the figure of ``frames`` to ``png``): both files or neither.
+
+    Both are written to temporaries first and renamed only when both are complete;
+    a failure of either (e.g. while drawing the figure) removes both temporaries.
+    """
+    new_png = png is not None and not Path(png).exists()
+    try:
+        with contextlib.ExitStack() as stack:  # on exit: the figure is renamed, then the page
+            tmp_html = stack.enter_context(atomic_write(output, overwrite=overwrite))
+            if png is not None:
+                from ..figure import figure_format, range_figure, save_figure
+
+                tmp_png = stack.enter_context(atomic_write(png, overwrite=overwrite))
+                save_figure(range_figure(frames), tmp_png, fmt=figure_format(png))
+            tmp_html.write_text(page, encoding="utf-8")
+    except BaseException:
+        if new_png:  # the page could not be renamed after the figure was: take it back
+            with contextlib.suppress(FileNotFoundError):
+                Path(png).unlink()
+        raise

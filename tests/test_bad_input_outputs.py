@@ -433,3 +433,28 @@ def test_provenance_header_survives_a_newline_in_a_path(runner, tmp_path, to):
 def test_comment_header_escapes_control_characters():
     text = _io.comment_header({"path": "x\ny\u2028z\x1b", "empty": "", "none": None, "n": 3})
     assert text == "# path: x\\ny\\u2028z\\x1b\n# n: 3\n"
+
+
+@pytest.mark.parametrize("target", ["html", "png"])
+def test_map_output_linked_to_its_input_is_refused(runner, tmp_path, target):
+    # a map's -o (.html) or --png (.png) that is a link to the sites table it reads
+    src = _input(tmp_path, SITES, ".csv")
+    before = src.read_bytes()
+    link = tmp_path / f"link.{target}"
+    link.symlink_to(src)
+    html = link if target == "html" else tmp_path / "map.html"
+    argv = ["map", "--sites", str(src), "--radius-km", "500", "--no-cities", "-o", str(html),
+            "--overwrite"]
+    res = runner.invoke(main, argv + (["--png", str(link)] if target == "png" else []))
+    assert_one_line_error(res, tmp_path, [str(link), "is the input file", src.name])
+    assert src.read_bytes() == before and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([src.name, link.name])
+
+
+def test_map_png_equal_to_the_page_is_refused(runner, tmp_path):
+    page = tmp_path / "map.html"
+    (tmp_path / "fig.png").symlink_to(page)  # dangling now; the same file once written
+    res = runner.invoke(main, ["map", "--scenario", "kaliningrad", "--no-cities", "-o",
+                               str(page), "--png", str(tmp_path / "fig.png")])
+    assert_one_line_error(res, tmp_path, ["fig.png", "is the -o file"])
+    assert not page.exists()

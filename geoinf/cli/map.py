@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .._io import atomic_write, check_writable
+from .._io import atomic_write, check_writable, same_file
 from ..catalog import DEFAULT_SCENARIO
 from ..errors import InputError
 from ..mapdata import map_frames
@@ -70,12 +70,15 @@ def map_command(scenario, site, system, sites_path, radius_km, online, no_cities
     if output.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"{output}: a map is written as .html (got "
                          f"{output.suffix or 'no suffix'!r})")
-    check_writable(output, overwrite=overwrite)
+    inputs = (scenario, sites_path)
+    check_writable(output, overwrite=overwrite, inputs=inputs)
     if png is not None:
         from ..figure import figure_format, require_matplotlib
 
         figure_format(png)
-        check_writable(png, overwrite=overwrite)
+        if same_file(output, png):
+            raise InputError(f"--png {png} is the -o file; give the figure another name")
+        check_writable(png, overwrite=overwrite, inputs=inputs)
         require_matplotlib()
     frames = map_frames(scenario, site=site, system=system, sites=sites_path,
                         radius_km=radius_km, cities=not no_cities,
@@ -88,7 +91,7 @@ def map_command(scenario, site, system, sites_path, radius_km, online, no_cities
                               tiles="OpenStreetMap" if online else None,
                               cities=not no_cities))
     _write_outputs(page, frames if png is not None else None, output, png,
-                   overwrite=overwrite)
+                   overwrite=overwrite, inputs=inputs)
     if png is not None:
         click.echo(str(png))
     _progress(f"wrote {output} ({output.stat().st_size / 1e6:.2f} MB)", started)
@@ -96,7 +99,7 @@ def map_command(scenario, site, system, sites_path, radius_km, online, no_cities
 
 
 def _write_outputs(page: str, frames, output: Path, png: str | None, *,
-                   overwrite: bool) -> None:
+                   overwrite: bool, inputs: tuple = ()) -> None:
     """Write the page (and the figure of ``frames`` to ``png``): both files or neither.
 
     Both are written to temporaries first and renamed only when both are complete;
@@ -105,13 +108,15 @@ def _write_outputs(page: str, frames, output: Path, png: str | None, *,
     new_png = png is not None and not Path(png).exists()
     try:
         with contextlib.ExitStack() as stack:  # on exit: the figure is renamed, then the page
-            tmp_html = stack.enter_context(atomic_write(output, overwrite=overwrite))
+            tmp_html = stack.enter_context(atomic_write(output, overwrite=overwrite,
+                                                        inputs=inputs))
+            tmp_html.write_text(page, encoding="utf-8")
             if png is not None:
                 from ..figure import figure_format, range_figure, save_figure
 
-                tmp_png = stack.enter_context(atomic_write(png, overwrite=overwrite))
+                tmp_png = stack.enter_context(atomic_write(png, overwrite=overwrite,
+                                                           inputs=inputs))
                 save_figure(range_figure(frames), tmp_png, fmt=figure_format(png))
-            tmp_html.write_text(page, encoding="utf-8")
     except BaseException:
         if new_png:  # the page could not be renamed after the figure was: take it back
             with contextlib.suppress(FileNotFoundError):

@@ -1,7 +1,7 @@
 """Root pytest configuration for the optional compiled engine.
 
 ``GEOINF_NO_NUMBA=1`` runs the suite as if numba were not installed (CI runs it both
-ways without uninstalling anything); without numba the compiled kernel module is not
+ways without uninstalling anything); without numba the compiled kernel modules are not
 collected for doctests.
 """
 
@@ -14,6 +14,4 @@ if os.environ.get("GEOINF_NO_NUMBA") == "1":
 try:
     import numba  # noqa: F401
 except ImportError:  # the compiled engine is optional ("geoinf[speedups]")
-    collect_ignore = ["geoinf/_numba_geodesic.py", "geoinf/_numba_densify.py",
-                      "geoinf/_numba_assembly.py", "geoinf/_numba_inverse.py",
-                      "geoinf/_karney.py"]
+    collect_ignore = ["geoinf/_kernels"]

@@ -6,26 +6,30 @@ antimeridian and around the poles), population exposure, and offline HTML maps.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
+from .bands import reach_bands
 from .catalog import (
     DEFAULT_SCENARIO,
     list_scenarios,
     load_pairs,
     load_scenario,
-    load_sites,
-    load_systems,
     scenario_rings,
     select_pairs,
 )
+from .cities import cities_in_range
 from .densify import ring_boundaries
 from .errors import DataError, GeoinfError, GeoinfWarning, InputError
-from .exposure import cities_in_range, exposure_diff, exposure_table, sites_reaching
+from .exposure import exposure_table
 from .geodesic import distance_km, ring_vertices
-from .mapdata import MapFrames, map_frames, reach_bands
-from .population import load_countries, load_places, open_population
+from .mapframes import MapFrames, map_frames
+from .places import load_countries, load_places
+from .raster import open_population
+from .reach import sites_reaching
 from .rings import disc_polygons, dissolve, range_bands, range_rings
+from .scenario_diff import exposure_diff
+from .sites import load_sites
+from .systems import load_systems
 from .treaty import INF_EDGES_KM, inf_class
+from .version import __version__
 
 _LAZY = {"range_map": "render", "write_map": "render", "map_fragment": "render",
          "render": None, "figure": None}
@@ -41,10 +45,6 @@ def __getattr__(name: str):
     return module if _LAZY[name] is None else getattr(module, name)
 
 
-try:
-    __version__ = version("geoinf")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "__version__",

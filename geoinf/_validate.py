@@ -235,6 +235,23 @@ def frame_numbers(df: pd.DataFrame, column: str, name: str, *, lo: float | None 
     return arr
 
 
+
+def range_claims(df: pd.DataFrame, name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return the ``range_km_low`` and ``range_km_high`` columns: positive, low <= high.
+
+    Examples
+    --------
+    >>> range_claims(pd.DataFrame({"range_km_low": [480], "range_km_high": [2500]}), "systems")
+    (array([480.]), array([2500.]))
+    """
+    low = frame_numbers(df, "range_km_low", name, lo=0, lo_open=True)
+    high = frame_numbers(df, "range_km_high", name, lo=0, lo_open=True)
+    if (low > high).any():
+        i = int(np.argmax(low > high))
+        raise InputError(f"{name} at index {df.index[i]!r}: range_km_low={low[i]:g} is "
+                         f"greater than range_km_high={high[i]:g} (expected low <= high)")
+    return low, high
+
 def choice(value, name: str, choices: Iterable) -> str:
     """Return ``value`` if it is one of ``choices``; else list them.
 

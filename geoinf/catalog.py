@@ -1,13 +1,12 @@
-"""Deployment sites, missile systems and scenarios: cited tables, validated on load.
+"""Scenarios: named sets of (site, system) pairs, resolved against the sites and systems.
 
-The embedded catalog (``data/sites.csv``, ``data/systems.csv``,
-``data/scenarios.csv``; sources in ``data/SOURCES.md``) and user files in the
-same shape (CSV, GeoJSON, GeoPackage) go through the same checks. Every
-problem in a file is reported at once, in one :class:`~geoinf.errors.InputError`
-whose one-line message names the file, the row (numbered as in a spreadsheet:
-the header is row 1; features of a GeoJSON/GPKG are numbered from 1), the
-field, the value and what was expected. The INF class of a system is derived
-from its range with :func:`geoinf.treaty.inf_class`, never typed by hand.
+The embedded scenarios (``data/scenarios.csv``; sources in ``data/SOURCES.md``) and
+user files in the same shape go through the same checks as the sites and systems
+(:mod:`geoinf.sites`, :mod:`geoinf.systems`): every problem of a file is reported at
+once, in one :class:`~geoinf.errors.InputError` naming the file, the row (numbered as
+in a spreadsheet: the header is row 1), the field, the value and what was expected. A
+scenario's pairs give the range rings (:func:`scenario_rings`) that the maps and the
+exposure tables use.
 """
 
 from __future__ import annotations
@@ -21,22 +20,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import _validate, datasets
+from . import _validate
 from .errors import InputError
-from .tables import Problems, check_ids, check_numbers, check_text, read_table
+from .sites import site_table
+from .systems import system_table
+from .tables import TABLE_SUFFIXES, Problems, check_text, read_table, table_file
 from .treaty import inf_class
 
 __all__ = [
     "DEFAULT_SCENARIO",
-    "SITE_COLUMNS",
-    "SYSTEM_COLUMNS",
     "SCENARIO_COLUMNS",
-    "SITE_STATUSES",
-    "SYSTEM_TYPES",
     "SCENARIO_BASES",
-    "ESTIMATES",
-    "load_sites",
-    "load_systems",
     "list_scenarios",
     "load_scenario",
     "load_pairs",
@@ -49,159 +43,13 @@ __all__ = [
 DEFAULT_SCENARIO = "inf-2019"
 """The scenario used when none is named (also the default of ``geoinf map``)."""
 
-SITE_COLUMNS = ("id", "name", "country", "lon", "lat", "precision_km", "operator",
-                "status", "period", "source", "note")
-SYSTEM_COLUMNS = ("id", "name", "designations", "type", "range_km_low", "range_km_high",
-                  "low_claimant", "low_source", "high_claimant", "high_source",
-                  "confidence", "note")
 SCENARIO_COLUMNS = ("scenario", "site", "system", "basis", "description", "note")
-SITE_STATUSES = ("active", "reported", "historical", "planned")
-SYSTEM_TYPES = ("GLCM", "GLBM", "launcher")
+"""Columns of a scenarios file (``scenario`` defaults to the file's stem)."""
 SCENARIO_BASES = ("deployed", "reported", "claimed", "planned", "hypothetical")
-ESTIMATES = ("low", "high", "single")
-"""Labels of the ``estimate`` column of :func:`scenario_rings`."""
+"""Values of the ``basis`` column: how a pair is known."""
 
-_SITE_REQUIRED = ("id", "name", "lon", "lat")
-_SYSTEM_REQUIRED = ("id", "name", "range_km_low", "range_km_high")
 _SCENARIO_REQUIRED = ("site", "system")
 _PathLike = str | os.PathLike
-
-
-
-def _source(path: _PathLike | None, default: str) -> tuple[Path, str]:
-    if path is None:
-        return datasets.get_path(default), default
-    _validate.path(path, "path")
-    return Path(path), str(path)
-
-
-_SITE_FRAME = ("id", "name", "lon", "lat")
-_SYSTEM_FRAME = ("id", "name", "range_km_low", "range_km_high")
-
-
-def _site_table(sites) -> pd.DataFrame:
-    """Return the sites to resolve ids against: the embedded table, a file or a frame."""
-    if not isinstance(sites, pd.DataFrame):
-        return load_sites(sites)
-    _validate.frame(sites, "sites", _SITE_FRAME)
-    _validate.frame_numbers(sites, "lon", "sites", lo=-180, hi=180)
-    _validate.frame_numbers(sites, "lat", "sites", lo=-90, hi=90)
-    defaults = {"country": "", "precision_km": 0.0, "status": "", "period": ""}
-    return sites.assign(**{c: v for c, v in defaults.items() if c not in sites.columns})
-
-
-def _system_table(systems) -> pd.DataFrame:
-    """Return the systems to resolve ids against: the embedded table, a file or a frame."""
-    if not isinstance(systems, pd.DataFrame):
-        return load_systems(systems)
-    _validate.frame(systems, "systems", _SYSTEM_FRAME)
-    low = _validate.frame_numbers(systems, "range_km_low", "systems", lo=0, lo_open=True)
-    high = _validate.frame_numbers(systems, "range_km_high", "systems", lo=0, lo_open=True)
-    if (low > high).any():
-        i = int(np.argmax(low > high))
-        raise InputError(f"systems at index {systems.index[i]!r}: range_km_low={low[i]:g} is "
-                         f"greater than range_km_high={high[i]:g} (expected low <= high)")
-    filled = {c: "" for c in ("type", "low_claimant", "low_source", "high_claimant",
-                              "high_source") if c not in systems.columns}
-    filled["inf_class_low"] = np.asarray(inf_class(low), dtype=object)
-    filled["inf_class_high"] = np.asarray(inf_class(high), dtype=object)
-    return systems.assign(**filled)
-
-
-def load_sites(path: _PathLike | None = None) -> gpd.GeoDataFrame:
-    """Load and validate a table of deployment sites.
-
-    Parameters
-    ----------
-    path : str or os.PathLike, optional
-        A CSV, GeoJSON or GeoPackage with at least ``id, name, lon, lat``
-        (a point layer may give lon/lat by its geometry). Optional columns:
-        ``country`` (ISO 3166 alpha-3), ``precision_km`` (default 0),
-        ``operator``, ``status`` (one of :data:`SITE_STATUSES`), ``period``,
-        ``source``, ``note``. Default: the embedded ``sites.csv``.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One row per site with the columns of :data:`SITE_COLUMNS` and point
-        geometry in EPSG:4326.
-
-    Raises
-    ------
-    InputError
-        Listing every problem of the file on one line.
-
-    Examples
-    --------
-    >>> sites = load_sites()
-    >>> row = sites.set_index("id").loc["deveselu"]
-    >>> f"{row.lon:.2f} {row.lat:.2f} {row.country}"
-    '24.41 44.08 ROU'
-    """
-    path, label = _source(path, "sites.csv")
-    df, probs = read_table(path, label)
-    probs.require(df, _SITE_REQUIRED)
-    check_ids(df, probs)
-    lon = check_numbers(df, "lon", probs, lo=-180, hi=180)
-    lat = check_numbers(df, "lat", probs, lo=-90, hi=90, swap_with=lon)
-    prec = check_numbers(df, "precision_km", probs, lo=0, default=0.0)
-    check_text(df, "status", probs, choices=SITE_STATUSES)
-    check_text(df, "country", probs, pattern=r"[A-Z]{3}",
-               expected="an ISO 3166 alpha-3 code such as 'ROU'")
-    probs.raise_if_any()
-    out = pd.DataFrame({c: df[c].astype(str).str.strip() if c in df else ""
-                        for c in SITE_COLUMNS})
-    out["lon"], out["lat"], out["precision_km"] = lon, lat, prec
-    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-
-
-def load_systems(path: _PathLike | None = None) -> pd.DataFrame:
-    """Load and validate a table of missile systems; derive their INF classes.
-
-    Parameters
-    ----------
-    path : str or os.PathLike, optional
-        A CSV with at least ``id, name, range_km_low, range_km_high`` (km,
-        low <= high). Optional: ``designations``, ``type`` (one of
-        :data:`SYSTEM_TYPES`), ``low_claimant``, ``low_source``,
-        ``high_claimant``, ``high_source``, ``confidence``, ``note``. A typed
-        ``inf_class`` column is refused: the class is derived from the range.
-        Default: the embedded ``systems.csv``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The columns of :data:`SYSTEM_COLUMNS` plus ``inf_class_low`` and
-        ``inf_class_high`` from :func:`geoinf.treaty.inf_class`.
-
-    Examples
-    --------
-    >>> systems = load_systems().set_index("id")
-    >>> row = systems.loc["9m729"]
-    >>> f"{row.range_km_low:g} {row.inf_class_low}, {row.range_km_high:g} {row.inf_class_high}"
-    '480 exempt, 2500 intermediate-range'
-    """
-    path, label = _source(path, "systems.csv")
-    df, probs = read_table(path, label)
-    probs.require(df, _SYSTEM_REQUIRED)
-    for col in ("inf_class", "inf_class_low", "inf_class_high"):
-        if col in df:
-            probs.add(f"column {col}: not accepted; the INF class is derived from "
-                      "range_km_low/range_km_high")
-    check_ids(df, probs)
-    low = check_numbers(df, "range_km_low", probs, lo=0, lo_open=True)
-    high = check_numbers(df, "range_km_high", probs, lo=0, lo_open=True)
-    for i in np.flatnonzero(low > high):  # NaN compares False: only valid pairs
-        probs.add_row(i, "range_km_low", f"{low[i]:g} is greater than range_km_high "
-                      f"{high[i]:g} (expected low <= high)")
-    check_text(df, "type", probs, choices=SYSTEM_TYPES)
-    probs.raise_if_any()
-    out = pd.DataFrame({c: df[c].astype(str).str.strip() if c in df else ""
-                        for c in SYSTEM_COLUMNS})
-    out["range_km_low"], out["range_km_high"] = low, high
-    out["inf_class_low"] = np.asarray(inf_class(low), dtype=object)
-    out["inf_class_high"] = np.asarray(inf_class(high), dtype=object)
-    return out
 
 
 def _read_scenarios(path: Path, label: str) -> tuple[pd.DataFrame, Problems]:
@@ -222,7 +70,7 @@ def _read_scenarios(path: Path, label: str) -> tuple[pd.DataFrame, Problems]:
 def _is_path(name_or_path: _PathLike) -> bool:
     text = os.fspath(name_or_path)
     return (isinstance(name_or_path, os.PathLike) or os.sep in text or "/" in text
-            or Path(text).suffix.lower() in (".csv", ".geojson", ".json", ".gpkg"))
+            or Path(text).suffix.lower() in TABLE_SUFFIXES)
 
 
 def unknown_name(kind: str, name: str, valid: Sequence[str]) -> str:
@@ -254,8 +102,7 @@ def list_scenarios(path: _PathLike | None = None) -> pd.DataFrame:
     >>> list_scenarios()["scenario"].tolist()
     ['inf-2019', 'euromissiles-1983', 'kaliningrad']
     """
-    path, label = _source(path, "scenarios.csv")
-    df, probs = _read_scenarios(path, label)
+    df, probs = _read_scenarios(*table_file(path, "scenarios.csv"))
     probs.raise_if_any()
     groups = df.groupby("scenario", sort=False)
     return pd.DataFrame({
@@ -275,7 +122,7 @@ def load_scenario(name_or_path: _PathLike = DEFAULT_SCENARIO, *,
 
     Parameters
     ----------
-    name_or_path : str or os.PathLike, default "inf-2019"
+    name_or_path : str or os.PathLike, default :data:`DEFAULT_SCENARIO`
         The name of an embedded scenario (see :func:`list_scenarios`) or a
         scenarios CSV of your own; all rows of a file are used (a file
         without a ``scenario`` column is named after its stem).
@@ -308,13 +155,11 @@ def load_scenario(name_or_path: _PathLike = DEFAULT_SCENARIO, *,
     geoinf.errors.InputError: unknown scenario 'inf2019'; did you mean 'inf-2019'? valid: ...
     """
     _validate.path(name_or_path, "name_or_path")
-    sites, systems = _site_table(sites), _system_table(systems)
+    sites, systems = site_table(sites), system_table(systems)
     if _is_path(name_or_path):
-        path, label = Path(name_or_path), os.fspath(name_or_path)
-        df, probs = _read_scenarios(path, label)
+        df, probs = _read_scenarios(*table_file(name_or_path, "scenarios.csv"))
     else:
-        path = datasets.get_path("scenarios.csv")
-        df, probs = _read_scenarios(path, "scenarios.csv")
+        df, probs = _read_scenarios(*table_file(None, "scenarios.csv"))
         probs.raise_if_any()
         name = str(name_or_path)
         names = list(dict.fromkeys(df["scenario"]))
@@ -386,7 +231,7 @@ def load_pairs(site: str | Sequence[str], system: str | Sequence[str], *,
     """
     site_list, system_list = (_ids(value, name) for value, name in ((site, "site"),
                                                                     (system, "system")))
-    sites, systems = _site_table(sites), _system_table(systems)
+    sites, systems = site_table(sites), system_table(systems)
     bad = [unknown_name("site", s, sites["id"]) for s in site_list if s not in set(sites["id"])]
     bad += [unknown_name("system", s, systems["id"]) for s in system_list
             if s not in set(systems["id"])]
@@ -487,12 +332,7 @@ def validate_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     _validate.frame(pairs, "pairs", _PAIR_REQUIRED)
     _validate.frame_numbers(pairs, "lon", "pairs", lo=-180, hi=180)
     _validate.frame_numbers(pairs, "lat", "pairs", lo=-90, hi=90)
-    low = _validate.frame_numbers(pairs, "range_km_low", "pairs", lo=0, lo_open=True)
-    high = _validate.frame_numbers(pairs, "range_km_high", "pairs", lo=0, lo_open=True)
-    if (low > high).any():
-        i = int(np.argmax(low > high))
-        raise InputError(f"pairs at index {pairs.index[i]!r}: range_km_low={low[i]:g} is "
-                         f"greater than range_km_high={high[i]:g} (expected low <= high)")
+    low, high = _validate.range_claims(pairs, "pairs")
     out = pairs.assign(**{c: v for c, v in _PAIR_DEFAULTS.items() if c not in pairs.columns})
     if "precision_km" in pairs.columns:
         _validate.frame_numbers(out, "precision_km", "pairs", lo=0)
@@ -513,7 +353,7 @@ def scenario_rings(scenario: _PathLike | pd.DataFrame = DEFAULT_SCENARIO, *,
 
     Parameters
     ----------
-    scenario : str, os.PathLike or DataFrame, default "inf-2019"
+    scenario : str, os.PathLike or DataFrame, default :data:`DEFAULT_SCENARIO`
         A scenario name or file (see :func:`load_scenario`) or the frame it
         (or :func:`load_pairs`) returns.
     conservative : bool, default False

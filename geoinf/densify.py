@@ -7,7 +7,8 @@ geodesic circle by more than ``tolerance_km``: a per-ring a-priori bound skips
 rings far below it, second differences size the subdivision of the rest, and
 edges where that estimate is unreliable (near a pole) are bisected with a
 measured deviation. Near the antipode the ring is closed at the cut locus.
-Numpy arrays in and out; the geodesics come from :mod:`geoinf.geodesic`'s engines.
+Numpy arrays in and out; with the compiled engine the same rules run in compiled
+loops (:func:`geoinf.engine.compiled_dense_rings`).
 """
 
 from __future__ import annotations
@@ -16,23 +17,23 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _validate
+from .constants import MEAN_KM_PER_DEG
+from .engine import DensifyRule, compiled_dense_rings, resolve_engine
 from .errors import InputError
 from .geodesic import (
-    MEAN_KM_PER_DEG,
-    _compiled,
-    _compiled_vertices,
-    _forward,
-    _wrap180,
     distance_km,
-    resolve_engine,
+    forward_km,
     ring_vertices,
     validate_circles,
     validate_vertices,
+    wrap180,
 )
 
-__all__ = ["ring_boundaries"]
+__all__ = ["ring_boundaries", "CUT_LOCUS_CHECK_KM", "densify_rule", "may_need_vertices",
+           "validate_tolerance"]
 
-_CUT_LOCUS_CHECK_KM = 19_800.0  # beyond this, check that geodesics are still shortest
+CUT_LOCUS_CHECK_KM = 19_800.0
+"""Radius beyond which the vertices are checked to be on shortest geodesics (the cut locus)."""
 _MAX_LEVELS = 48  # bisection levels of azimuth: 360 / 2**48 degrees is far below any need
 _SPLIT = 0.8  # cut an edge whose estimated error exceeds this fraction of the tolerance
 _UNRELIABLE = 8.0  # estimates above this many tolerances are measured and bisected too
@@ -118,7 +119,7 @@ def ring_boundaries(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     n_vertices : int, default 360
         Vertices of the starting uniform ring.
     engine : {"auto", "pyproj", "numba"}, default "auto"
-        Geodesic solver (see :func:`resolve_engine`); the compiled engine also
+        Geodesic solver (see :func:`geoinf.engine.resolve_engine`); the compiled engine also
         runs the estimate and the subdivision in compiled loops.
 
     Returns
@@ -137,14 +138,15 @@ def ring_boundaries(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     """
     lon, lat, radius = validate_circles(lon, lat, radius_km)
     n, k = lon.size, validate_vertices(n_vertices, lon.size)
-    tolerance_km = _check_job(n, k, tolerance_km)
+    tolerance_km = validate_tolerance(tolerance_km, n, k)
     engine = resolve_engine(engine, work=n * k)
     v = ring_vertices(lon, lat, radius, n_vertices=k, engine=engine)
-    maybe = _chord_error_bound_km(lat, radius, k) > _SPLIT * tolerance_km
-    far = radius > _CUT_LOCUS_CHECK_KM
+    maybe = may_need_vertices(lat, radius, k, tolerance_km)
+    far = radius > CUT_LOCUS_CHECK_KM
     if engine == "numba":
-        coords, angle, offsets = _densified_compiled(v, maybe, lon, lat, radius, tolerance_km,
-                                                     want_angle=bool(far.any()))
+        coords, angle, offsets = compiled_dense_rings(v, maybe, lon, lat, radius,
+                                                      densify_rule(tolerance_km),
+                                                      want_angle=bool(far.any()))
     else:
         est = np.zeros((n, k))
         if maybe.any():
@@ -177,73 +179,33 @@ def ring_boundaries(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     return coords, offsets
 
 
-def _densified_compiled(v, maybe, lon, lat, radius, tolerance_km, *, pad_before=None,
-                        pad_after=None, want_angle=False):
-    """Compiled estimate, subdivision and bisection: the numpy path's rules, fused loops.
+def densify_rule(tolerance_km: float) -> DensifyRule:
+    """Return the densification rule for ``tolerance_km`` (for the compiled kernels)."""
+    return DensifyRule(_SPLIT * tolerance_km, _UNRELIABLE * tolerance_km,
+                       _MEASURED * tolerance_km, _MAX_PIECES, _MAX_LEVELS)
 
-    The rings are planned first (how many vertices each gets) and then written once,
-    each into its slot of one array, optionally with ``pad_before``/``pad_after``
-    spare rows per ring for the polygon assembly. Returns ``coords``, ``angle``
-    (empty unless ``want_angle``) and the slot offsets.
+
+def may_need_vertices(lat: NDArray, radius: NDArray, k: int, tolerance_km: float
+                      ) -> NDArray[np.bool_]:
+    """Return which uniform rings of ``k`` vertices may stray more than the tolerance.
+
+    The others provably need no densification (:func:`_chord_error_bound_km`).
     """
-    kernel = _compiled()
-    dist_m = radius * 1000.0
-    zero = np.zeros(lon.size, dtype=np.int64)
-    before = zero if pad_before is None else pad_before.astype(np.int64)
-    after = zero if pad_after is None else pad_after
-    with kernel.threads_for(v.size // 2):
-        pieces = np.ones(v.shape[:2], dtype=np.int32)
-        bisected = np.zeros(v.shape[:2], dtype=np.int32)
-        total = kernel.ring_plan(
-            v, maybe, lon, lat, dist_m, _SPLIT * tolerance_km, _UNRELIABLE * tolerance_km,
-            _MEASURED * tolerance_km, _MAX_PIECES, _MAX_LEVELS, pieces, bisected)
-        slots = np.zeros(lon.size + 1, dtype=np.intp)
-        np.cumsum(total + before + after, out=slots[1:])
-        coords = np.empty((slots[-1], 2))
-        angle = np.empty(slots[-1] if want_angle else 0)
-        kernel.ring_fill(v, pieces, bisected, slots, before, lon, lat, dist_m,
-                         _MEASURED * tolerance_km, _MAX_LEVELS, coords, angle)
-    return coords, angle, slots
+    return _chord_error_bound_km(lat, radius, k) > _SPLIT * tolerance_km
 
 
-def _padded_boundaries(lon, lat, radius, tolerance_km, pad_before, pad_after, *,
-                       n_vertices=360):
-    """Densified rings with spare rows around each (compiled engine; see rings.py).
+def validate_tolerance(tolerance_km: float, n: int = 1, k: int = 360) -> float:
+    """Check a tolerance (km) and the size of a job of ``n`` rings of ``k``; return it.
 
-    ``lon, lat, radius`` are validated flat arrays; radii must not exceed the
-    cut-locus check (no ring is closed at the cut locus). Rings that provably need
-    no densification are written straight into one array; the others are sampled,
-    planned and written into a second. Returns ``(rings, coords, slots)`` for each
-    non-empty group: ring ``rings[t]`` owns ``coords[slots[t]:slots[t + 1]]``.
+    Examples
+    --------
+    >>> validate_tolerance(0.1)
+    0.1
+    >>> validate_tolerance(-1)
+    Traceback (most recent call last):
+    ...
+    geoinf.errors.InputError: tolerance_km=-1 is not greater than 0 km
     """
-    n, k = lon.size, int(n_vertices)
-    tolerance_km = _check_job(n, k, tolerance_km)
-    maybe = _chord_error_bound_km(lat, radius, k) > _SPLIT * tolerance_km
-    size = np.where(maybe, 0, k + pad_before + pad_after)
-    slots = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(size, out=slots[1:])
-    flat = np.empty((slots[-1], 2))
-    scratch_row = np.full(n, -1, dtype=np.int64)
-    scratch_row[maybe] = np.arange(int(maybe.sum()))
-    v = np.empty((int(maybe.sum()), k, 2))
-    # the plan and the fill read only the eastern half of a ring with an even k
-    _compiled_vertices(lon, lat, radius, k, flat, slots[:-1] + pad_before, v, scratch_row,
-                       scratch_east_only=k % 2 == 0)
-    groups = []
-    plain = np.flatnonzero(~maybe)
-    if plain.size:
-        groups.append((plain, flat, np.append(slots[plain], slots[-1])))
-    dense = np.flatnonzero(maybe)
-    if dense.size:
-        coords, _, dense_slots = _densified_compiled(
-            v, np.ones(dense.size, dtype=bool), lon[dense], lat[dense], radius[dense],
-            tolerance_km, pad_before=pad_before[dense], pad_after=pad_after[dense])
-        groups.append((dense, coords, dense_slots))
-    return groups
-
-
-def _check_job(n: int, k: int, tolerance_km: float) -> float:
-    """Check the tolerance and the size of a densification job; return the tolerance."""
     validate_vertices(k, n)
     tolerance = _validate.floats(tolerance_km, "tolerance_km")
     if tolerance.ndim != 0:
@@ -300,7 +262,7 @@ def _subdivide(v, pieces, lon, lat, radius, *, want_angle=False):
     # new vertices of edge k-1-i are the mirror images of edge i's, in reverse order
     east = (e % k) < (k + 1) // 2
     solved = new_at[east]
-    coords[solved, 0], coords[solved, 1] = _forward(lon[r[east]], lat[r[east]],
+    coords[solved, 0], coords[solved, 1] = forward_km(lon[r[east]], lat[r[east]],
                                                     new_angle[east], radius[r[east]])
     west = ~east
     if west.any():
@@ -308,13 +270,12 @@ def _subdivide(v, pieces, lon, lat, radius, *, want_angle=False):
         partner = we - (we % k) + (k - 1 - we % k)  # the mirrored edge, same ring
         # its new vertex of rank p - rank sits at partner's output slot + that rank
         src = at[partner] + (counts[partner] - wrank)
-        coords[new_at[west], 0] = _wrap180(2.0 * lon[r[west]] - coords[src, 0])
+        coords[new_at[west], 0] = wrap180(2.0 * lon[r[west]] - coords[src, 0])
         coords[new_at[west], 1] = coords[src, 1]
     return coords, angle, offsets
 
 
-def _bisect(coords, angle, offsets, edges, a_angle, b_angle, lon, lat, radius, tolerance_km,
-            engine="pyproj"):
+def _bisect(coords, angle, offsets, edges, a_angle, b_angle, lon, lat, radius, tolerance_km):
     """Bisect edges (given by start index) until each chord's measured deviation is small.
 
     Edge ``i`` joins vertex ``i`` to the next vertex of its ring (cyclically), from
@@ -333,10 +294,10 @@ def _bisect(coords, angle, offsets, edges, a_angle, b_angle, lon, lat, radius, t
         if home.size == 0:
             break
         mid_angle = 0.5 * (a_angle + b_angle)
-        m_lon, m_lat = _forward(lon[ring], lat[ring], mid_angle, radius[ring], engine)
-        chord_lon = a_ll[:, 0] + 0.5 * _wrap180(b_ll[:, 0] - a_ll[:, 0])
+        m_lon, m_lat = forward_km(lon[ring], lat[ring], mid_angle, radius[ring])
+        chord_lon = a_ll[:, 0] + 0.5 * wrap180(b_ll[:, 0] - a_ll[:, 0])
         chord_lat = 0.5 * (a_ll[:, 1] + b_ll[:, 1])
-        dx = _wrap180(m_lon - chord_lon) * np.cos(np.radians(m_lat))
+        dx = wrap180(m_lon - chord_lon) * np.cos(np.radians(m_lat))
         dev_km = np.hypot(dx, m_lat - chord_lat) * MEAN_KM_PER_DEG
         split = dev_km > _MEASURED * tolerance_km
         m = np.stack([m_lon, m_lat], axis=-1)[split]
@@ -411,13 +372,13 @@ def _close_at_cut_locus(coords, angle, offsets, far, lon, lat, radius, engine="p
     ring = np.concatenate([ring_of[good_then_bad], ring_of[bad_then_good]])
     for _ in range(60):
         mid = 0.5 * (lo_angle + hi_angle)
-        m_lon, m_lat = _forward(lon[ring], lat[ring], mid, radius[ring], engine)
+        m_lon, m_lat = forward_km(lon[ring], lat[ring], mid, radius[ring], engine)
         ok = distance_km(lon[ring], lat[ring], m_lon, m_lat) >= radius[ring] - 1e-9
         move_low = ok == good_low  # the good end advances toward the corner
         lo_angle = np.where(move_low, mid, lo_angle)
         hi_angle = np.where(move_low, hi_angle, mid)
     corner_angle = np.where(good_low, lo_angle, hi_angle)
-    c_lon, c_lat = _forward(lon[ring], lat[ring], corner_angle, radius[ring], engine)
+    c_lon, c_lat = forward_km(lon[ring], lat[ring], corner_angle, radius[ring], engine)
     keep = ~bad
     coords = np.concatenate([coords[keep], np.stack([c_lon, c_lat], axis=-1)])
     angle = np.concatenate([angle[keep], np.mod(corner_angle, 360.0)])

@@ -16,4 +16,8 @@ class DataError(GeoinfError, OSError):
 
 
 class GeoinfWarning(UserWarning):
-    """A result is still valid but degraded (e.g. a layer covers only part of a band)."""
+    """Reserved for results that are valid but degraded; no function of this version issues it.
+
+    It stays in the public API (``geoinf.__all__``) so that warning filters written
+    against it keep working.
+    """

@@ -19,7 +19,10 @@ import shapely
 
 from ._io import atomic_write
 from .errors import InputError
-from .mapdata import MapFrames
+from .mapframes import MapFrames
+from .palette import BORDER, INF_COLOURS, LAND, SEA, SITE, UNKNOWN
+from .places import load_countries
+from .version import __version__
 
 __all__ = ["range_figure", "write_figure", "save_figure", "figure_format", "polar_crs",
            "require_matplotlib"]
@@ -27,17 +30,9 @@ __all__ = ["range_figure", "write_figure", "save_figure", "figure_format", "pola
 # where the engine cuts polygons (the antimeridian, the poles): not part of any range edge
 _SEAMS = shapely.MultiLineString([[(180, -90), (180, 90)], [(-180, -90), (-180, 90)],
                                   [(-180, 90), (180, 90)], [(-180, -90), (180, -90)]])
-_INF_COLOURS = {"exempt": "#6b7b8c", "shorter-range": "#e08a00",
-                "intermediate-range": "#c0392b", "beyond": "#6c3483"}
 # text from files is drawn as written: no mathtext ("$...$") and no LaTeX
 _LITERAL = {"parse_math": False, "usetex": False}
 _FORMATS = (".png", ".pdf", ".svg")
-
-
-def _version() -> str:
-    from . import __version__  # imported late: geoinf/__init__.py imports this module
-
-    return __version__
 
 
 def require_matplotlib() -> None:
@@ -78,7 +73,7 @@ def range_figure(frames: MapFrames, *, width_in: float = 9.0, dpi: int = 150):
     Parameters
     ----------
     frames : MapFrames
-        From :func:`geoinf.mapdata.map_frames`.
+        From :func:`geoinf.mapframes.map_frames`.
     width_in : float, default 9
         Figure width in inches (the height follows the extent, plus the caption).
     dpi : int, default 150
@@ -90,13 +85,11 @@ def range_figure(frames: MapFrames, *, width_in: float = 9.0, dpi: int = 150):
 
     Examples
     --------
-    >>> from geoinf.mapdata import map_frames
+    >>> from geoinf.mapframes import map_frames
     >>> fig = range_figure(map_frames("kaliningrad", cities=False))
     >>> fig.axes[0].get_title(loc="left").startswith("kaliningrad")
     True
     """
-    from .population import load_countries
-
     plt = _pyplot()
     sites = frames.sites.drop_duplicates("site")
     lon_0 = float(np.degrees(np.arctan2(np.sin(np.radians(sites["lon"])).mean(),
@@ -110,23 +103,23 @@ def range_figure(frames: MapFrames, *, width_in: float = 9.0, dpi: int = 150):
     countries = gpd.GeoSeries(shapely.clip_by_rect(simple, -180, -40, 180, 90),
                               crs="EPSG:4326").to_crs(crs)
     fig, ax = plt.subplots(figsize=(width_in, width_in * 0.95), dpi=dpi)
-    ax.set_facecolor("#d6e6f0")
-    countries.plot(ax=ax, color="#f7f5ef", edgecolor="#b9b3a6", linewidth=0.3)
+    ax.set_facecolor(SEA)
+    countries.plot(ax=ax, color=LAND, edgecolor=BORDER, linewidth=0.3)
     outlines = frames.bands.boundary.to_numpy()
     for row in bands.assign(boundary=outlines).sort_values(
             "max_km", ascending=False).itertuples():
-        colour = _INF_COLOURS.get(row.inf_class, "#444")
+        colour = INF_COLOURS.get(row.inf_class, UNKNOWN)
         piece = gpd.GeoSeries([row.geometry], crs=crs)
         piece.plot(ax=ax, color=colour, alpha=0.12, linewidth=0)
         outline = gpd.GeoSeries([shapely.difference(row.boundary, _SEAMS)], crs="EPSG:4326")
         outline.to_crs(crs).plot(ax=ax, color=colour, linewidth=0.9,
                             linestyle="--" if row.estimate == "high" else "-")
-    sites.to_crs(crs).plot(ax=ax, color="#1b2a49", markersize=14, edgecolor="white",
+    sites.to_crs(crs).plot(ax=ax, color=SITE, markersize=14, edgecolor="white",
                            linewidth=0.6, zorder=5)
     ax.set_xlim(x0 - pad, x1 + pad)
     ax.set_ylim(y0 - pad, y1 + pad)
     ax.set_axis_off()
-    ax.add_patch(plt.Rectangle((0, 0), 1, 1, transform=ax.transAxes, facecolor="#d6e6f0",
+    ax.add_patch(plt.Rectangle((0, 0), 1, 1, transform=ax.transAxes, facecolor=SEA,
                                zorder=-10))
     meta = frames.meta
     ax.set_title(f"{meta.get('scenario', '')}: range bands by INF class", fontsize=11,
@@ -134,20 +127,20 @@ def range_figure(frames: MapFrames, *, width_in: float = 9.0, dpi: int = 150):
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    present = [c for c in _INF_COLOURS if c in set(frames.bands["inf_class"])]
-    handles = [Patch(facecolor=_INF_COLOURS[c], edgecolor=_INF_COLOURS[c], alpha=0.5,
+    present = [c for c in INF_COLOURS if c in set(frames.bands["inf_class"])]
+    handles = [Patch(facecolor=INF_COLOURS[c], edgecolor=INF_COLOURS[c], alpha=0.5,
                      label=c) for c in present]
     handles += [Line2D([], [], color="#555", label="reached under the low (or only) claim"),
                 Line2D([], [], color="#555", linestyle="--",
                        label="reached under the high claim only"),
-                Line2D([], [], marker="o", color="#1b2a49", linestyle="", label="site")]
+                Line2D([], [], marker="o", color=SITE, linestyle="", label="site")]
     legend = ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
     for text in legend.get_texts():
         text.set(**_LITERAL)
     caption = (f"North-polar azimuthal equidistant projection (central meridian "
                f"{round(lon_0):d}°). Geodesic distances on WGS84; band boundaries within "
                f"{meta.get('tolerance_km', 0.1):g} km. " + "; ".join(meta.get("sources", []))
-               + f". geoinf {_version()}.")
+               + f". geoinf {__version__}.")
     fig.text(0.01, 0.005, caption, fontsize=6, wrap=True, va="bottom", ha="left", **_LITERAL)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
@@ -191,7 +184,7 @@ def write_figure(fig, path: str | os.PathLike, *, overwrite: bool = False) -> Pa
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from geoinf.mapdata import map_frames
+    >>> from geoinf.mapframes import map_frames
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "kaliningrad.png"
     >>> write_figure(range_figure(map_frames("kaliningrad", cities=False)), out).exists()
     True

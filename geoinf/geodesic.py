@@ -1,8 +1,9 @@
-"""Geodesic circles on the WGS84 ellipsoid: vertices, distances, the engine switch.
+"""Geodesic circles on the WGS84 ellipsoid: vertices, distances, input checks.
 
-This is the engine: numpy arrays in, numpy arrays out, and pyproj's ``Geod``
-(GeographicLib) for every geodesic. Distances are kilometres in the API and
-metres only where pyproj is called.
+Numpy arrays in, numpy arrays out. Distances are kilometres in the API and metres
+only where a solver is called. Each function takes ``engine=`` (see
+:func:`geoinf.engine.resolve_engine`): pyproj's ``Geod`` (GeographicLib), or its
+compiled port behind :mod:`geoinf.engine`; they agree to well under a micrometre.
 
 A *ring* is the boundary of a geodesic disc: the points at ellipsoidal distance
 ``radius_km`` from a centre. :func:`ring_vertices` samples it at uniform
@@ -10,141 +11,28 @@ azimuths; :func:`geoinf.densify.ring_boundaries` adds vertices only where needed
 so that every point of the boundary read as straight edges in lon/lat (as
 shapely, geopandas and GeoJSON read it) lies within ``tolerance_km`` of the true
 circle.
-
-Two engines solve the geodesics: ``"pyproj"`` (the reference) and ``"numba"``, a
-compiled port of the same GeographicLib algorithm (:mod:`geoinf._numba_geodesic`,
-installed with ``pip install "geoinf[speedups]"``) that also fuses the
-densification bookkeeping. ``engine="auto"`` (the default) uses numba when it
-is installed and the job is large (or the compiled kernels are already loaded);
-results agree with pyproj to well under a micrometre.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import logging
-import os
-from types import SimpleNamespace
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from pyproj import Geod
 
 from . import _validate
+from .constants import ANTIPODAL_KM, MAX_VERTICES, WGS84
+from .engine import compiled_vertices, forward, inverse, resolve_engine
 from .errors import InputError
 
 __all__ = [
-    "ENGINES",
-    "WGS84",
-    "ANTIPODAL_KM",
-    "MEAN_KM_PER_DEG",
     "distance_km",
     "pole_distances_km",
     "ring_vertices",
     "validate_circles",
     "validate_points",
     "validate_vertices",
-    "resolve_engine",
+    "forward_km",
+    "wrap180",
 ]
-
-WGS84 = Geod(ellps="WGS84")
-"""The WGS84 ellipsoid (GeographicLib through pyproj); immutable module constant."""
-
-ANTIPODAL_KM: float = WGS84.inv(0.0, 0.0, 180.0, 0.0)[2] / 1000.0
-"""Distance from any point to its antipode on WGS84 (half a meridian), ~20,003.93 km."""
-
-MEAN_KM_PER_DEG: float = np.pi / 180.0 * 6371.0088
-"""Kilometres per degree of arc on the mean-radius sphere (used only for error estimates)."""
-
-_MAX_VERTICES = 50_000_000  # refuse work that would not fit comfortably in memory
-
-ENGINES = ("auto", "pyproj", "numba")
-"""Values of the ``engine`` keyword: ``"auto"`` picks numba when it is installed."""
-
-
-def _compiled():
-    """Return the compiled kernels (a namespace), or None when numba is not installed."""
-    global _KERNEL
-    if _KERNEL is None:
-        try:
-            from . import _numba_assembly, _numba_densify, _numba_geodesic
-        except ImportError:
-            _KERNEL = False
-        else:  # one namespace: the public kernels of the three modules
-            modules = (_numba_geodesic, _numba_densify, _numba_assembly)
-            _KERNEL = SimpleNamespace(**{name: getattr(module, name)
-                                         for module in modules for name in module.__all__})
-            if not _on_disk(_numba_densify.ring_fill):
-                logging.getLogger("geoinf.compile").info(
-                    "compiling the numba kernels: once per installation, about half a minute")
-    return _KERNEL or None
-
-
-def _on_disk(dispatcher) -> bool:
-    """Whether numba's on-disk cache holds compiled code of ``dispatcher`` (True if unsure)."""
-    try:
-        return os.path.exists(dispatcher._cache._cache_file._index_path)
-    except (AttributeError, TypeError):  # numba's private layout changed: say nothing
-        return True
-
-
-_KERNEL = None  # the compiled kernels once imported, False when numba is missing
-_AUTO_MIN_WORK = 1_000_000  # vertices: below this "auto" does not load numba for one job
-
-
-def _numba_installed() -> bool:
-    if _KERNEL is not None:
-        return bool(_KERNEL)
-    try:
-        return importlib.util.find_spec("numba") is not None
-    except (ImportError, ValueError):  # e.g. sys.modules["numba"] = None
-        return False
-
-
-def resolve_engine(engine: str = "auto", *, work: int | None = None) -> str:
-    """Return the geodesic engine to use: ``"pyproj"`` or ``"numba"``.
-
-    Parameters
-    ----------
-    engine : {"auto", "pyproj", "numba"}, default "auto"
-        ``"auto"`` is ``"numba"`` when numba is installed (``pip install
-        "geoinf[speedups]"``), else ``"pyproj"``. Loading numba and the cached
-        kernels costs about a second once per process, so for a job of fewer than
-        1,000,000 vertices (``work``; about 2,800 rings of 360) ``"auto"`` keeps
-        pyproj until the kernels have been loaded by an earlier call.
-    work : int, optional
-        Size of the job in vertices, for ``"auto"``.
-
-    Returns
-    -------
-    str
-        ``"pyproj"`` or ``"numba"``.
-
-    Raises
-    ------
-    InputError
-        For an unknown engine, or ``"numba"`` without numba installed.
-
-    Examples
-    --------
-    >>> resolve_engine("pyproj")
-    'pyproj'
-    >>> resolve_engine("auto") in ("pyproj", "numba")
-    True
-    """
-    if engine not in ENGINES:
-        raise InputError(f"engine={engine!r} is not one of {', '.join(map(repr, ENGINES))}")
-    if engine == "pyproj":
-        return engine
-    if engine == "auto" and (not _numba_installed()
-                             or (not _KERNEL and work is not None and work < _AUTO_MIN_WORK)):
-        return "pyproj"
-    if _compiled() is None:
-        if engine == "numba":
-            raise InputError("engine='numba' needs numba; install it with "
-                             "pip install \"geoinf[speedups]\" or use engine='pyproj'")
-        return "pyproj"
-    return "numba"
 
 
 def distance_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike,
@@ -157,10 +45,10 @@ def distance_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike,
         Points in degrees (longitudes in [-180, 180], latitudes in [-90, 90], as for
         :func:`validate_circles`); broadcast against each other.
     engine : {"auto", "pyproj", "numba"}, default "auto"
-        Geodesic solver (see :func:`resolve_engine`). The compiled inverse
-        (:mod:`geoinf._numba_inverse`) leaves the pairs it cannot settle (near the
-        antipode) to pyproj. Both engines take the same inputs and agree to well
-        under a micrometre.
+        Geodesic solver (see :func:`geoinf.engine.resolve_engine`). The compiled
+        inverse leaves the pairs it cannot settle to pyproj
+        (:func:`geoinf.engine.inverse`). Both engines take the same inputs and agree
+        to well under a micrometre.
 
     Returns
     -------
@@ -183,15 +71,8 @@ def distance_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike,
     geoinf.errors.InputError: lat1=95 is outside [-90, 90]
     """
     flat, shape = validate_points(lon1=lon1, lat1=lat1, lon2=lon2, lat2=lat2)
-    if resolve_engine(engine, work=flat[0].size) == "numba":
-        from . import _numba_inverse
-
-        _, _, dist, ok = _numba_inverse.inverse(*flat)
-        if not ok.all():
-            dist[~ok] = WGS84.inv(*(a[~ok] for a in flat))[2]
-    else:
-        _, _, dist = WGS84.inv(*flat)
-    out = np.asarray(dist, dtype=float).reshape(shape) / 1000.0
+    _, _, dist = inverse(*flat, engine=resolve_engine(engine, work=flat[0].size))
+    out = dist.reshape(shape) / 1000.0
     return float(out) if out.ndim == 0 else out
 
 
@@ -316,7 +197,7 @@ def ring_vertices(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
         counter-clockwise in lon/lat (the RFC 7946 exterior orientation) for a
         disc around neither pole; the ring is not closed.
     engine : {"auto", "pyproj", "numba"}, default "auto"
-        Geodesic solver (see :func:`resolve_engine`).
+        Geodesic solver (see :func:`geoinf.engine.resolve_engine`).
 
     Returns
     -------
@@ -335,21 +216,20 @@ def ring_vertices(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     n_vertices = validate_vertices(n_vertices, lon.size)
     if resolve_engine(engine, work=lon.size * n_vertices) == "numba":
         out = np.empty((lon.size, n_vertices, 2))
-        _compiled_vertices(lon, lat, radius, n_vertices, out.reshape(-1, 2),
-                           np.arange(lon.size) * n_vertices, out[:0],
-                           np.full(lon.size, -1, dtype=np.int64))
+        compiled_vertices(lon, lat, radius, n_vertices, out.reshape(-1, 2),
+                          np.arange(lon.size) * n_vertices)
         return out
     # A geodesic circle on an ellipsoid of revolution is symmetric about the centre's
     # meridian: solve angles 0..180 degrees and mirror the rest (half the work).
     n, half = lon.size, n_vertices // 2 + 1
     angle = np.arange(half) * (360.0 / n_vertices)
-    vlon, vlat = _forward(np.repeat(lon, half), np.repeat(lat, half),
-                          np.tile(angle, n), np.repeat(radius, half))
+    vlon, vlat = forward_km(np.repeat(lon, half), np.repeat(lat, half),
+                            np.tile(angle, n), np.repeat(radius, half))
     out = np.empty((n, n_vertices, 2))
     out[:, :half, 0] = vlon.reshape(n, half)
     out[:, :half, 1] = vlat.reshape(n, half)
     mirror = n_vertices - np.arange(half, n_vertices)  # vertex i mirrors vertex n - i
-    out[:, half:, 0] = _wrap180(2.0 * lon[:, None] - out[:, mirror, 0])
+    out[:, half:, 0] = wrap180(2.0 * lon[:, None] - out[:, mirror, 0])
     out[:, half:, 1] = out[:, mirror, 1]
     return out
 
@@ -369,30 +249,14 @@ def validate_vertices(n_vertices: int, n_circles: int = 1) -> int:
     k = _validate.count(n_vertices, "n_vertices")
     if k < 3:
         raise InputError(f"n_vertices={k} is too small; expected 3 or more")
-    if n_circles * k > _MAX_VERTICES:
+    if n_circles * k > MAX_VERTICES:
         raise InputError(f"{n_circles:,} circles x {k} vertices is more than "
-                         f"{_MAX_VERTICES:,} vertices; split the job into smaller batches")
+                         f"{MAX_VERTICES:,} vertices; split the job into smaller batches")
     return k
 
 
-def _compiled_vertices(lon, lat, radius, k, flat, start, scratch, scratch_row, *,
-                       scratch_east_only=False) -> None:
-    """Run the compiled vertex kernel (see ``_numba_geodesic.ring_vertices``)."""
-    kernel = _compiled()
-    with kernel.threads_for(lon.size * k):
-        kernel.ring_vertices(lon, lat, radius * 1000.0, _same_centre_groups(lon, lat), k,
-                             flat, start.astype(np.int64), scratch, scratch_row,
-                             scratch_east_only)
-
-
-def _same_centre_groups(lon: NDArray, lat: NDArray) -> NDArray[np.int64]:
-    """Return the bounds of runs of consecutive circles that share a centre."""
-    change = (lon[1:] != lon[:-1]) | (lat[1:] != lat[:-1])
-    return np.concatenate([[0], np.flatnonzero(change) + 1, [lon.size]]).astype(np.int64)
-
-
-def _forward(lon: NDArray, lat: NDArray, angle: NDArray, dist_km: NDArray,
-             engine: str = "pyproj") -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def forward_km(lon: NDArray, lat: NDArray, angle: NDArray, dist_km: NDArray,
+               engine: str = "pyproj") -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Solve the direct geodesic problem on flat arrays (the swappable vertex generator).
 
     ``angle`` is measured counter-clockwise from north (minus the azimuth), so that
@@ -400,14 +264,9 @@ def _forward(lon: NDArray, lat: NDArray, angle: NDArray, dist_km: NDArray,
     must be float64 arrays the caller owns: they are overwritten with the result.
     ``engine`` is a resolved engine name (``"pyproj"`` or ``"numba"``).
     """
-    if engine == "numba":
-        _compiled().direct(lon, lat, np.negative(angle), dist_km * 1000.0, lon, lat)
-        return lon, lat
-    WGS84.fwd(lon, lat, np.negative(angle), dist_km * 1000.0, inplace=True,
-              return_back_azimuth=False)
-    return lon, lat
+    return forward(lon, lat, np.negative(angle), dist_km * 1000.0, engine=engine)
 
 
-def _wrap180(x: NDArray) -> NDArray:
+def wrap180(x: NDArray) -> NDArray:
     """Wrap angles in degrees to [-180, 180)."""
     return (x + 180.0) % 360.0 - 180.0

@@ -14,7 +14,6 @@ Membership ("is this city in range?") is decided by exact distance
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -23,22 +22,24 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from . import _validate
-from .densify import _CUT_LOCUS_CHECK_KM, _padded_boundaries, ring_boundaries
-from .errors import InputError
-from .geodesic import (
-    ANTIPODAL_KM,
-    _compiled,
-    pole_distances_km,
-    resolve_engine,
-    validate_circles,
-    validate_points,
+from .constants import ANTIPODAL_KM
+from .densify import (
+    CUT_LOCUS_CHECK_KM,
+    densify_rule,
+    may_need_vertices,
+    ring_boundaries,
+    validate_tolerance,
 )
+from .engine import compiled_discs, resolve_engine
+from .errors import InputError
+from .geodesic import pole_distances_km, validate_circles, validate_points
 from .treaty import INF_EDGES_KM, band_label
 
 __all__ = ["disc_polygons", "range_rings", "range_bands", "dissolve", "validate_edges"]
 
 _WORLD = shapely.box(-180.0, -90.0, 180.0, 90.0)
 _CRS = "EPSG:4326"
+_VERTICES = 360  # vertices of the uniform ring a disc's boundary starts from
 
 
 def disc_polygons(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
@@ -54,7 +55,7 @@ def disc_polygons(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     tolerance_km : float, default 0.1
         Largest distance between any point of the polygon boundary and the true circle.
     engine : {"auto", "pyproj", "numba"}, default "auto"
-        Geodesic solver and assembler (see :func:`geoinf.geodesic.resolve_engine`); the
+        Geodesic solver and assembler (see :func:`geoinf.engine.resolve_engine`); the
         compiled engine also builds the coordinate arrays of the polygons in compiled loops.
 
     Returns
@@ -69,10 +70,10 @@ def disc_polygons(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     (True, True, (-180.0, 180.0))
     """
     lon, lat, radius = validate_circles(lon, lat, radius_km)
-    engine = resolve_engine(engine, work=lon.size * 360)
+    engine = resolve_engine(engine, work=lon.size * _VERTICES)
     to_north, to_south = pole_distances_km(lat)
     north, south = to_north <= radius, to_south <= radius
-    if engine == "numba" and (radius <= _CUT_LOCUS_CHECK_KM).all():
+    if engine == "numba" and (radius <= CUT_LOCUS_CHECK_KM).all():
         return _discs_compiled(lon, lat, radius, north, south, tolerance_km)
     coords, offsets = ring_boundaries(lon, lat, radius, tolerance_km=tolerance_km, engine=engine)
     out = np.empty(lon.size, dtype=object)
@@ -82,12 +83,12 @@ def disc_polygons(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     no_pole = ~one_pole
     if no_pole.any():
         # a ring around no pole, or around both (then it bounds the hole at the antipode)
-        plain = _plain_polygons(coords, offsets, np.flatnonzero(no_pole))
+        polys = _polygons_around_no_pole(coords, offsets, np.flatnonzero(no_pole))
         both = north[no_pole] & south[no_pole]
         if both.any():
-            holes = plain[both]
-            plain[both] = shapely.orient_polygons(shapely.difference(_WORLD, holes))
-        out[no_pole] = plain
+            holes = polys[both]
+            polys[both] = shapely.orient_polygons(shapely.difference(_WORLD, holes))
+        out[no_pole] = polys
     return out
 
 
@@ -110,7 +111,7 @@ def _unwrapped_lon(lon: NDArray, lengths: NDArray, first_of_slot: NDArray) -> ND
     return np.repeat(lon[first_of_slot], lengths) + cum - start_cum
 
 
-def _plain_polygons(coords, offsets, rings) -> NDArray[np.object_]:
+def _polygons_around_no_pole(coords, offsets, rings) -> NDArray[np.object_]:
     """Polygons of rings that wind around no pole, split at ±180° where they cross it.
 
     The engine's rings are counter-clockwise; longitudes are unwrapped along each
@@ -139,79 +140,21 @@ def _split_antimeridian(part: NDArray[np.object_], hi: NDArray) -> NDArray[np.ob
 
 
 def _discs_compiled(lon, lat, radius, north, south, tolerance_km) -> NDArray[np.object_]:
-    """:func:`disc_polygons` on the compiled engine: densified in place, one copy.
+    """:func:`disc_polygons` on the compiled engine (:func:`geoinf.engine.compiled_discs`).
 
-    Each ring is written straight into a slot with room for its closing vertices,
-    closed there (unwrapped, or as a pole cap) and handed to shapely by
-    ``from_ragged_array``. A ring that crosses ±180° twice is cut there in compiled
-    code and becomes a two-part MultiPolygon; any other crossing ring goes through
-    shapely as in :func:`_plain_polygons`.
+    Rings that cross ±180° more than twice (or are wider than the world) are split
+    here as in :func:`_polygons_around_no_pole`.
     """
-    kernel = _compiled()
-    kind = np.where(north == south, kernel.PLAIN,
-                    np.where(north, kernel.NORTH_CAP, kernel.SOUTH_CAP)).astype(np.int64)
-    cap = kind != kernel.PLAIN
-    polys = np.empty(lon.size, dtype=object)
-    for rings, xy, slots in _padded_boundaries(lon, lat, radius, tolerance_km,
-                                               cap.astype(np.int64), np.where(cap, 4, 1)):
-        polys[rings] = _assembled(kernel, xy, slots, kind[rings])
+    tolerance_km = validate_tolerance(tolerance_km, lon.size, _VERTICES)
+    maybe = may_need_vertices(lat, radius, _VERTICES, tolerance_km)
+    polys, unsplit, hi = compiled_discs(lon, lat, radius, north, south, maybe,
+                                        densify_rule(tolerance_km), n_vertices=_VERTICES)
+    if unsplit.any():
+        polys[unsplit] = _split_antimeridian(polys[unsplit], hi[unsplit])
     both = north & south  # the ring bounds the hole around the antipode
     if both.any():
         polys[both] = shapely.orient_polygons(shapely.difference(_WORLD, polys[both]))
     return polys
-
-
-def _assembled(kernel, xy, slots, kind) -> NDArray[np.object_]:
-    """Close rings in place and build their polygons, split at ±180° where they cross it."""
-    with kernel.threads_for(xy.shape[0]):
-        lo, hi = kernel.assemble_discs(xy, slots, kind)
-    polys = _ragged_polygons(xy, slots, threads=kernel.num_threads())
-    cap = kind != kernel.PLAIN
-    rest = ~cap & (lo < -180.0) & (hi > 180.0)  # wider than the world: shapely sorts it out
-    for cut, crossing in ((180.0, ~cap & (hi > 180.0) & ~rest),
-                          (-180.0, ~cap & (lo < -180.0) & ~rest)):
-        picks = np.flatnonzero(crossing)
-        if picks.size == 0:
-            continue
-        with kernel.threads_for(xy.shape[0] * picks.size // kind.size):
-            parts, part_offsets, ok = kernel.split_at_meridian(xy, slots, picks, cut)
-        rest[picks[~ok]] = True  # crosses more than twice
-        if ok.any():
-            ring_ends = np.concatenate([[0], part_offsets[1:][np.repeat(ok, 2)]])
-            k = int(ok.sum())
-            polys[picks[ok]] = shapely.from_ragged_array(
-                shapely.GeometryType.MULTIPOLYGON, parts,
-                (ring_ends, np.arange(2 * k + 1), np.arange(0, 2 * k + 1, 2)))
-    if rest.any():
-        polys[rest] = _split_antimeridian(polys[rest], hi[rest])
-    return polys
-
-
-_THREADED_COORDS = 1_000_000  # below this many vertices one thread builds the polygons
-
-
-def _ragged_polygons(xy, slots, *, threads=1) -> NDArray[np.object_]:
-    """Polygons of one ring each, ring ``i`` being ``xy[slots[i]:slots[i + 1]]`` (closed).
-
-    ``shapely.from_ragged_array`` releases the GIL, so large jobs are cut into
-    contiguous runs of rings built on ``threads`` threads (measured: 2 threads build
-    13 million vertices 1.8x faster than one).
-    """
-    n = slots.size - 1
-    chunks = min(int(threads), max(1, xy.shape[0] // _THREADED_COORDS))
-
-    def build(a, b):
-        lo = slots[a]
-        return shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy[lo:slots[b]],
-                                         (slots[a:b + 1] - lo, np.arange(b - a + 1)))
-
-    if chunks <= 1 or n < 2:
-        return build(0, n)
-    bounds = np.unique(np.searchsorted(slots, np.linspace(0, slots[-1], chunks + 1)[1:-1]))
-    edges = [0, *bounds.tolist(), n]
-    with ThreadPoolExecutor(max_workers=chunks) as pool:
-        parts = list(pool.map(build, edges[:-1], edges[1:]))
-    return np.concatenate(parts)
 
 
 def _pole_caps(coords, offsets, rings, north) -> NDArray[np.object_]:
@@ -287,7 +230,7 @@ def range_rings(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     tolerance_km : float, default 0.1
         Largest distance between any point of a boundary and the true geodesic circle.
     engine : {"auto", "pyproj", "numba"}, default "auto"
-        Geodesic solver (see :func:`geoinf.geodesic.resolve_engine`); ``"auto"`` uses
+        Geodesic solver (see :func:`geoinf.engine.resolve_engine`); ``"auto"`` uses
         the compiled engine when numba is installed and the job is large.
 
     Returns
@@ -357,7 +300,7 @@ def range_bands(lon: ArrayLike, lat: ArrayLike, edges_km: Sequence[float] = INF_
     tolerance_km : float, default 0.1
         Largest distance between any point of a boundary and the true geodesic circle.
     engine : {"auto", "pyproj", "numba"}, default "auto"
-        Geodesic solver (see :func:`geoinf.geodesic.resolve_engine`); ``"auto"`` uses
+        Geodesic solver (see :func:`geoinf.engine.resolve_engine`); ``"auto"`` uses
         the compiled engine when numba is installed and the job is large.
 
     Returns

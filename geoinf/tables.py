@@ -1,12 +1,18 @@
-"""Reading user and embedded tables (CSV, GeoJSON, GPKG) and collecting every problem.
+"""The one reader of user and embedded tables, and the one way their problems are worded.
 
-Shared by the catalog loaders: each check adds one-line problems that name the file,
-row (numbered as in a spreadsheet: the header is row 1), field, value and expectation;
-:class:`Problems` raises them together as one :class:`~geoinf.errors.InputError`.
+Every table geoinf reads (sites, systems, scenarios, places, countries) goes through
+:func:`read_frame`: CSV, Parquet or a vector layer (GeoJSON, GeoPackage, FlatGeobuf,
+shapefile), with the same messages for a missing, empty, undecodable or unreadable
+file. Each check then adds one-line problems that name the file, the row (numbered as in
+a spreadsheet: the header is row 1; the catalog numbers the features of a vector layer
+from 1), the field (or the file's column, for readers that accept several names for
+one), the value and what was expected; :class:`Problems` raises them together as one
+:class:`~geoinf.errors.InputError`, sorted by row and bounded to :data:`MAX_LISTED`.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,11 +22,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import _validate, datasets
 from .errors import DataError, InputError
 
-__all__ = ["MAX_LISTED", "COORD_TOL_DEG", "Problems", "read_table", "check_shape", "first_line",
-           "check_ids", "check_numbers", "check_text", "coordinate_conflicts", "bounded", "clip",
-           "shown"]
+__all__ = ["MAX_LISTED", "COORD_TOL_DEG", "TABLE_SUFFIXES", "Problems", "table_file",
+           "read_frame", "read_table", "check_shape", "first_line", "check_ids", "check_numbers",
+           "check_text", "coordinate_conflicts", "bounded", "clip", "shown"]
 
 MAX_LISTED = 20
 """Problems an error message lists at most; the rest are counted ("and N more")."""
@@ -28,6 +35,10 @@ COORD_TOL_DEG = 1e-6
 """Degrees (~0.1 m) within which lon/lat properties and a point geometry are the same point."""
 MAX_SHOWN = 60
 """Characters of one value (a cell, a header) that an error message shows at most."""
+_CSV, _PARQUET = (".csv", ".txt", ".tsv"), (".parquet", ".geoparquet")
+_VECTOR = (".geojson", ".json", ".gpkg", ".fgb", ".shp", ".zip")
+TABLE_SUFFIXES = _CSV + _PARQUET + _VECTOR
+"""File types :func:`read_frame` reads (``.tsv`` is tab-separated, ``.zip`` a zipped layer)."""
 
 
 class Problems:
@@ -53,6 +64,17 @@ class Problems:
     def add_row(self, i: int, field: str, text: str) -> None:
         """Record a problem of one field of frame row ``i``."""
         self.items.append((self._number(i), f"{self.where(i)} field {field}: {text}"))
+
+    def add_cell(self, i: int, columns: str | Sequence[str], text: str) -> None:
+        """Record a problem of frame row ``i`` in columns named as the file names them.
+
+        Readers that accept several names for a column (places, countries) quote the
+        file's own: "row 3 column 'latitude': ...".
+        """
+        columns = [columns] if isinstance(columns, str) else list(columns)
+        names = ", ".join(repr(c) for c in columns)
+        self.items.append((self._number(i), f"{self.where(i)} column"
+                           f"{'s' if len(columns) > 1 else ''} {names}: {text}"))
 
     def add_at(self, number: int, text: str) -> None:
         """Record a problem already worded in full, sorted as file row ``number``."""
@@ -108,40 +130,130 @@ def bounded(items: Sequence[str], total: int | None = None, noun: str = "",
     return sep.join(listed + tail)
 
 
-def read_table(path: Path, label: str) -> tuple[pd.DataFrame, Problems]:
-    """Read a CSV (all cells as stripped text) or a vector layer (lon/lat from points)."""
+def table_file(path: str | os.PathLike | None, default: str) -> tuple[Path, str]:
+    """Return the file to read and how messages name it: the user's path, or an embedded file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        The user's file, named in messages as given; None for the embedded ``default``
+        (see :func:`geoinf.datasets.get_path`), named by its file name.
+    default : str
+        The embedded file's name.
+
+    Examples
+    --------
+    >>> table_file(None, "sites.csv")[1], table_file("my/sites.csv", "sites.csv")
+    ('sites.csv', (PosixPath('my/sites.csv'), 'my/sites.csv'))
+    """
+    if path is None:
+        return datasets.get_path(default), default
+    _validate.path(path, "path")
+    return Path(path), os.fspath(path)
+
+
+def read_frame(path: Path, label: str, *, spreadsheet_rows: bool = False
+               ) -> tuple[pd.DataFrame, Problems]:
+    """Read a table file; return it as read and the :class:`Problems` to record its problems.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A CSV (``.csv``, ``.txt``: comma-separated; ``.tsv``: tab-separated; UTF-8, a
+        byte-order mark allowed), a (Geo)Parquet file or a vector layer (see
+        :data:`TABLE_SUFFIXES`).
+    label : str
+        How messages name the file.
+    spreadsheet_rows : bool, default False
+        Number the features of a vector layer as the rows of a CSV ("row 2" is the first)
+        instead of from 1 ("feature 1"). Readers that quote the file's columns (places,
+        countries) number every format this way.
+
+    Returns
+    -------
+    frame : pandas.DataFrame or geopandas.GeoDataFrame
+        A CSV as stripped text (header and cells); Parquet and vector layers with their
+        types (a GeoDataFrame when the file has a geometry).
+    problems : Problems
+        Empty; rows numbered for this file.
+
+    Raises
+    ------
+    DataError
+        The file is missing or cannot be read.
+    InputError
+        The file type is not supported; the file is empty, not UTF-8 text or not a
+        readable CSV; its header is separated by another character than commas; it has no
+        rows.
+    """
     if not path.is_file():
         raise DataError(f"{label}: no such file")
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except pd.errors.EmptyDataError:
-            raise InputError(f"{label}: the file is empty (expected a header row)") from None
-        except UnicodeDecodeError as err:
-            raise InputError(f"{label}: not UTF-8 text ({err.reason} at byte "
-                             f"{err.start})") from None
-        except pd.errors.ParserError as err:
-            raise InputError(f"{label}: not a readable CSV ({first_line(err)})") from None
-        df.columns = [str(c).strip() for c in df.columns]
-        check_shape(df, label, "rows")
-        return df.apply(lambda col: col.str.strip()), Problems(label, "row", 2)
-    if suffix not in (".geojson", ".json", ".gpkg", ".fgb", ".shp"):
+    if suffix not in TABLE_SUFFIXES:
         raise InputError(f"{label}: unsupported file type {suffix or '(none)'!r}; expected "
-                         ".csv, .geojson, .json or .gpkg")
+                         f"{', '.join(TABLE_SUFFIXES)}")
+    if suffix in _CSV:
+        frame = _read_csv(path, label, sep="\t" if suffix == ".tsv" else ",")
+    else:
+        try:
+            frame = _read_parquet(path) if suffix in _PARQUET else gpd.read_file(path)
+        except (OSError, ValueError, RuntimeError) as err:  # pyogrio's errors are RuntimeError
+            raise DataError(f"{label}: cannot read ({first_line(err)})") from None
+    vector = suffix in _VECTOR and not spreadsheet_rows
+    check_shape(frame, label, "features" if vector else "rows")
+    return frame, Problems(label, "feature", 1) if vector else Problems(label, "row", 2)
+
+
+def _read_csv(path: Path, label: str, sep: str) -> pd.DataFrame:
+    """Return a CSV as stripped text; a file that is not a table is one InputError."""
     try:
-        gdf = gpd.read_file(path)
-    except Exception as err:  # pyogrio raises several types for unreadable files
-        raise DataError(f"{label}: cannot read ({first_line(err)})") from None
-    check_shape(gdf, label, "features")
-    probs = Problems(label, "feature", 1)
-    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
-        gdf = gdf.to_crs("EPSG:4326")
-    df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
-    df = df.where(df.notna(), "").astype(str).apply(lambda col: col.str.strip())
-    if len(gdf):
-        _points_to_lonlat(df, gdf.geometry, probs)
+        df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{label}: the file is empty (expected a header row)") from None
+    except UnicodeDecodeError as err:
+        raise InputError(f"{label}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except pd.errors.ParserError as err:
+        raise InputError(f"{label}: not a readable CSV ({first_line(err)})") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df.apply(lambda col: col.str.strip())
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return gpd.read_parquet(path)
+    except ValueError:  # a plain Parquet table (lon/lat columns, no geometry)
+        return pd.read_parquet(path)
+
+
+def read_table(path: Path, label: str) -> tuple[pd.DataFrame, Problems]:
+    """Read a catalog table (sites, systems, scenarios) as stripped text.
+
+    The file is read by :func:`read_frame`. A layer with a geometry is reprojected to
+    EPSG:4326 and its points give ``lon``/``lat``: the geometry wins over ``lon``/``lat``
+    properties, which must name the same point; a feature without a point is a problem
+    unless the properties give its position.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Every cell as stripped text ("" where empty).
+    problems : Problems
+        With the file's row numbering.
+    """
+    frame, probs = read_frame(path, label)
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return _as_text(frame), probs
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs("EPSG:4326")
+    df = _as_text(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
+    _points_to_lonlat(df, frame.geometry, probs)
     return df, probs
+
+
+def _as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Return every cell as stripped text, "" where missing."""
+    df = df.astype(object)
+    return df.where(df.notna(), "").astype(str).apply(lambda col: col.str.strip())
 
 
 def _points_to_lonlat(df: pd.DataFrame, geom: gpd.GeoSeries, probs: Problems) -> None:

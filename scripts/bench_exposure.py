@@ -1,6 +1,6 @@
 """Benchmark geoinf exposure against the tools a user would otherwise reach for.
 
-Raster: geoinf's row-interval sums (DESIGN §7) vs ``rasterstats.zonal_stats``,
+Raster: geoinf's row-interval sums (geoinf.row_intervals) vs ``rasterstats.zonal_stats``,
 ``exactextract`` and ``rasterio.features.geometry_mask`` on an in-RAM array, on a
 synthetic 30" Europe raster generated here (not committed), same rings for all.
 Cities: geoinf ``cities_in_range`` vs brute-force ``Geod.inv`` on every pair, a
@@ -25,9 +25,11 @@ import rasterio
 from rasterio.transform import from_origin
 
 import geoinf
-from geoinf import parallels
-from geoinf.exposure import cities_in_range, exposure_table
-from geoinf.geodesic import WGS84, resolve_engine
+from geoinf import row_intervals as parallels
+from geoinf.cities import cities_in_range
+from geoinf.constants import WGS84
+from geoinf.engine import resolve_engine
+from geoinf.exposure import exposure_table
 from geoinf.rings import range_rings
 
 RES = 1 / 120  # 30 arc-seconds
@@ -243,13 +245,13 @@ import time
 import numpy as np
 import geoinf  # the package and its dependencies: not timed
 t = time.perf_counter()
-from geoinf import _numba_inverse as ni
+from geoinf import engine
 x = np.array([0.0, 10.0]); y = np.array([50.0, 60.0]); lo = np.zeros(1); hi = np.ones(1)
-ni.inverse(x, y, y, x)
-ni.inverse(np.zeros(ni.PARALLEL_PAIRS), np.zeros(ni.PARALLEL_PAIRS), np.ones(ni.PARALLEL_PAIRS),
-           np.ones(ni.PARALLEL_PAIRS))
-ni.pair_distances(x, y, x[:1], y[:1], lo, hi, True, radius_km=6371.0, eps=0.0075,
-                  slack_km=1e-3)
+engine.inverse(x, y, y, x, engine="numba")
+n = engine.PARALLEL_WORK  # a threaded call too
+engine.inverse(np.zeros(n), np.zeros(n), np.ones(n), np.ones(n), engine="numba")
+engine.compiled_pair_distances(x, y, x[:1], y[:1], lo, hi, True, radius_km=6371.0,
+                               eps=0.0075, slack_km=1e-3)
 print(time.perf_counter() - t)
 """
 
@@ -257,7 +259,7 @@ print(time.perf_counter() - t)
 def engine_report() -> None:
     """Say which geodesic engine runs, and what the compiled inverse costs to load."""
     engine = resolve_engine("auto")
-    print(f"  engine: {engine}" + (" (compiled inverse, geoinf._numba_inverse)"
+    print(f"  engine: {engine}" + (" (compiled inverse, geoinf._kernels.inverse)"
                                    if engine == "numba" else " (pyproj Geod.inv)"))
     if engine != "numba":
         return

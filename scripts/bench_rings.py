@@ -43,7 +43,8 @@ import shapely
 from pyproj import Geod
 
 import geoinf
-from geoinf.geodesic import distance_km, resolve_engine
+from geoinf.engine import resolve_engine
+from geoinf.geodesic import distance_km
 
 RADII_KM = (500.0, 1000.0, 5500.0)
 K = 360

@@ -8,12 +8,12 @@ Needs the `test` extra (playwright, matplotlib) and Debian's chromium for the sc
 
 from __future__ import annotations
 
+import argparse
 import shutil
-import sys
 from pathlib import Path
 
 from geoinf.figure import range_figure, write_figure
-from geoinf.mapdata import map_frames
+from geoinf.mapframes import map_frames
 from geoinf.render import range_map, write_map
 
 MAPS = Path(__file__).resolve().parent.parent / "maps"
@@ -47,19 +47,15 @@ def screenshot(html: Path, png: Path) -> tuple[int, int]:
     return len(errors), len(blocked)
 
 
-def _have_exposure() -> bool:
-    try:
-        import geoinf.exposure  # noqa: F401
-    except ImportError:
-        print("geoinf.exposure is not available: cities and summary left out", file=sys.stderr)
-        return False
-    return True
-
-
-def main(names: list[str]) -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Build the maps of the scenarios named on the command line (default: SCENARIOS)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                        help=f"scenario names [default: {' '.join(SCENARIOS)}]")
+    names = parser.parse_args(argv).scenarios or SCENARIOS
     MAPS.mkdir(exist_ok=True)
-    for name in names or SCENARIOS:
-        frames = map_frames(name, cities=_have_exposure())
+    for name in names:
+        frames = map_frames(name)
         html = write_map(range_map(frames), MAPS / f"{name}.html", overwrite=True)
         write_figure(range_figure(frames), MAPS / f"{name}-polar.png", overwrite=True)
         errors, blocked = screenshot(html, MAPS / f"{name}.png")
@@ -70,4 +66,4 @@ def main(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -24,7 +24,8 @@ import time
 import numpy as np
 import shapely
 
-from geoinf.geodesic import ANTIPODAL_KM, WGS84, distance_km
+from geoinf.constants import ANTIPODAL_KM, WGS84
+from geoinf.geodesic import distance_km
 from geoinf.rings import disc_polygons, range_bands
 
 TOL_KM = 0.1

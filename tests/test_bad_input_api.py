@@ -20,10 +20,11 @@ import pandas as pd
 import pytest
 
 import geoinf as g
-from geoinf import exposure as ex
 from geoinf.cli import main
+from geoinf.constants import WGS84
+from geoinf.engine import resolve_engine
 from geoinf.errors import InputError
-from geoinf.geodesic import WGS84, resolve_engine
+from geoinf.scenario_diff import estimate_gap
 
 
 @functools.lru_cache(maxsize=1)
@@ -162,8 +163,8 @@ CASES = [
      "min_population='x'"),
     ("diff-none", lambda: g.exposure_diff(None, "inf-2019"), "a=None"),
     ("diff-int", lambda: g.exposure_diff("kaliningrad", 5), "b=5"),
-    ("gap-none", lambda: ex.estimate_gap(None), "table must be a DataFrame"),
-    ("gap-no-population", lambda: ex.estimate_gap(pd.DataFrame({"estimate": ["low"]})),
+    ("gap-none", lambda: estimate_gap(None), "table must be a DataFrame"),
+    ("gap-no-population", lambda: estimate_gap(pd.DataFrame({"estimate": ["low"]})),
      "missing column population"),
     # population readers
     ("places-path-int", lambda: g.load_places(5), "path=5"),
@@ -236,7 +237,7 @@ def test_no_band_reached_by_plain_sites_and_in_the_derived_tables():
     table = g.exposure_table(_site(), max_km=300)  # under the first INF edge (500 km)
     assert table["band"].tolist() == ["shorter-range", "intermediate-range"]
     assert table["population"].tolist() == [0, 0]
-    gap = ex.estimate_gap(g.exposure_table("kaliningrad", edges_km=(3000, 4000), by=("band",)))
+    gap = estimate_gap(g.exposure_table("kaliningrad", edges_km=(3000, 4000), by=("band",)))
     assert gap[["population_low", "population_high", "at_stake"]].values.tolist() == [[0, 0, 0]]
     diff = g.exposure_diff("kaliningrad", "euromissiles-1983", edges_km=(5500, 6000),
                            by=("band",))

@@ -20,16 +20,11 @@ from click.testing import CliRunner
 from rasterio.transform import from_origin
 
 from geoinf import InputError
-from geoinf.catalog import load_sites, load_systems
 from geoinf.cli import main
-from geoinf.population import (
-    MAX_DENSITY_KM2,
-    MAX_POPULATION,
-    cell_area_km2,
-    load_countries,
-    load_places,
-    open_population,
-)
+from geoinf.places import load_countries, load_places
+from geoinf.raster import MAX_DENSITY_KM2, MAX_POPULATION, cell_area_km2, open_population
+from geoinf.sites import load_sites
+from geoinf.systems import load_systems
 from geoinf.tables import MAX_LISTED
 
 SHAPE = (40, 60)  # 0.25° cells over 10-25° E, 50-60° N: around the Kaliningrad sites

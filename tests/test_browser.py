@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geoinf.mapdata import map_frames
+from geoinf.mapframes import map_frames
 from geoinf.render import map_fragment, range_map, write_map
 
 from .test_render import fake_cities

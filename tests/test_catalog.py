@@ -1,4 +1,4 @@
-"""Tests of geoinf.catalog and its CLI commands (sites, systems, scenarios)."""
+"""Tests of geoinf.sites, geoinf.systems, geoinf.catalog and their CLI commands."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from geoinf.catalog import (
     list_scenarios,
     load_pairs,
     load_scenario,
-    load_sites,
-    load_systems,
     scenario_rings,
 )
 from geoinf.cli import main
 from geoinf.errors import DataError, InputError
+from geoinf.sites import SITE_STATUSES, load_sites
+from geoinf.systems import load_systems
 
 DATA = Path(__file__).parent / "data"
 WGS84 = Geod(ellps="WGS84")
@@ -52,7 +52,7 @@ def test_shipped_sites_validate_and_every_row_is_cited():
     assert sites["id"].is_unique
     assert (sites["source"].str.len() > 0).all()
     assert sites["source"].str.contains("http").all()
-    assert set(sites["status"]) <= set(catalog.SITE_STATUSES)
+    assert set(sites["status"]) <= set(SITE_STATUSES)
     assert sites.crs.to_epsg() == 4326
     assert np.allclose(sites.geometry.x, sites["lon"]) and np.allclose(sites.geometry.y,
                                                                        sites["lat"])
@@ -196,6 +196,23 @@ def test_missing_file_and_unsupported_type(tmp_path):
         load_sites(tmp_path / "nope.csv")
     with pytest.raises(InputError, match=r"unsupported file type '\.xlsx'"):
         load_sites(_write(tmp_path, "s.xlsx", "x"))
+
+
+def test_sites_from_parquet_as_places_are(tmp_path):
+    # One reader for every table: a Parquet table of sites (numbers typed) is checked
+    # as a CSV is, rows numbered from 2.
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": ["a", "b"], "name": ["A", "B"], "lon": [24.41, 21.81],
+                          "lat": [44.08, 54.63]})
+    frame.to_parquet(tmp_path / "s.parquet")
+    got = load_sites(tmp_path / "s.parquet")
+    assert got[["id", "lon", "lat"]].values.tolist() == [["a", 24.41, 44.08], ["b", 21.81, 54.63]]
+    frame.loc[1, "lat"] = 97.5
+    frame.to_parquet(tmp_path / "bad.parquet")
+    with pytest.raises(InputError, match=r"bad\.parquet: row 3 field lat: 97\.5 is outside "
+                                         r"\[-90, 90\]"):
+        load_sites(tmp_path / "bad.parquet")
 
 
 def test_geojson_non_point_feature_is_reported(tmp_path):

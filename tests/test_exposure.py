@@ -10,10 +10,17 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
+from geoinf import engine as engine_module
 from geoinf import exposure as ex
-from geoinf import parallels
+from geoinf import load_places, row_intervals
+from geoinf.cities import cities_in_range
+from geoinf.constants import MEAN_RADIUS_KM, WGS84
+from geoinf.engine import resolve_engine
 from geoinf.errors import InputError
-from geoinf.geodesic import WGS84
+from geoinf.gazetteer import resolve_place
+from geoinf.population_sums import SPHERE_EPS, unit_vectors
+from geoinf.reach import sites_reaching
+from geoinf.scenario_diff import estimate_gap, exposure_diff
 
 DATA = Path(__file__).parent / "data"
 PLACES = DATA / "exposure_places.csv"
@@ -54,7 +61,7 @@ def _brute_mask(lon0, lat0, r, west, north, dlon, ncols, nrows):
 def test_grid_intervals_equal_brute_force(case):
     lon0, lat0, r, west, north, dlon, ncols, nrows = case
     row_lat = north - (np.arange(nrows) + 0.5) * dlon
-    _, row, start, stop = parallels.grid_intervals([lon0], [lat0], [r], row_lat=row_lat,
+    _, row, start, stop = row_intervals.grid_intervals([lon0], [lat0], [r], row_lat=row_lat,
                                                    west=west, dlon=dlon, ncols=ncols)
     mask = np.zeros((nrows, ncols), bool)
     for i, a, b in zip(row, start, stop, strict=True):
@@ -66,7 +73,7 @@ def test_grid_intervals_equal_brute_force(case):
 
 def test_half_widths_on_the_circle():
     lat = np.linspace(40.0, 52.0, 25)
-    w = parallels.half_widths_deg(44.08, 900.0, lat)
+    w = row_intervals.half_widths_deg(44.08, 900.0, lat)
     ok = np.isfinite(w) & (w < 180)
     d = _exact_km(0.0, 44.08, w[ok], lat[ok])
     np.testing.assert_allclose(d, 900.0, atol=2e-6)
@@ -80,11 +87,11 @@ def test_spherical_prefilter_bound():
     lon2[near], lat2[near] = lon1[near] + rng.normal(0, 0.5, near.sum()), np.clip(
         lat1[near] + rng.normal(0, 0.5, near.sum()), -90, 90)
     _, _, s = WGS84.inv(lon1, lat1, lon2, lat2)
-    cos = np.clip((ex._unit(lon1, lat1) * ex._unit(lon2, lat2)).sum(axis=1), -1, 1)
-    sph = ex._R_KM * np.arccos(cos)
+    cos = np.clip((unit_vectors(lon1, lat1) * unit_vectors(lon2, lat2)).sum(axis=1), -1, 1)
+    sph = MEAN_RADIUS_KM * np.arccos(cos)
     ok = s > 1000  # beyond 1 km the relative bound applies (the slack covers the rest)
     ratio = sph[ok] / (np.asarray(s)[ok] / 1000.0)
-    assert np.abs(ratio - 1).max() < 0.0058 < ex._EPS
+    assert np.abs(ratio - 1).max() < 0.0058 < SPHERE_EPS
 
 
 # --- raster sums -----------------------------------------------------------------------
@@ -157,7 +164,7 @@ def test_cities_equal_brute_force():
     places = load_places(min_population=20000)
     sites = _sites(("deveselu", 24.41, 44.08), ("kamyshlov", 62.72, 56.85),
                    ("anadyr", 177.5, 64.73))
-    got = ex.cities_in_range(sites, min_km=500, max_km=2500, places=places)
+    got = cities_in_range(sites, min_km=500, max_km=2500, places=places)
     d = np.stack([_exact_km(s.lon, s.lat, places["lon"], places["lat"])
                   for s in sites.itertuples()], axis=1)
     inside = (d >= 500) & (d <= 2500)
@@ -176,11 +183,11 @@ def test_cities_equal_brute_force():
 
 def test_margin_at_a_known_pair():
     kaliningrad = _sites(("kaliningrad", 20.5072, 54.7065))
-    got = ex.cities_in_range(kaliningrad, max_km=600, places=PLACES).set_index("name")
+    got = cities_in_range(kaliningrad, max_km=600, places=PLACES).set_index("name")
     assert got.loc["Berlin", "distance_km"] == pytest.approx(529, abs=2)
     assert got.loc["Berlin", "margin_km"] == pytest.approx(600 - got.loc["Berlin",
                                                                          "distance_km"])
-    inside_out = ex.cities_in_range(kaliningrad, max_km=500, places=PLACES)
+    inside_out = cities_in_range(kaliningrad, max_km=500, places=PLACES)
     assert "Berlin" not in set(inside_out["name"])
 
 
@@ -205,26 +212,26 @@ def test_places_totals_equal_sum_over_countries():
 
 
 def test_places_across_the_antimeridian():
-    got = ex.cities_in_range(_sites(("anadyr", 177.5, 64.73)), max_km=1000, places=PLACES)
+    got = cities_in_range(_sites(("anadyr", 177.5, 64.73)), max_km=1000, places=PLACES)
     assert set(got["name"]) == {"Anadyr", "Nome"}
 
 
 def test_sites_reaching_and_place_names():
-    r = ex.sites_reaching((13.4105, 52.5244), sites="kaliningrad")
+    r = sites_reaching((13.4105, 52.5244), sites="kaliningrad")
     assert set(r["estimate"]) == {"high"}  # 480 km and 500 km do not reach Berlin
     assert (r["margin_km"] == r["range_km"] - r["distance_km"]).all()
     with pytest.raises(InputError, match="ambiguous: Frankfurt am Main.*Frankfurt \\(Oder\\)"):
-        ex.resolve_place("Frankfurt")
+        resolve_place("Frankfurt")
     with pytest.raises(InputError, match="did you mean 'Berlin'"):
-        ex.resolve_place("Berln")
-    assert ex.resolve_place("Frankfurt (Oder)")[0].startswith("Frankfurt (Oder)")
+        resolve_place("Berln")
+    assert resolve_place("Frankfurt (Oder)")[0].startswith("Frankfurt (Oder)")
 
 
 def test_estimate_gap_and_diff():
-    gap = ex.estimate_gap(ex.exposure_table("inf-2019", by=("band",)))
+    gap = estimate_gap(ex.exposure_table("inf-2019", by=("band",)))
     assert (gap["at_stake"] == gap["population_high"] - gap["population_low"]).all()
     assert (gap["at_stake"] >= 0).all()
-    d = ex.exposure_diff("kaliningrad", "inf-2019", by=("band",))
+    d = exposure_diff("kaliningrad", "inf-2019", by=("band",))
     assert (d.table["change"] == d.table["population_b"] - d.table["population_a"]).all()
     assert set(d.cities["status"]) <= {"enters", "leaves"}
 
@@ -235,7 +242,7 @@ def test_estimate_gap_and_diff():
 ])
 def test_bad_bands(kwargs, match):
     with pytest.raises(InputError, match=match):
-        ex.cities_in_range(_sites(("a", 20.5, 54.7)), places=PLACES, **kwargs)
+        cities_in_range(_sites(("a", 20.5, 54.7)), places=PLACES, **kwargs)
 
 
 def test_bad_keys_and_layers():
@@ -243,3 +250,90 @@ def test_bad_keys_and_layers():
         ex.exposure_table("kaliningrad", by=("city",))
     with pytest.raises(InputError, match="layer="):
         ex.exposure_table("kaliningrad", layer="rastr")
+
+
+# --- engine= on every function that computes geodesics ---------------------------------
+
+def _numba_or_skip():
+    try:
+        resolve_engine("numba")
+    except InputError:
+        pytest.skip("numba is not installed")
+
+
+def _no_compiled_kernels(monkeypatch):
+    """Make any call into the compiled kernels fail: engine='pyproj' must not make one."""
+    def refuse():
+        raise AssertionError("engine='pyproj' called the compiled kernels")
+    monkeypatch.setattr(engine_module, "compiled_kernels", refuse)
+
+
+def _cities(engine):
+    sites = _sites(("deveselu", 24.41, 44.08), ("kamyshlov", 62.72, 56.85),
+                   ("anadyr", 177.5, 64.73))
+    places = load_places(min_population=20_000)
+    return cities_in_range(sites, min_km=500, max_km=2500, places=places, engine=engine)
+
+
+def test_cities_in_range_engines_agree(monkeypatch):
+    _numba_or_skip()
+    a = _cities("numba")
+    with monkeypatch.context() as m:
+        _no_compiled_kernels(m)
+        b = _cities("pyproj")
+    assert len(a) > 1000
+    cols = ["name", "nearest_site", "n_sites", "sites"]
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    for col in ("distance_km", "margin_km"):
+        np.testing.assert_allclose(a[col], b[col], rtol=0, atol=1e-9)  # 1 µm
+
+
+def test_sites_reaching_engines_agree(monkeypatch):
+    _numba_or_skip()
+    a = sites_reaching("Berlin", engine="numba")
+    with monkeypatch.context() as m:
+        _no_compiled_kernels(m)
+        b = sites_reaching("Berlin", engine="pyproj")
+    assert len(a) > 5
+    pd.testing.assert_frame_equal(a.drop(columns=["distance_km", "margin_km"]),
+                                  b.drop(columns=["distance_km", "margin_km"]))
+    np.testing.assert_allclose(a["distance_km"], b["distance_km"], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("layer", ["places", "raster-file"])
+def test_exposure_table_engines_agree(monkeypatch, global_raster, layer):
+    _numba_or_skip()
+    sites = _sites(("anadyr", 177.5, 64.73), ("devese", 24.41, 44.08))
+    source = global_raster[0] if layer == "raster-file" else "places"
+    kw = dict(layer=source, edges_km=(0, 1000, 5500), by=("site", "band", "country"))
+    a = ex.exposure_table(sites, engine="numba", **kw)
+    with monkeypatch.context() as m:
+        _no_compiled_kernels(m)
+        b = ex.exposure_table(sites, engine="pyproj", **kw)
+    assert a["population"].sum() > 0
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_exposure_diff_engines_agree(monkeypatch):
+    _numba_or_skip()
+    a = exposure_diff("kaliningrad", "inf-2019", by=("band",), engine="numba")
+    with monkeypatch.context() as m:
+        _no_compiled_kernels(m)
+        b = exposure_diff("kaliningrad", "inf-2019", by=("band",), engine="pyproj")
+    pd.testing.assert_frame_equal(a.table, b.table)
+    cols = ["name", "country", "population", "nearest_site", "status"]
+    pd.testing.assert_frame_equal(a.cities[cols], b.cities[cols])
+    np.testing.assert_allclose(a.cities["distance_km"], b.cities["distance_km"], rtol=0,
+                               atol=1e-9)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: cities_in_range(_sites(("a", 20.5, 54.7)), max_km=500, places=PLACES,
+                            engine="bogus"),
+    lambda: sites_reaching("Berlin", engine="bogus"),
+    lambda: ex.exposure_table("kaliningrad", engine="bogus"),
+    lambda: exposure_diff("kaliningrad", "inf-2019", engine="bogus"),
+], ids=["cities_in_range", "sites_reaching", "exposure_table", "exposure_diff"])
+def test_unknown_engine_is_an_input_error(call):
+    with pytest.raises(InputError, match="engine='bogus' is not one of 'auto', 'pyproj'"):
+        call()

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geoinf.catalog import load_systems
 from geoinf.cli import main
-from geoinf.mapdata import map_frames
+from geoinf.mapframes import map_frames
 from geoinf.render import range_map, write_map
+from geoinf.systems import load_systems
 
 from .test_browser import CHROMIUM, browser, open_offline  # noqa: F401  (browser: fixture)
 

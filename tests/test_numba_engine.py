@@ -12,10 +12,12 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geoinf import geodesic
+from geoinf import engine, geodesic
+from geoinf.constants import WGS84
 from geoinf.densify import ring_boundaries
+from geoinf.engine import resolve_engine
 from geoinf.errors import InputError
-from geoinf.geodesic import WGS84, resolve_engine, ring_vertices
+from geoinf.geodesic import ring_vertices
 from geoinf.rings import disc_polygons, range_bands, range_rings
 
 from .common import CASES
@@ -47,8 +49,8 @@ def test_unknown_engine_is_an_input_error():
         range_rings(24.4, 44.1, 500, engine="gpu")
 
 
-def test_without_numba_auto_falls_back_and_numba_asks_for_the_extra(monkeypatch):
-    monkeypatch.setattr(geodesic, "_KERNEL", False)  # as if numba were not installed
+def test_without_numba_auto_falls_back_and_numba_asks_for_the_extra(hide_numba):
+    hide_numba()  # as if numba were not installed
     assert resolve_engine("auto") == "pyproj"
     assert resolve_engine("pyproj") == "pyproj"
     with pytest.raises(InputError, match=r'pip install "geoinf\[speedups\]"'):
@@ -62,10 +64,9 @@ def test_auto_picks_numba_when_installed():
     assert resolve_engine("auto", work=10**7) == ("numba" if HAVE_NUMBA else "pyproj")
 
 
-def test_auto_does_not_load_numba_for_a_small_job(monkeypatch):
-    monkeypatch.setattr(geodesic, "_KERNEL", None)  # as in a fresh process
+def test_auto_does_not_load_numba_for_a_small_job(fresh_engine):
     assert resolve_engine("auto", work=360) == "pyproj"
-    assert geodesic._KERNEL is None  # nothing was imported
+    assert engine.compiled_kernels.cache_info().currsize == 0  # nothing was imported
     assert resolve_engine("auto", work=10**7) == ("numba" if HAVE_NUMBA else "pyproj")
 
 
@@ -77,7 +78,7 @@ def test_auto_does_not_load_numba_for_a_small_job(monkeypatch):
                 min_size=1, max_size=50))
 def test_direct_matches_pyproj_within_a_micrometre(points):
     lon, lat, azi, dist = (np.array(c, dtype=float) for c in zip(*points, strict=True))
-    from geoinf import _numba_geodesic as kernel
+    from geoinf._kernels import direct as kernel
 
     out_lon, out_lat = np.empty_like(lon), np.empty_like(lat)
     kernel.direct(lon, lat, azi, dist, out_lon, out_lat)
@@ -90,7 +91,7 @@ def test_direct_matches_pyproj_within_a_micrometre(points):
 def test_direct_in_place_like_pyproj():
     lon, lat = np.array([24.41, 0.0]), np.array([44.08, 90.0])
     ref_lon, ref_lat, _ = WGS84.fwd(lon, lat, [-30.0, 0.0], [5.5e6, 1e6])
-    geodesic._forward(lon, lat, np.array([30.0, 0.0]), np.array([5500.0, 1000.0]), "numba")
+    geodesic.forward_km(lon, lat, np.array([30.0, 0.0]), np.array([5500.0, 1000.0]), "numba")
     assert _gap_m(ref_lon, ref_lat, lon, lat).max() < 1e-6
 
 
@@ -238,7 +239,7 @@ def _apply2(fn):
 
 @needs_numba
 def test_branch_free_atan2_is_within_two_ulp_of_libm():
-    from geoinf import _karney
+    from geoinf._kernels import series as _karney
 
     rng = np.random.default_rng(20190802)
     n = 200_000
@@ -259,8 +260,9 @@ def test_branch_free_atan2_is_within_two_ulp_of_libm():
 
 @needs_numba
 def test_small_angle_and_latitude_series_match_libm():
-    from geoinf import _karney, _numba_densify
-    from geoinf import _numba_geodesic as kernel
+    from geoinf._kernels import densify as kernel_densify
+    from geoinf._kernels import direct as kernel
+    from geoinf._kernels import series as _karney
 
     d = np.linspace(-0.02, 0.02, 100_001)
     s = _apply2(lambda a, b: kernel._sincos_small(a)[0])(d, d)
@@ -268,7 +270,7 @@ def test_small_angle_and_latitude_series_match_libm():
     assert np.abs(s - np.sin(d)).max() <= 2 * np.spacing(0.02)
     assert np.abs(c - np.cos(d)).max() <= 2 * np.spacing(1.0)
     lat = np.linspace(-90, 90, 100_001)
-    assert np.abs(_apply2(lambda a, b: _numba_densify._cos_deg(a))(lat, lat)
+    assert np.abs(_apply2(lambda a, b: kernel_densify._cos_deg(a))(lat, lat)
                   - np.cos(np.radians(lat))).max() < 1e-12
     x = np.concatenate([np.linspace(-539.9, 539.9, 100_001), [-180.0, 180.0, 540.0 - 1e-9]])
     norm = _apply2(lambda a, b: _karney.ang_normalize_near(a))(x, x)
@@ -278,15 +280,16 @@ def test_small_angle_and_latitude_series_match_libm():
 
 
 @needs_numba
-def test_a_cold_kernel_cache_is_announced(monkeypatch, caplog, compiled_kernels_on_disk):
+def test_a_cold_kernel_cache_is_announced(monkeypatch, caplog, compiled_kernels_on_disk,
+                                          fresh_engine):
     import logging
 
-    from geoinf import _numba_densify as kernel
+    from geoinf._kernels import densify as kernel
 
-    assert geodesic._on_disk(kernel.ring_fill)  # compiled and cached by the fixture
-    assert geodesic._on_disk(object())  # unsure (numba's private layout): say nothing
-    monkeypatch.setattr(geodesic, "_KERNEL", None)  # as in a fresh process ...
-    monkeypatch.setattr(geodesic, "_on_disk", lambda dispatcher: False)  # ... cold cache
+    assert engine._on_disk(kernel.ring_fill)  # compiled and cached by the fixture
+    assert engine._on_disk(object())  # unsure (numba's private layout): say nothing
+    monkeypatch.setattr(engine, "_on_disk", lambda dispatcher: False)  # ... cold cache
+    engine.compiled_kernels.cache_clear()  # as in a fresh process ...
     with caplog.at_level(logging.INFO, logger="geoinf.compile"):
-        assert geodesic._compiled().ring_fill is kernel.ring_fill
+        assert engine.compiled_kernels().densify.ring_fill is kernel.ring_fill
     assert "compiling the numba kernels: once per installation" in caplog.text

@@ -1,4 +1,4 @@
-"""Tests of geoinf.population and of the embedded population layers."""
+"""Tests of geoinf.places, geoinf.raster and of the embedded population layers."""
 
 from __future__ import annotations
 
@@ -15,12 +15,8 @@ from rasterio.features import geometry_mask
 from rasterio.transform import from_origin
 
 from geoinf import DataError, InputError
-from geoinf.population import (
-    cell_area_km2,
-    load_countries,
-    load_places,
-    open_population,
-)
+from geoinf.places import load_countries, load_places
+from geoinf.raster import cell_area_km2, open_population
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parents[1]
@@ -172,6 +168,22 @@ def test_unreadable_table_is_data_error(tmp_path):
     assert "\n" not in str(err.value)
     with pytest.raises(DataError, match="no such file"):
         load_places(tmp_path / "missing.csv")
+
+
+def test_places_are_read_as_every_user_table(tmp_path):
+    # The reader of sites and scenarios: a byte-order mark and padded cells are read, a
+    # tab-separated .tsv is split on tabs, an unknown file type is named.
+    (tmp_path / "bom.csv").write_text("\ufeffname, lon ,lat,population\n"
+                                      " Slupsk , 17.0287,54.4641, 90000 \n", encoding="utf-8")
+    got = load_places(tmp_path / "bom.csv")
+    assert got[["name", "lon", "population"]].values.tolist() == [["Slupsk", 17.0287, 90000]]
+    (tmp_path / "p.tsv").write_text("name\tlon\tlat\tpopulation\nSlupsk\t17.0287\t54.4641\t"
+                                    "90000\n")
+    assert load_places(tmp_path / "p.tsv")["lat"].tolist() == [54.4641]
+    (tmp_path / "p.xlsx").write_text("x")
+    with pytest.raises(InputError, match=r"p\.xlsx: unsupported file type '\.xlsx'; expected "
+                                         r"\.csv, "):
+        load_places(tmp_path / "p.xlsx")
 
 
 # --- countries --------------------------------------------------------------------------

@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 import shapely
 
+from geoinf.bands import reach_bands
 from geoinf.catalog import scenario_rings
 from geoinf.cli import main
 from geoinf.errors import InputError
 from geoinf.geodesic import distance_km
-from geoinf.mapdata import MapFrames, map_frames, reach_bands
+from geoinf.mapframes import MapFrames, map_frames
 from geoinf.render import map_fragment, map_html, range_map, write_map
 
 CITY_COLUMNS = ["name", "country", "population", "lon", "lat", "nearest_site", "distance_km",
@@ -280,7 +281,7 @@ def test_every_part_of_the_page_is_verbatim_text():
     what a MacroElement's macros return unless it is added as finished text)."""
     from branca.element import CssLink, JavascriptLink
 
-    from geoinf.render import _Raw
+    from geoinf.map_elements import Raw as _Raw
 
     f = map_frames("kaliningrad", cities=False, population=True)
     for offline in (True, False):
@@ -305,7 +306,7 @@ def test_script_end_tags_in_text_stay_inside_the_data():
 
 def test_layer_names_are_html_escaped():
     """Leaflet's layer control inserts names with innerHTML; they come from system names."""
-    from geoinf.catalog import load_systems
+    from geoinf.systems import load_systems
 
     systems = load_systems()
     sys_row = systems[systems["id"] == "iskander-m"].assign(

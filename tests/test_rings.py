@@ -4,8 +4,9 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geoinf.constants import WGS84
 from geoinf.errors import InputError
-from geoinf.geodesic import WGS84, distance_km
+from geoinf.geodesic import distance_km
 from geoinf.rings import disc_polygons, dissolve, range_bands, range_rings
 
 from .common import CASES, DEVESELU, REDZIKOWO

@@ -10,6 +10,8 @@ import pandas as pd
 from .. import catalog
 from .._io import atomic_write, spreadsheet_safe
 from ..errors import InputError
+from ..sites import load_sites
+from ..systems import load_systems
 from . import main
 from .options import check_output, output_opt, overwrite_opt
 
@@ -69,7 +71,7 @@ def sites(scenario, path, fmt, output, overwrite):
     Example: geoinf sites --scenario inf-2019 --format geojson -o sites.geojson
     """
     check_output(output, overwrite, path, scenario)
-    frame = catalog.load_sites(path)
+    frame = load_sites(path)
     if scenario is not None:
         pairs = catalog.load_scenario(scenario, sites=frame)
         frame = frame[frame["id"].isin(set(pairs["site"]))]
@@ -87,7 +89,7 @@ def systems(path, fmt, output, overwrite):
     Example: geoinf systems --format csv
     """
     check_output(output, overwrite, path)
-    _emit(_render(catalog.load_systems(path), fmt, output, _SYSTEM_TABLE), output, overwrite,
+    _emit(_render(load_systems(path), fmt, output, _SYSTEM_TABLE), output, overwrite,
           path)
 
 

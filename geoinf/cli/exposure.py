@@ -9,11 +9,15 @@ import click
 import pandas as pd
 
 from .. import __version__
-from .. import exposure as ex
 from .._io import atomic_write, comment_header, same_file, spreadsheet_safe
-from ..catalog import DEFAULT_SCENARIO, load_sites, select_pairs, unknown_name
+from ..catalog import DEFAULT_SCENARIO, select_pairs, unknown_name
+from ..cities import cities_in_range
 from ..errors import InputError
-from ..treaty import INF_EDGES_KM
+from ..exposure import exposure_table
+from ..reach import sites_reaching
+from ..scenario_diff import estimate_gap, exposure_diff
+from ..sites import load_sites
+from ..treaty import EDGES_TEXT, INF_BANDS, INF_EDGES_KM
 from . import main
 from .options import check_output, float_list, non_negative, output_opt, overwrite_opt
 
@@ -21,8 +25,6 @@ __all__ = ["cities", "reach", "exposure", "diff"]
 
 log = logging.getLogger(__name__)
 
-_BANDS = {"exempt": (0.0, 500.0), "shorter-range": (500.0, 1000.0),
-          "intermediate-range": (1000.0, 5500.0)}
 
 
 def _format_opt(*choices: str):
@@ -73,7 +75,7 @@ def _emit(frame: pd.DataFrame, fmt: str | None, output: str | None, overwrite: b
 @click.option("--sites", "sites_path", type=click.Path(dir_okay=False), default=None,
               help="Your own sites table (CSV/GeoJSON/GPKG with id, name, lon, lat) instead "
                    "of a scenario; needs --max-km or --band.")
-@click.option("--band", type=click.Choice(list(_BANDS)), default=None,
+@click.option("--band", type=click.Choice(list(INF_BANDS)), default=None,
               help="An INF band (instead of --min-km/--max-km).")
 @click.option("--min-km", type=float, default=None, help="Inner edge of the band in km.")
 @click.option("--max-km", type=float, default=None,
@@ -102,7 +104,7 @@ def cities(scenario, site, sites_path, band, min_km, max_km, min_population, pla
     else:
         pairs = select_pairs(scenario or DEFAULT_SCENARIO, site=site)
         top = pairs.sort_values("range_km_high").drop_duplicates("site", keep="last")
-    lo, hi = _BANDS[band] if band else (min_km or 0.0, max_km)
+    lo, hi = INF_BANDS[band] if band else (min_km or 0.0, max_km)
     hi = top["range_km_high"].to_numpy(float) if hi is None else hi
     show = len(top) >= _PROGRESS_SITES
     with click.progressbar(length=1, label=f"geoinf: places x {len(top):,} sites",
@@ -111,8 +113,8 @@ def cities(scenario, site, sites_path, band, min_km, max_km, min_population, pla
         def progress(done, total):
             bar.length = total
             bar.update(done - bar.pos)
-        frame = ex.cities_in_range(top, min_km=lo, max_km=hi, places=places,
-                                   min_population=min_population, progress=progress)
+        frame = cities_in_range(top, min_km=lo, max_km=hi, places=places,
+                                min_population=min_population, progress=progress)
     band_text = band or f"{lo:g}-{'range' if max_km is None else f'{max_km:g}'} km"
     _emit(frame, fmt, output, overwrite, _provenance(
         dataset=places or "embedded GeoNames places (CC BY 4.0)",
@@ -158,7 +160,7 @@ def reach(place, scenario, fmt, output, overwrite):
             target = (float(place[0]), float(place[1]))
         except ValueError:
             pass
-    frame = ex.sites_reaching(target, sites=scenario)
+    frame = sites_reaching(target, sites=scenario)
     log.warning("place: %s", frame.attrs["place"])
     prov = _provenance(place=frame.attrs["place"], scenario=scenario or "every embedded scenario")
     _emit(frame, fmt, output, overwrite, prov, (scenario,))
@@ -167,7 +169,7 @@ def reach(place, scenario, fmt, output, overwrite):
 @main.command("exposure")
 @click.option("--scenario", default=None, help=f"Catalog scenario (default {DEFAULT_SCENARIO}).")
 @click.option("--edges-km", callback=float_list, default=None,
-              help="Band edges in km (default 500,1000,5500; start at 0 for a whole disc).")
+              help=f"Band edges in km (default {EDGES_TEXT}; start at 0 for a whole disc).")
 @click.option("--layer", type=click.Choice(["places", "raster"]), default="places",
               show_default=True, help="Embedded places or the embedded indicative grid.")
 @click.option("--raster", type=click.Path(dir_okay=False), default=None,
@@ -202,11 +204,11 @@ def exposure(scenario, edges_km, layer, raster, kind, nodata, by, uncertainty, f
         def progress(done, total):
             bar.length = total
             bar.update(done - bar.pos)
-        frame = ex.exposure_table(scenario or DEFAULT_SCENARIO, layer=source, by=keys,
-                                  edges_km=edges_km or INF_EDGES_KM, kind=kind,
-                                  progress=progress, nodata=nodata)
+        frame = exposure_table(scenario or DEFAULT_SCENARIO, layer=source, by=keys,
+                               edges_km=edges_km or INF_EDGES_KM, kind=kind,
+                               progress=progress, nodata=nodata)
     if uncertainty:
-        frame = ex.estimate_gap(frame)
+        frame = estimate_gap(frame)
     p = frame.attrs.get("provenance", {})
     _emit(frame, fmt, output, overwrite, _provenance(
         dataset=p.get("layer"), scenario=scenario or DEFAULT_SCENARIO,
@@ -236,7 +238,7 @@ def diff(a, b, by, min_population, fmt, cities_path, output, overwrite):
         raise InputError(f"--cities {cities_path} is the -o file {output}; give two files")
     for path in (output, cities_path):  # both outputs, before either is written
         check_output(path, overwrite, a, b)
-    result = ex.exposure_diff(a, b, by=keys, min_population=min_population)
+    result = exposure_diff(a, b, by=keys, min_population=min_population)
     prov = _provenance(dataset="embedded GeoNames places (CC BY 4.0)", scenario=f"{a} -> {b}")
     _emit(result.table, fmt, output, overwrite, prov, (a, b))
     if cities_path is not None:

@@ -11,7 +11,7 @@ import click
 from .._io import atomic_write, check_writable, same_file
 from ..catalog import DEFAULT_SCENARIO
 from ..errors import InputError
-from ..mapdata import map_frames
+from ..mapframes import map_frames
 from . import main
 from .options import float_list, non_negative, overwrite_opt
 

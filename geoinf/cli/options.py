@@ -7,6 +7,7 @@ import math
 import click
 
 from .._io import check_writable
+from ..treaty import EDGES_TEXT
 
 __all__ = ["output_opt", "overwrite_opt", "check_output", "float_list", "non_negative"]
 
@@ -47,5 +48,5 @@ def float_list(ctx: click.Context, param: click.Parameter, value: str | None):
         except ValueError:
             raise click.BadParameter(
                 f"{item!r} is not a number (expected a comma-separated list such as "
-                "500,1000,5500)", ctx=ctx, param=param) from None
+                f"{EDGES_TEXT})", ctx=ctx, param=param) from None
     return tuple(out)

@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 
 from .._io import write_frame
-from ..catalog import load_sites, scenario_rings, select_pairs
+from ..catalog import scenario_rings, select_pairs
+from ..engine import resolve_engine
 from ..errors import InputError
-from ..geodesic import resolve_engine
 from ..rings import range_bands, range_rings
+from ..sites import load_sites
+from ..treaty import EDGES_TEXT
 from . import main
 from .options import check_output, float_list, output_opt, overwrite_opt
 
@@ -25,7 +27,7 @@ log = logging.getLogger(__name__)
 @main.command("rings")
 @click.option("--lon", type=float, default=None, help="Site longitude in degrees [-180, 180].")
 @click.option("--lat", type=float, default=None, help="Site latitude in degrees [-90, 90].")
-@click.option("--radius-km", "radius_km", callback=float_list, default="500,1000,5500",
+@click.option("--radius-km", "radius_km", callback=float_list, default=EDGES_TEXT,
               show_default=True, help="Comma-separated ranges in km (band edges with --bands).")
 @click.option("--bands", is_flag=True, help="Write annuli between consecutive radii instead of "
               "discs (a first edge of 0 makes the first band a disc).")

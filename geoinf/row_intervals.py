@@ -1,4 +1,4 @@
-"""Where geodesic discs meet parallels: half-widths and raster row intervals.
+"""Raster rows as parallels of latitude: where geodesic discs meet them, as column runs.
 
 A geodesic disc on an ellipsoid of revolution is symmetric about its centre's
 meridian, and the distance from the centre to a point of a parallel grows with
@@ -6,14 +6,17 @@ the longitude difference (0 to 180°). So the disc meets each parallel in one
 interval of longitudes ``[lon - dlon, lon + dlon]``: empty where the meridian
 distance already exceeds the radius, the whole parallel where the distance to
 the opposite meridian (over a pole) does not. This module solves ``dlon`` per
-parallel (DESIGN §7) and turns it into column intervals of a lon/lat raster, so
-that a disc's sum costs O(rows) with row prefix sums.
+parallel (Newton's method from Lambert's long-line formula) and turns it into
+column intervals of a lon/lat raster, so that a disc's sum costs O(rows) with
+row prefix sums.
 
-Numpy arrays in, numpy arrays out; every geodesic through pyproj's ``Geod``
-(GeographicLib) on WGS84. Raster intervals follow the **cell-centre rule** (a
-cell is inside iff the ellipsoidal distance from the centre of the disc to the
-centre of the cell is at most the radius) exactly: cells whose classification
-the solve leaves in doubt are decided by an exact inverse.
+Numpy arrays in, numpy arrays out, on WGS84. The inverse geodesics run on the
+engine chosen by ``engine=`` (:func:`geoinf.engine.inverse`: pyproj, or the
+compiled inverse with pyproj for the pairs it declines). Raster intervals follow
+the **cell-centre rule** (a cell is inside iff the ellipsoidal distance from the
+centre of the disc to the centre of the cell is at most the radius) exactly: cells
+whose classification the solve leaves in doubt are decided by an exact inverse,
+by pyproj within 1 mm of the radius.
 """
 
 from __future__ import annotations
@@ -21,49 +24,17 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .geodesic import WGS84, resolve_engine
+from .constants import A_KM, E2, MEAN_RADIUS_KM, WGS84, F
+from .engine import inverse, resolve_engine
 
 __all__ = ["meridian_km", "half_widths_deg", "grid_intervals", "annulus_runs",
            "union_runs"]
 
-_A_KM = WGS84.a / 1000.0
-_E2 = WGS84.es
-_R_MEAN_KM = 6371.0088
 _TOL_KM = 1e-6  # Newton stops when the distance is within 1 mm of the radius
 _DOUBT_KM = 1e-3  # cells whose linearised distance is within 1 m of r get an exact inverse
 _MAX_ITER = 40
 _LAST_STEP_KM = 1e-2  # residual after which one more Newton step is taken unchecked
-_EDGE_M = 1e-3  # compiled distances this close to an edge are re-solved by pyproj
 _FEW = 32  # fewer doubtful cells than this are decided by pyproj without the compiled call
-
-
-def _inverse(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike, *,
-             edge_m: ArrayLike | None = None) -> tuple[NDArray, NDArray, NDArray]:
-    """Return ``WGS84.inv`` (az12, az21, s12 in metres), compiled when the engine allows.
-
-    The compiled inverse (:mod:`geoinf._numba_inverse`, within ~1e-8 m of pyproj) runs
-    when :func:`geoinf.geodesic.resolve_engine` picks numba; pairs it declines (near
-    the antipode) and, with ``edge_m``, pairs within 1 mm of their edge are solved by
-    pyproj, so that membership ``s12 <= edge_m`` is decided exactly as pyproj does.
-    """
-    lon1, lat1, lon2, lat2 = (np.ravel(a).astype(float) for a in
-                              np.broadcast_arrays(lon1, lat1, lon2, lat2))
-    redo = None
-    if resolve_engine("auto") == "numba":
-        from . import _numba_inverse
-        az12, az21, s, ok = _numba_inverse.inverse(lon1, lat1, lon2, lat2)
-        redo = ~ok
-        if edge_m is not None:
-            redo |= np.abs(s - np.broadcast_to(edge_m, s.shape)) <= _EDGE_M
-        redo = np.flatnonzero(redo)
-    if redo is None or redo.size:
-        idx = slice(None) if redo is None else redo
-        ref = WGS84.inv(lon1[idx], lat1[idx], lon2[idx], lat2[idx])
-        if redo is None:
-            return tuple(np.asarray(x, dtype=float) for x in ref)
-        for out, x in zip((az12, az21, s), ref, strict=True):
-            out[redo] = x
-    return az12, az21, s
 
 
 def meridian_km(lat: ArrayLike) -> NDArray[np.float64]:
@@ -85,7 +56,7 @@ _QUARTER_KM = float(meridian_km(90.0))
 
 
 def _hav(d_km: NDArray) -> NDArray:
-    return np.sin(np.minimum(d_km, np.pi * _R_MEAN_KM) / (2.0 * _R_MEAN_KM)) ** 2
+    return np.sin(np.minimum(d_km, np.pi * MEAN_RADIUS_KM) / (2.0 * MEAN_RADIUS_KM)) ** 2
 
 
 def _endpoints(m0: NDArray, m: NDArray) -> tuple[NDArray, NDArray]:
@@ -105,7 +76,7 @@ def _lambert_start(lat0: NDArray, radius: NDArray, lat: NDArray) -> NDArray:
     (ds/dσ = a (1 + O(f))) in numpy, with no geodesic call; the result is within
     about 10 m of the ellipsoidal solution, so one exact Newton step finishes it.
     """
-    f = WGS84.f
+    f = F
     # sin and cos of the reduced latitudes from tan β = (1 - f) tan φ, then of P and Q
     # by the sum formulas (sin² Q from sin 2Q, which keeps its precision for β ≈ β0)
     tb0, tb = ((1 - f) * np.tan(np.radians(x)) for x in (lat0, lat))
@@ -117,42 +88,43 @@ def _lambert_start(lat0: NDArray, radius: NDArray, lat: NDArray) -> NDArray:
     # the σ-independent factors of X and Y
     kx = sin2p * (1.0 - sin2q)
     ky = (1.0 - sin2p) * sin2q
-    sigma = np.clip(radius / _A_KM, 1e-12, np.pi - 1e-9)
+    sigma = np.clip(radius / A_KM, 1e-12, np.pi - 1e-9)
     for _ in range(2):  # the error shrinks by a factor ~f each time: 2 give ~1 m
         sh, ch = np.sin(sigma / 2), np.cos(sigma / 2)
         half_s, half_c = sh * sh, ch * ch
         sin_sigma = 2.0 * sh * ch
         x = (sigma - sin_sigma) * kx / np.maximum(half_c, 1e-300)
         y = (sigma + sin_sigma) * ky / np.maximum(half_s, 1e-300)
-        s = _A_KM * (sigma - f / 2 * (x + y))
-        sigma = np.minimum(np.maximum(sigma - (s - radius) / _A_KM, 1e-12), np.pi - 1e-9)
+        s = A_KM * (sigma - f / 2 * (x + y))
+        sigma = np.minimum(np.maximum(sigma - (s - radius) / A_KM, 1e-12), np.pi - 1e-9)
     with np.errstate(divide="ignore", invalid="ignore"):
         u = (np.sin(sigma / 2) ** 2 - sin2q) / (cb0 * cb)
     return np.where(np.isfinite(u), np.clip(u, 0.0, 1.0), 0.5)
 
 
-def _solve(lat0: NDArray, radius: NDArray, lat: NDArray, d0: NDArray, dpi: NDArray
-           ) -> tuple[NDArray, NDArray, NDArray]:
+def _solve_half_widths(lat0: NDArray, radius: NDArray, lat: NDArray, engine: str
+                       ) -> tuple[NDArray, NDArray, NDArray]:
     """Solve s(dlon) = radius on the parallels where the disc is partial.
 
     Newton in ``u = sin²(dlon/2)`` on the haversine of the distance, where the
     distance is almost linear (exactly so on a sphere), started from Lambert's
     long-line formula (:func:`_lambert_start`, ~10 m off), so that one exact
     inverse per parallel usually suffices; safeguarded by the bracket ``[0, 1]``.
-    Returns ``u``, ``dlon`` (degrees) and ``ds/du`` (km) at the solution.
+    ``engine`` is a resolved engine name. Returns ``u``, ``dlon`` (degrees) and
+    ``ds/du`` (km) at the solution.
     """
     h_r = _hav(radius)
     u = _lambert_start(lat0, radius, lat)
     lo, hi = np.zeros_like(u), np.ones_like(u)
     dsdu = np.full_like(u, np.nan)
-    p = _A_KM * np.cos(np.radians(lat)) / np.sqrt(1 - _E2 * np.sin(np.radians(lat)) ** 2)
+    p = A_KM * np.cos(np.radians(lat)) / np.sqrt(1 - E2 * np.sin(np.radians(lat)) ** 2)
     active = slice(None)  # all parallels at first (views, no gathers), then an index array
     for _ in range(_MAX_ITER):
         if u.size == 0:
             break
         ua = u[active].copy()
         dlon = 2.0 * np.arcsin(np.sqrt(ua))
-        _, az21, s = _inverse(0.0, lat0[active], np.degrees(dlon), lat[active])
+        _, az21, s = inverse(0.0, lat0[active], np.degrees(dlon), lat[active], engine=engine)
         s = s / 1000.0
         f = s - radius[active]
         # ds/du = p sin(alpha2) * dlon/du, alpha2 = az21 + 180 the azimuth at the point
@@ -164,7 +136,7 @@ def _solve(lat0: NDArray, radius: NDArray, lat: NDArray, d0: NDArray, dpi: NDArr
         hi[active] = np.where(f > 0, ua, hi[active])
         done = np.abs(f) <= _TOL_KM
         # Newton on hav(s): g'(u) = sin(s/R) / (2R) * ds/du
-        gprime = np.sin(s / _R_MEAN_KM) / (2 * _R_MEAN_KM) * slope
+        gprime = np.sin(s / MEAN_RADIUS_KM) / (2 * MEAN_RADIUS_KM) * slope
         step = (_hav(s) - h_r[active]) / gprime
         new = ua - step
         bad = ~np.isfinite(new) | (new <= lo[active]) | (new >= hi[active])
@@ -180,8 +152,8 @@ def _solve(lat0: NDArray, radius: NDArray, lat: NDArray, d0: NDArray, dpi: NDArr
     return u, np.degrees(2.0 * np.arcsin(np.sqrt(u))), dsdu
 
 
-def half_widths_deg(lat0: ArrayLike, radius_km: ArrayLike, lat: ArrayLike
-                    ) -> NDArray[np.float64]:
+def half_widths_deg(lat0: ArrayLike, radius_km: ArrayLike, lat: ArrayLike, *,
+                    engine: str = "auto") -> NDArray[np.float64]:
     """Return the longitude half-width of geodesic discs on parallels.
 
     A disc centred at ``(lon0, lat0)`` with radius ``radius_km`` meets the
@@ -195,6 +167,8 @@ def half_widths_deg(lat0: ArrayLike, radius_km: ArrayLike, lat: ArrayLike
         Radius in km (ellipsoidal, WGS84).
     lat : float or array_like
         Latitudes of the parallels; broadcast against ``lat0`` and ``radius_km``.
+    engine : {"auto", "pyproj", "numba"}, default "auto"
+        Geodesic solver of the inverse problems (see :func:`geoinf.engine.resolve_engine`).
 
     Returns
     -------
@@ -213,12 +187,13 @@ def half_widths_deg(lat0: ArrayLike, radius_km: ArrayLike, lat: ArrayLike
     lat0, radius, lat = (np.ascontiguousarray(a, dtype=float).ravel() for a in
                          np.broadcast_arrays(*(np.asarray(x, float)
                                                for x in (lat0, radius_km, lat))))
+    engine = resolve_engine(engine)
     d0, dpi = _endpoints(meridian_km(lat0), meridian_km(lat))
     out = np.full(lat.size, np.nan)
     out[dpi <= radius] = 180.0
     part = np.flatnonzero((d0 <= radius) & (dpi > radius))
     if part.size:
-        out[part] = _solve(lat0[part], radius[part], lat[part], d0[part], dpi[part])[1]
+        out[part] = _solve_half_widths(lat0[part], radius[part], lat[part], engine)[1]
     return out
 
 
@@ -232,7 +207,7 @@ def _wrap180(x: NDArray) -> NDArray:
 
 def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
                    row_lat: ArrayLike, west: float, dlon: float, ncols: int,
-                   row_meridian_km: ArrayLike | None = None
+                   row_meridian_km: ArrayLike | None = None, engine: str = "auto"
                    ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp],
                               NDArray[np.intp]]:
     """Return, per disc and raster row, the columns whose centres lie in the disc.
@@ -241,7 +216,7 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
     A disc meets a row in at most two runs of columns (an arc of the parallel
     cut by the raster's edges; intervals are taken modulo 360°, so they wrap
     across ±180° on a global raster). The result is exactly the cell-centre rule
-    (distance ≤ radius by :meth:`pyproj.Geod.inv`).
+    (distance ≤ radius by :meth:`pyproj.Geod.inv`) on either engine.
 
     Parameters
     ----------
@@ -256,6 +231,9 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
         Number of columns.
     row_meridian_km : array_like, optional
         ``meridian_km(row_lat)``, if already known (saves one inverse per row and call).
+    engine : {"auto", "pyproj", "numba"}, default "auto"
+        Geodesic solver of the inverse problems (see :func:`geoinf.engine.resolve_engine`);
+        the cells are the same on both.
 
     Returns
     -------
@@ -274,6 +252,7 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
     >>> start[i].tolist(), stop[i].tolist()  # wraps: the west edge and the east edge
     ([0, 7180], [16, 7200])
     """
+    engine = resolve_engine(engine)
     lon0, lat0, radius = (np.ascontiguousarray(a, dtype=float).ravel() for a in
                           np.broadcast_arrays(*(np.asarray(x, float)
                                                 for x in (lon0, lat0, radius_km))))
@@ -294,7 +273,7 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
     disc = np.repeat(np.arange(lon0.size), counts)
     first = np.repeat(lo_pos - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
     row = order[np.arange(disc.size) + first]
-    d0, dpi = _endpoints(m0[disc], m_row[row])
+    dpi = _endpoints(m0[disc], m_row[row])[1]
     radius_of = radius[disc]
     full = dpi <= radius_of - 1e-9
     start = np.zeros((disc.size, 2), dtype=np.intp)
@@ -304,15 +283,16 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
     if part.size:
         start[part], stop[part] = _partial_rows(lon0[disc[part]], lat0[disc[part]],
                                                 radius_of[part], row_lat[row[part]],
-                                                d0[part], dpi[part], west, dlon, ncols)
+                                                west, dlon, ncols, engine)
     keep = (stop > start).any(axis=1)
     if keep.all():
         return disc, row, start, stop
     return disc[keep], row[keep], start[keep], stop[keep]
 
 
-def _partial_rows(lon0, lat0, radius, lat, d0, dpi, west, dlon, ncols):
-    u, w_deg, dsdu = _solve(lat0, radius, lat, d0, np.maximum(dpi, radius))
+def _partial_rows(lon0, lat0, radius, lat, west, dlon, ncols, engine):
+    """Column runs of the rows a disc meets in part: at most two per row (see grid_intervals)."""
+    u, w_deg, dsdu = _solve_half_widths(lat0, radius, lat, engine)
     period = 360.0 / dlon
     c0 = ((lon0 - west) % 360.0) / dlon - 0.5  # the centre, in columns
     w = np.minimum(w_deg / dlon, period / 2.0 * (1 - 1e-12))
@@ -326,7 +306,7 @@ def _partial_rows(lon0, lat0, radius, lat, d0, dpi, west, dlon, ncols):
         # one batch of decisions: the estimated last column inside (hi, lo) and the
         # first outside (hi + 1, lo - 1); an edge moves by one column if either is wrong
         cand = np.stack([hi, hi + 1, lo, lo - 1])
-        inside = _decide(cand, lon0, lat0, radius, lat, u, dsdu, west, dlon)
+        inside = _decide(cand, lon0, lat0, radius, lat, u, dsdu, west, dlon, engine)
         hi = np.where(inside[0], hi + inside[1], hi - 1)
         lo = np.where(inside[2], lo - inside[3], lo + 1)
         lo, hi = np.maximum(lo, 0), np.minimum(hi, ncols - 1)
@@ -348,7 +328,7 @@ def _partial_rows(lon0, lat0, radius, lat, d0, dpi, west, dlon, ncols):
     return start, stop
 
 
-def _decide(col, lon0, lat0, radius, lat, u, dsdu, west, dlon):
+def _decide(col, lon0, lat0, radius, lat, u, dsdu, west, dlon, engine):
     """Return whether the centre of column ``col`` is inside; exact where in doubt.
 
     ``col`` has shape (k, n), the other arrays (n,): k candidate columns per row.
@@ -363,7 +343,7 @@ def _decide(col, lon0, lat0, radius, lat, u, dsdu, west, dlon):
         edge = radius[i] * 1000.0
         t_d = t.ravel()[doubt]
         if doubt.size > _FEW:
-            s = _inverse(0.0, lat0[i], t_d, lat[i], edge_m=edge)[2]
+            s = inverse(0.0, lat0[i], t_d, lat[i], engine=engine, edge_m=edge)[2]
         else:  # a handful: pyproj directly (the same decisions, less overhead)
             s = np.asarray(WGS84.inv(np.zeros(doubt.size), lat0[i], t_d, lat[i])[2])
         np.put(inside, doubt, s <= edge)

@@ -4,7 +4,7 @@ Each ring has been written into a slot of one array with room for its closing
 vertices; :func:`assemble_discs` closes it there (unwrapped, or as a pole cap) and
 :func:`split_at_meridian` cuts the rings that cross ±180° twice, so that
 ``shapely.from_ragged_array`` gets the polygons' coordinates as they are. Imported
-with :mod:`geoinf._numba_geodesic` (numba installed).
+by :mod:`geoinf.engine` (numba installed).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._karney import JIT as _JIT
-from ._numba_geodesic import _wrap180_near
+from .direct import _wrap180_near
+from .series import JIT as _JIT
 
 __all__ = ["PLAIN", "NORTH_CAP", "SOUTH_CAP", "assemble_discs", "split_at_meridian"]
 

@@ -1,10 +1,10 @@
-"""The finished frames a range map draws: reach bands, sites, cities, a summary.
+"""The finished frames a range map draws: reach bands, sites, cities, population per band.
 
-:func:`map_frames` assembles them from the public API (catalog, rings, exposure,
-population) so that :mod:`geoinf.render` only draws. A band of a system is the area
-whose nearest site of that system lies within a given distance interval, cut at the
-INF edges (500, 1,000, 5,500 km) and at the system's range estimate, so each piece has
-one INF class: the class a missile needs to reach it.
+:func:`map_frames` computes them from the public API: the bands of each system
+(:func:`geoinf.bands.reach_bands`), the cities in range (:mod:`geoinf.cities`), the
+population of each band (:mod:`geoinf.exposure`) and optionally a density image for an
+overlay (:func:`population_image`). :mod:`geoinf.render` and :mod:`geoinf.figure` draw
+them.
 """
 
 from __future__ import annotations
@@ -16,28 +16,24 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
+import rasterio.transform
+import rasterio.warp
+from pyproj import Transformer
 
-from .catalog import (
-    DEFAULT_SCENARIO,
-    SYSTEM_COLUMNS,
-    load_pairs,
-    load_sites,
-    load_systems,
-    scenario_rings,
-    select_pairs,
-)
+from .bands import reach_bands
+from .catalog import DEFAULT_SCENARIO, list_scenarios, load_pairs, scenario_rings, select_pairs
+from .cities import cities_in_range
 from .errors import InputError
-from .rings import disc_polygons
+from .exposure import exposure_table
+from .raster import open_population
+from .sites import load_sites
+from .systems import SYSTEM_COLUMNS, load_systems
 from .treaty import INF_EDGES_KM, band_label, inf_class
 
-__all__ = ["MapFrames", "BAND_COLUMNS", "reach_bands", "map_frames", "population_image"]
+__all__ = ["MERCATOR_MAX_LAT", "MapFrames", "map_frames", "population_image"]
 
-BAND_COLUMNS = ("system", "system_name", "estimate", "range_km", "claimant", "source",
-                "min_km", "max_km", "inf_class", "n_sites", "sites")
-"""Columns of :func:`reach_bands` besides ``geometry``."""
-
-_MERCATOR_LAT = 85.0511287798066  # the latitude where Web Mercator is square
+MERCATOR_MAX_LAT = float(np.degrees(2 * np.arctan(np.exp(np.pi)) - np.pi / 2))
+"""Latitude where Web Mercator's square world ends (85.0511°): maps are clipped there."""
 
 
 @dataclass
@@ -47,12 +43,12 @@ class MapFrames:
     Attributes
     ----------
     bands : geopandas.GeoDataFrame
-        One row per system and piece of its reach (:func:`reach_bands`).
+        One row per system and piece of its reach (:func:`geoinf.bands.reach_bands`).
     sites : geopandas.GeoDataFrame
         One row per (site, system) pair (:func:`geoinf.catalog.load_scenario`
         columns plus the site's ``operator``, ``source`` and ``site_note``).
     cities : pandas.DataFrame or None
-        Places in range (:func:`geoinf.exposure.cities_in_range` columns plus
+        Places in range (:func:`geoinf.cities.cities_in_range` columns plus
         ``systems``), largest first.
     summary : pandas.DataFrame or None
         Population per band (any columns; shown as a table).
@@ -69,73 +65,6 @@ class MapFrames:
     summary: pd.DataFrame | None = None
     population: dict | None = None
     meta: dict = field(default_factory=dict)
-
-
-def reach_bands(rings: gpd.GeoDataFrame, *, edges_km: Sequence[float] = INF_EDGES_KM,
-                tolerance_km: float = 0.1) -> gpd.GeoDataFrame:
-    """Return each system's reach cut into INF bands and at its range estimates.
-
-    A piece is the area whose nearest site of the system lies between ``min_km``
-    and ``max_km``; pieces are cut at the band edges and at every range estimate,
-    so each has one INF class and one ``estimate``: the smallest range claim that
-    reaches it (``"low"``: both claims reach it; ``"high"``: only the high claim;
-    ``"single"``: the system has one figure).
-
-    Parameters
-    ----------
-    rings : geopandas.GeoDataFrame
-        Output of :func:`geoinf.catalog.scenario_rings` (one ring per pair and estimate).
-    edges_km : sequence of float, default (500, 1000, 5500)
-        Band edges; those below a system's range cut its reach.
-    tolerance_km : float, default 0.1
-        Boundary tolerance of the discs (:func:`geoinf.rings.disc_polygons`).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        :data:`BAND_COLUMNS` and the piece (EPSG:4326, valid, counter-clockwise),
-        ordered by system, then distance.
-
-    Examples
-    --------
-    >>> from geoinf.catalog import scenario_rings
-    >>> bands = reach_bands(scenario_rings("kaliningrad"))
-    >>> for b in bands.itertuples():
-    ...     print(b.system, b.estimate, f"{b.min_km:g}-{b.max_km:g}", b.inf_class)
-    iskander-m single 0-500 exempt
-    9m729 low 0-480 exempt
-    9m729 high 480-500 exempt
-    9m729 high 500-1000 shorter-range
-    9m729 high 1000-2500 intermediate-range
-    """
-    rows = []
-    for system, group in rings.groupby("system", sort=False):
-        claims = group.groupby("estimate", sort=False).agg(
-            range_km=("range_km", "max"), claimant=("claimant", "first"),
-            source=("source", "first")).sort_values("range_km")
-        radius = float(claims["range_km"].max())
-        edges = np.unique([e for e in edges_km if 0 < e < radius] + list(claims["range_km"]))
-        sites = group.drop_duplicates("site")
-        lon, lat = sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)
-        discs = disc_polygons(lon[:, None], lat[:, None], edges[None, :],
-                              tolerance_km=tolerance_km).reshape(lon.size, edges.size)
-        unions = shapely.union_all(discs, axis=0)
-        pieces = unions.copy()
-        pieces[1:] = shapely.difference(unions[1:], unions[:-1])
-        lows = np.concatenate([[0.0], edges[:-1]])
-        for lo, hi, geom in zip(lows, edges, shapely.orient_polygons(pieces), strict=True):
-            claim = claims[claims["range_km"] >= hi].iloc[0]
-            rows.append({"system": system, "system_name": group["system_name"].iloc[0],
-                         "estimate": claim.name, "range_km": float(claim["range_km"]),
-                         "claimant": claim["claimant"], "source": claim["source"],
-                         "min_km": float(lo), "max_km": float(hi),
-                         "inf_class": str(inf_class((lo + hi) / 2)),
-                         "n_sites": len(sites), "sites": ", ".join(sites["site_name"]),
-                         "geometry": geom})
-    if not rows:
-        return gpd.GeoDataFrame(columns=[*BAND_COLUMNS, "geometry"], geometry="geometry",
-                                crs="EPSG:4326")
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
 
 
 def _sites_frame(pairs: gpd.GeoDataFrame, table: gpd.GeoDataFrame | None = None
@@ -155,8 +84,6 @@ def _cities(pairs: gpd.GeoDataFrame, min_population: float) -> pd.DataFrame:
     are gathered as sets of site ids over all systems (two sites may share a name, and
     a name may hold any separator).
     """
-    from .exposure import cities_in_range
-
     ids = pd.Index(pd.unique(pairs["site"]))
     names = pairs.drop_duplicates("site").set_index("site")["site_name"].reindex(ids)
     parts = []
@@ -198,9 +125,8 @@ def _unreached(pairs: gpd.GeoDataFrame, edges_km: Sequence[float] = INF_EDGES_KM
             for r in reach.itertuples() if r.range_km <= inner]
 
 
-def _summary(pairs: gpd.GeoDataFrame) -> pd.DataFrame | None:
-    from .exposure import exposure_table
-
+def _band_populations(pairs: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Return the people in each system's INF bands (every band at 0 when none is reached)."""
     cols = ["system", "estimate", "band", "max_km", "population", "coverage"]
     reached = pairs[pairs["range_km_high"] > INF_EDGES_KM[0]]
     if len(reached):
@@ -233,13 +159,8 @@ def population_image(bounds: tuple[float, float, float, float], *,
         ``density`` (2-D float array, people/km², row 0 north), ``bounds``
         (south, west, north, east) in degrees, ``indicative`` (bool), ``path``.
     """
-    import rasterio.warp
-    from pyproj import Transformer
-
-    from .population import open_population
-
     west, south, east, north = bounds
-    south, north = max(south, -_MERCATOR_LAT), min(north, _MERCATOR_LAT)
+    south, north = max(south, -MERCATOR_MAX_LAT), min(north, MERCATOR_MAX_LAT)
     with open_population(path) as pop:
         win = pop.window(west, south, east, north)
         people = pop.read(win)
@@ -283,16 +204,16 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
     site, system : str, optional
         Comma-separated ids selecting pairs (:func:`geoinf.catalog.select_pairs`).
     sites : path or GeoDataFrame, optional
-        With ``scenario=None``: your own sites table (:func:`geoinf.catalog.load_sites`);
+        With ``scenario=None``: your own sites table (:func:`geoinf.sites.load_sites`);
         each of its sites (or those named by ``site``) is paired with each catalog
         ``system`` and with each of ``radius_km``.
     systems : path or DataFrame, optional
         With ``sites``: the systems table ``system`` ids are resolved against
-        (:func:`geoinf.catalog.load_systems`); default: the catalog.
+        (:func:`geoinf.systems.load_systems`); default: the catalog.
     radius_km : sequence of float, optional
         With ``sites``: ranges drawn as systems of one claim each ("500 km range").
     cities : bool, default True
-        Find the places in range (:func:`geoinf.exposure.cities_in_range`).
+        Find the places in range (:func:`geoinf.cities.cities_in_range`).
     min_population : float, default 100,000
         Smallest place shown as a city.
     population : bool or path, default False
@@ -332,7 +253,7 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
             "tolerance_km": tolerance_km, "sources": list(_SOURCES), "indicative": False,
             "min_population": min_population, "notes": _unreached(pairs)}
     found = _cities(pairs, min_population) if cities else None
-    summary = _summary(pairs) if cities else None
+    summary = _band_populations(pairs) if cities else None
     image = None
     if population is not False and population is not None:
         path = None if population is True else population
@@ -372,8 +293,6 @@ def _description(scenario, name: str) -> str:
     """Return the description of a catalog scenario, or of ``name`` in a user's file."""
     if scenario is None:
         return ""
-    from .catalog import list_scenarios
-
     is_file = os.path.isfile(os.fspath(scenario))
     table = list_scenarios(scenario if is_file else None).set_index("scenario")
     return str(table["description"].get(name if is_file else str(scenario), ""))

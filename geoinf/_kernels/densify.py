@@ -7,8 +7,8 @@ unreliable (near a pole) the pieces are bisected until their measured midpoint
 deviation is within the tolerance. :func:`ring_plan` counts the vertices of every
 ring, :func:`ring_fill` writes them, each ring into its slot of one array. New
 vertices are solved in one vectorized batch per ring (:func:`_ring_batch`), which
-plan and fill share so that they take the same decisions. Imported with
-:mod:`geoinf._numba_geodesic` (numba installed).
+plan and fill share so that they take the same decisions. Imported by
+:mod:`geoinf.engine` (numba installed).
 """
 
 from __future__ import annotations
@@ -18,20 +18,20 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._karney import _DEG
-from ._karney import INLINE as _INLINE
-from ._karney import JIT as _JIT
-from ._numba_geodesic import (
-    _KM_PER_DEG,
+from ..constants import MEAN_KM_PER_DEG as _KM_PER_DEG
+from .direct import (
     _arc,
     _azimuth,
     _centre,
     _direct_into,
+    _position,
     _rotate,
     _sincos_small,
-    _solve,
     _wrap180_near,
 )
+from .series import _DEG
+from .series import INLINE as _INLINE
+from .series import JIT as _JIT
 
 __all__ = ["ring_plan", "ring_fill"]
 
@@ -144,7 +144,7 @@ def _bisect_piece(sbet1, cbet1, lon1, t, st, ct, a0, b0, alon, alat, blon, blat,
             continue
         mid = 0.5 * (a + b)
         salp1, calp1 = _azimuth(-mid)
-        mx, my = _solve(sbet1, cbet1, salp1, calp1, lon1, t, st, ct)
+        mx, my = _position(sbet1, cbet1, salp1, calp1, lon1, t, st, ct)
         if _deviates(xa, ya, xb, yb, mx, my, limit_km):
             if write:
                 w = row0 + count

@@ -4,21 +4,29 @@ Constants of WGS84, the order-6 ``A3``/``C3`` coefficient tables and small
 numerical helpers of C. F. F. Karney, "Algorithms for geodesics", J. Geodesy 87,
 43-55 (2013), following GeographicLib's Python reference implementation
 (``geographiclib/geodesic.py`` 2.x, Copyright (c) Charles Karney 2011-2022,
-MIT/X11 licence). Used by :mod:`geoinf._numba_geodesic` (direct problem) and
-:mod:`geoinf._numba_inverse` (inverse problem); imported only with numba.
+MIT/X11 licence). Used by :mod:`geoinf._kernels.direct` (direct problem) and
+:mod:`geoinf._kernels.inverse` (inverse problem); imported only with numba. The
+angle helpers ``ang_diff``, ``sincosd``, ``sincosde`` and ``atan2d_libm`` and the
+``A2``/``C2`` series and ``astroid`` (used by the inverse only) follow the same
+sources and GeographicLib's C library (``geodesic.c``, the one inside PROJ).
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
-__all__ = ["A3X", "C3X", "INLINE", "JIT", "a1m1_c1", "a3_c3", "ang_normalize_near", "ang_round",
-           "atan2", "atan2d", "eps_of", "norm", "sin_series5", "sin_series6"]
+from ..constants import WGS84
 
-_A = 6378137.0  # WGS84 equatorial radius, metres
-_F = 1.0 / 298.257223563  # WGS84 flattening
+__all__ = ["A3X", "C3X", "INLINE", "JIT", "a1m1_c1", "a2m1_c2", "a3_c3", "ang_diff",
+           "ang_normalize_near", "ang_round", "astroid", "atan2", "atan2d", "atan2d_libm",
+           "eps_of", "norm", "sin_series5", "sin_series6", "sincos_small", "sincosd",
+           "sincosde"]
+
+_A = WGS84.a  # equatorial radius, metres
+_F = WGS84.f  # flattening
 _F1 = 1.0 - _F
 _E2 = _F * (2.0 - _F)
 _EP2 = _E2 / (_F1 * _F1)
@@ -174,13 +182,13 @@ def _atan_octant(y, x):
 
     Branch-free (selects only) and without a library call, so that loops over it
     are vectorized by LLVM; libm's atan2 is a call with data-dependent branches
-    that costs about 20 ns on scattered inputs. Inputs must be finite.
+    that costs about 20 ns on scattered inputs. NaN in, NaN out (a NaN divides).
     """
     ax, ay = abs(x), abs(y)
     swap = ay > ax
     big_side = ay if swap else ax
     small_side = ax if swap else ay
-    a = small_side / big_side if big_side > 0.0 else 0.0
+    a = small_side / big_side if big_side != 0.0 else 0.0
     far = a > 0.66
     u = (a - 1.0) / (a + 1.0) if far else a
     z = u * u
@@ -193,7 +201,7 @@ def _atan_octant(y, x):
 
 @njit(**INLINE)
 def atan2(y, x):
-    """atan2 in radians, branch-free (see :func:`_atan_octant`); finite inputs."""
+    """atan2 in radians, branch-free (see :func:`_atan_octant`); NaN for NaN input."""
     r, swap, negative_x = _atan_octant(y, x)
     r = (math.pi / 2.0 - r) if swap else r
     r = (math.pi - r) if negative_x else r
@@ -216,3 +224,154 @@ def ang_normalize_near(x):
     y = x + 360.0 if x < -180.0 else x
     y = y - 360.0 if y > 180.0 else y
     return math.copysign(180.0, x) if abs(y) == 180.0 else y
+
+
+@njit(**INLINE)
+def _remainder360(x):
+    """IEEE ``remainder(x, 360)`` in [-180, 180] (ties to the even quotient), finite x."""
+    if abs(x) <= 180.0:
+        return x
+    if abs(x) < 540.0:
+        return x - math.copysign(360.0, x)  # exact, in (-180, 180)
+    r = np.fmod(x, 360.0)  # exact
+    if r > 180.0:
+        r -= 360.0
+    elif r < -180.0:
+        r += 360.0
+    elif abs(r) == 180.0 and np.fmod((x - r) / 360.0, 2.0) != 0.0:
+        r = -r
+    return r
+
+
+@njit(**INLINE)
+def _two_sum(u, v):
+    """Error-free sum: (s, t) with s = fl(u + v) and u + v = s + t exactly."""
+    s = u + v
+    up = s - v
+    vpp = s - up
+    up -= u
+    vpp -= v
+    t = s if s == 0.0 else 0.0 - (up + vpp)
+    return s, t
+
+
+@njit(**INLINE)
+def ang_diff(x, y):
+    """Return ``y - x`` reduced to [-180, 180] degrees as (d, error), as GeographicLib's AngDiff."""
+    d, t = _two_sum(_remainder360(-x), _remainder360(y))
+    d, t = _two_sum(_remainder360(d), t)
+    if d == 0.0 or abs(d) == 180.0:
+        d = math.copysign(d, y - x if t == 0.0 else -t)
+    return d, t
+
+
+@njit(**INLINE)
+def _quadrant(q, s, c, x):
+    """Rotate (sin r, cos r) by q quarter turns; signed zeros as GeographicLib's sincosd."""
+    q &= 3
+    if q == 1:
+        s, c = c, -s
+    elif q == 2:
+        s, c = -s, -c
+    elif q == 3:
+        s, c = -c, s
+    c += 0.0
+    if s == 0.0:
+        s = math.copysign(s, x)
+    return s, c
+
+
+@njit(**INLINE)
+def sincosd(x):
+    """Sine and cosine of x degrees, exact at multiples of 90 (``remquo(x, 90)`` reduction)."""
+    if not math.isfinite(x):
+        return math.nan, math.nan
+    r = x if abs(x) < 360.0 else np.fmod(x, 360.0)  # exact
+    q = int(np.rint(r / 90.0))  # nearest, ties to even: as remquo
+    r = (r - 90.0 * q) * _DEG
+    return _quadrant(q, math.sin(r), math.cos(r), x)
+
+
+@njit(**INLINE)
+def sincosde(x, t):
+    """Sine and cosine of (x + t) degrees, x in [-180, 180] and t its small error (sincosde)."""
+    q = int(np.rint(x / 90.0))
+    r = ang_round((x - 90.0 * q) + t) * _DEG
+    return _quadrant(q, math.sin(r), math.cos(r), x)
+
+
+@njit(**INLINE)
+def atan2d_libm(y, x):
+    """atan2 in degrees with libm's atan2, exact at multiples of 90 (GeographicLib's atan2d)."""
+    q = 0
+    if abs(y) > abs(x):
+        q, x, y = 2, y, x
+    if x < 0.0:
+        q, x = q + 1, -x
+    ang = math.atan2(y, x) / _DEG
+    if q == 1:
+        return math.copysign(180.0, y) - ang
+    if q == 2:
+        return 90.0 - ang
+    if q == 3:
+        return -90.0 + ang
+    return ang
+
+
+@njit(**INLINE)
+def a2m1_c2(eps):
+    """A2 - 1 and the C2 coefficients of the reduced-length series (order 6) at ``eps``."""
+    e2 = eps * eps
+    e3, e4 = e2 * eps, e2 * e2
+    e5, e6 = e4 * eps, e4 * e2
+    a2m1 = ((((-11.0 * e2 - 28.0) * e2 - 192.0) * e2) / 256.0 - eps) / (1.0 + eps)
+    c1 = eps * ((e2 + 2.0) * e2 + 16.0) / 32.0
+    c2 = e2 * ((35.0 * e2 + 64.0) * e2 + 384.0) / 2048.0
+    c3 = e3 * (15.0 * e2 + 80.0) / 768.0
+    c4 = e4 * (7.0 * e2 + 35.0) / 512.0
+    c5 = e5 * 63.0 / 1280.0
+    c6 = e6 * 77.0 / 2048.0
+    return a2m1, c1, c2, c3, c4, c5, c6
+
+
+@njit(**INLINE)
+def astroid(x, y):
+    """Positive root k of k^4 + 2 k^3 - (x^2 + y^2 - 1) k^2 - 2 y^2 k - y^2 = 0 (Astroid).
+
+    The starting guess of the inverse problem near the antipode (Karney 2013, sec. 5).
+    """
+    p, q = x * x, y * y
+    r = (p + q - 1.0) / 6.0
+    if q == 0.0 and r <= 0.0:
+        return 0.0  # y = 0 with |x| <= 1
+    big_s = p * q / 4.0  # r^3 s
+    r2 = r * r
+    r3 = r * r2
+    disc = big_s * (big_s + 2.0 * r3)  # zero on the evolute p^(1/3) + q^(1/3) = 1
+    u = r
+    if disc >= 0.0:
+        t3 = big_s + r3
+        t3 += -math.sqrt(disc) if t3 < 0.0 else math.sqrt(disc)  # the larger |T3|
+        t = np.cbrt(t3)
+        u += t + (r2 / t if t != 0.0 else 0.0)
+    else:  # T is complex, u real: the root that avoids cancellation
+        ang = math.atan2(math.sqrt(-disc), -(big_s + r3))
+        u += 2.0 * r * math.cos(ang / 3.0)
+    v = math.sqrt(u * u + q)
+    uv = q / (v - u) if u < 0.0 else u + v  # u + v > 0 without cancellation
+    w = (uv - q) / (2.0 * v)
+    return uv / (math.sqrt(uv + w * w) + w)
+
+
+@njit(**INLINE)
+def sincos_small(d):
+    """Sine and cosine of a small angle (radians, |d| < 0.02) by their Taylor series.
+
+    The truncation error is below 1e-24 for |d| < 0.02.
+    """
+    d2 = d * d
+    s = d + d * d2 * (-1.0 / 6.0 + d2 * (1.0 / 120.0 + d2 * (-1.0 / 5040.0
+                                                              + d2 * (1.0 / 362880.0))))
+    c = 1.0 + d2 * (-0.5 + d2 * (1.0 / 24.0 + d2 * (-1.0 / 720.0 + d2 * (
+        1.0 / 40320.0 + d2 * (-1.0 / 3628800.0)))))
+    return s, c

@@ -1,12 +1,10 @@
-"""Readers for the population layers: places (points), countries (polygons), rasters.
+"""Population rasters: windowed reads of people per cell, and the area of a lon/lat cell.
 
-The embedded defaults (``data/places.parquet``, ``data/countries.parquet``,
-``data/population_indicative.tif``; sources in ``data/SOURCES.md``) are read when no
-path is given. The default raster is **indicative**: modelled from GeoNames places and
+The embedded default, ``data/population_indicative.tif`` (sources in ``data/SOURCES.md``),
+is read when no path is given. It is **indicative**: modelled from GeoNames places and
 Natural Earth country totals, it reproduces each country's total and the placement of
 towns, not the real distribution of people; pass GHS-POP, WorldPop, GPW or LandScan for
-analysis. Rows of a CSV are numbered as in a spreadsheet (the header is row 1).
-No analysis happens here: see ``geoinf.exposure``.
+analysis. No analysis happens here: see ``geoinf.exposure``.
 """
 
 from __future__ import annotations
@@ -18,47 +16,27 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyproj
 import rasterio
-import shapely
 from numpy.typing import NDArray
 from rasterio.errors import RasterioError, RasterioIOError
 from rasterio.windows import Window, from_bounds
 
 from . import _validate, datasets
+from .constants import A_KM, F
 from .errors import DataError, InputError
-from .tables import (
-    COORD_TOL_DEG,
-    MAX_LISTED,
-    Problems,
-    bounded,
-    check_shape,
-    clip,
-    coordinate_conflicts,
-    shown,
-)
+from .tables import bounded
 
 __all__ = [
-    "PLACE_COLUMNS",
-    "COUNTRY_COLUMNS",
     "RASTER_KINDS",
     "MAX_POPULATION",
     "MAX_DENSITY_KM2",
-    "load_places",
-    "load_countries",
     "open_population",
     "PopulationRaster",
     "cell_area_km2",
 ]
 
-PLACE_COLUMNS = ("name", "lon", "lat", "population")
-"""Columns every places frame has (the embedded one adds geonameid, asciiname, country,
-iso_a3 and min_population)."""
-COUNTRY_COLUMNS = ("iso_a3", "name", "pop_est")
-"""Columns every countries frame has, besides ``geometry``."""
 RASTER_KINDS = ("count", "density")
 """``count``: people per cell; ``density``: people per km² (multiplied by cell area)."""
 MAX_POPULATION = 1e9
@@ -75,232 +53,9 @@ today hold ~1e5 per km², and the densest place ever recorded, Kowloon Walled Ci
 ~4e6. The bound is set above all of them so that no real raster, at any resolution, is
 refused; it catches the fill values GDAL and the population producers use (float32
 minimum and maximum, 1e20, integer maxima), together with :data:`MAX_POPULATION`."""
-_MAX_COUNTRY_POPULATION = 10 * MAX_POPULATION  # more than the world's 8.2e9 (2025)
 
-PLACES_FILE, COUNTRIES_FILE, RASTER_FILE = ("places.parquet", "countries.parquet",
-                                            "population_indicative.tif")
-_PLACE_ALIASES = {
-    "name": ("name", "city", "place", "place_name", "city_name"),
-    "lon": ("lon", "lng", "long", "longitude", "lon_deg"),
-    "lat": ("lat", "latitude", "lat_deg"),
-    "population": ("population", "pop", "pop_total", "inhabitants"),
-}
-_COUNTRY_ALIASES = {
-    "iso_a3": ("iso_a3", "iso3", "adm0_a3", "gid_0", "iso"),
-    "name": ("name", "admin", "country", "name_en", "name_long"),
-    "pop_est": ("pop_est", "population", "pop"),
-}
-_WGS84_A, _WGS84_F = 6378137.0, 1 / 298.257223563
+RASTER_FILE = "population_indicative.tif"
 _PathLike = str | os.PathLike
-
-
-def _resolve(columns, aliases: dict, label: str, required: tuple) -> dict[str, str]:
-    """Map each role to the one column of the file that names it (case-insensitive)."""
-    lower: dict[str, list[str]] = {}
-    for col in columns:
-        lower.setdefault(str(col).strip().lower(), []).append(col)
-    found, missing, clash = {}, [], []
-    for role, names in aliases.items():
-        hits = [c for n in names for c in lower.get(n, [])]
-        if len(hits) > 1:
-            clash.append(f"{role} could be any of "
-                         f"{bounded([shown(str(h)) for h in hits], noun='columns', sep=', ')}")
-        elif hits:
-            found[role] = hits[0]
-        elif role in required:
-            missing.append(f"{role} (one of {', '.join(names)})")
-    if clash:
-        raise InputError(f"{label}: ambiguous columns: {'; '.join(clash)}; keep one of each")
-    if missing:
-        found = bounded([clip(c) for c in map(str, columns)], noun="columns", sep=", ")
-        raise InputError(f"{label}: missing column {', '.join(missing)}; "
-                         f"found {found or 'no columns'}")
-    return found
-
-
-def _numbers(frame: pd.DataFrame, col: str, role: str, lo: float, hi: float,
-             problems: Problems) -> NDArray[np.float64]:
-    """Return the column as floats; record its cells that are not numbers in [lo, hi].
-
-    Only the first :data:`~geoinf.tables.MAX_LISTED` bad cells of the column are worded
-    (no message lists more); the others are counted.
-    """
-    raw = frame[col]
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        bad = np.flatnonzero(~((values >= lo) & (values <= hi)))  # NaN is bad
-    what = "a population (a number" if role == "population" else "a number"
-    for i in bad[:MAX_LISTED]:
-        problems.add_at(int(i) + 2, f"row {i + 2} column {col!r}: {shown(raw.iloc[i])} is not "
-                        f"{what} in [{lo:g}, {hi:g}]" + (")" if role == "population" else ""))
-    problems.add_unlisted(max(0, bad.size - MAX_LISTED))
-    return values
-
-
-def _read_table(path: Path) -> gpd.GeoDataFrame | pd.DataFrame:
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".csv", ".txt", ".tsv"):
-            frame = pd.read_csv(path, sep=None if suffix != ".csv" else ",", dtype=str,
-                                keep_default_na=False, engine="python" if suffix != ".csv"
-                                else "c", skipinitialspace=True)
-        elif suffix in (".parquet", ".geoparquet"):
-            try:
-                frame = gpd.read_parquet(path)
-            except ValueError:  # a plain Parquet table (lon/lat columns, no geometry)
-                frame = pd.read_parquet(path)
-        else:
-            frame = gpd.read_file(path)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: the file is empty (expected a header row)") from None
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
-    except (OSError, ValueError, RuntimeError, pd.errors.ParserError) as err:
-        reason = " ".join(str(err).split())[:200] or type(err).__name__
-        raise DataError(f"{path}: cannot read as a table ({reason})") from None
-    check_shape(frame, str(path), "rows")
-    return frame
-
-
-def _label(path: Path | None, default: str) -> Path:
-    return datasets.get_path(default) if path is None else Path(_validate.path(path, "path"))
-
-
-def load_places(path: _PathLike | None = None, *, min_population: float = 0
-                ) -> gpd.GeoDataFrame:
-    """Load populated places as points.
-
-    Parameters
-    ----------
-    path : str or os.PathLike, optional
-        CSV (columns ``name, lon, lat, population``; also accepted: city/place,
-        lng/long/longitude, latitude, pop), GeoJSON, GeoPackage or (Geo)Parquet.
-        Default: the embedded GeoNames table (CC BY 4.0), with city sections removed.
-    min_population : float, default 0
-        Keep places with at least this many inhabitants.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Columns ``name, lon, lat, population`` (plus any other columns of the file),
-        Point geometry, EPSG:4326.
-
-    Raises
-    ------
-    InputError
-        Missing or ambiguous columns, or bad values (the message names row and column).
-    DataError
-        The file is missing or unreadable.
-
-    Examples
-    --------
-    >>> places = load_places(min_population=1_000_000)
-    >>> "Budapest" in set(places["name"])
-    True
-    >>> list(places.columns[:4])
-    ['geonameid', 'name', 'asciiname', 'country']
-    """
-    src = _label(path, PLACES_FILE)
-    frame = _read_table(src)
-    geometry = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else None
-    conflicts: list[tuple[int, str]] = []
-    if geometry is not None:
-        if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-            geometry = geometry.to_crs("EPSG:4326")
-        if not geometry.geom_type.isin(["Point"]).all():
-            kinds = sorted(set(geometry.geom_type.dropna()) - {"Point"})
-            raise InputError(f"{src}: expected Point geometries, found {', '.join(kinds)}")
-        # The geometry gives lon/lat; coordinate columns of the file must agree with it.
-        conflicts = _geometry_conflicts(frame, geometry)
-        coord = [c for c in frame.columns if str(c).lower() in
-                 _PLACE_ALIASES["lon"] + _PLACE_ALIASES["lat"]]
-        frame = pd.DataFrame(frame.drop(columns=[frame.geometry.name, *coord]))
-        frame["lon"], frame["lat"] = geometry.x.to_numpy(), geometry.y.to_numpy()
-    cols = _resolve(frame.columns, _PLACE_ALIASES, str(src), PLACE_COLUMNS)
-    problems = Problems(str(src))
-    for i, text in conflicts:
-        problems.add_at(i + 2, text)
-    lon = _numbers(frame, cols["lon"], "lon", -180, 180, problems)
-    lat = _numbers(frame, cols["lat"], "lat", -90, 90, problems)
-    pop = _numbers(frame, cols["population"], "population", 0, MAX_POPULATION, problems)
-    problems.raise_if_any()
-    out = frame.rename(columns={v: k for k, v in cols.items()})
-    out["lon"], out["lat"] = lon, lat
-    if out["population"].dtype.kind not in "iu":
-        out["population"] = pop
-    out = out[pop >= _validate.number(min_population, "min_population", lo=0)]
-    return gpd.GeoDataFrame(out.reset_index(drop=True),
-                            geometry=gpd.points_from_xy(out["lon"], out["lat"]),
-                            crs="EPSG:4326")
-
-
-def _geometry_conflicts(frame: gpd.GeoDataFrame, geometry: gpd.GeoSeries
-                        ) -> list[tuple[int, str]]:
-    """Return (frame row, problem) for coordinate columns that name another point."""
-    def columns(role):
-        return [c for c in frame.columns if str(c).lower() in _PLACE_ALIASES[role]]
-
-    lon_cols, lat_cols = columns("lon"), columns("lat")
-    if not lon_cols and not lat_cols:
-        return []
-    x, y = shapely.get_x(geometry.values), shapely.get_y(geometry.values)
-    bad = set()
-    for lon_col in lon_cols or [None]:
-        for lat_col in lat_cols or [None]:
-            bad.update(coordinate_conflicts(None if lon_col is None else frame[lon_col],
-                                            None if lat_col is None else frame[lat_col], x, y))
-    names = ", ".join(map(repr, lon_cols + lat_cols))
-    return [(int(i), f"row {i + 2} columns {names}: "
-             f"({', '.join(clip(frame[c].iloc[i]) for c in lon_cols + lat_cols)}) disagree "
-             f"with the point geometry ({float(x[i])!r}, {float(y[i])!r}); expected the same point "
-             f"(within {COORD_TOL_DEG:g}°) or no lon/lat columns") for i in sorted(bad)]
-
-
-def load_countries(path: _PathLike | None = None) -> gpd.GeoDataFrame:
-    """Load country polygons with their ISO alpha-3 code, name and population.
-
-    Parameters
-    ----------
-    path : str or os.PathLike, optional
-        GeoPackage, GeoJSON, shapefile or GeoParquet with polygons and columns
-        ``iso_a3, name, pop_est`` (also accepted: iso3/adm0_a3, admin/country,
-        population/pop). Default: the embedded Natural Earth 5.1.1 admin-0
-        countries (public domain), cut at the antimeridian.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Columns ``iso_a3, name, pop_est`` (plus any other columns), valid polygons,
-        EPSG:4326.
-
-    Examples
-    --------
-    >>> countries = load_countries()
-    >>> countries.set_index("iso_a3").loc[["FRA", "NOR", "XKX"], "name"].tolist()
-    ['France', 'Norway', 'Kosovo']
-    """
-    src = _label(path, COUNTRIES_FILE)
-    frame = _read_table(src)
-    if not isinstance(frame, gpd.GeoDataFrame):
-        raise InputError(f"{src}: expected polygons with a geometry column")
-    if frame.crs is None:
-        raise InputError(f"{src}: no CRS; expected EPSG:4326 (lon/lat) or a defined CRS")
-    if not frame.crs.equals("EPSG:4326"):
-        frame = frame.to_crs("EPSG:4326")
-    cols = _resolve([c for c in frame.columns if c != frame.geometry.name],
-                    _COUNTRY_ALIASES, str(src), COUNTRY_COLUMNS)
-    frame = frame.rename(columns={v: k for k, v in cols.items()})
-    problems = Problems(str(src))
-    frame["pop_est"] = _numbers(frame, "pop_est", "population", 0, _MAX_COUNTRY_POPULATION,
-                                problems)
-    problems.raise_if_any()
-    geoms = frame.geometry.values
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        frame.loc[invalid, frame.geometry.name] = shapely.make_valid(geoms[invalid])
-    return frame
 
 
 def cell_area_km2(lat_south: NDArray | float, lat_north: NDArray | float,
@@ -327,15 +82,14 @@ def cell_area_km2(lat_south: NDArray | float, lat_north: NDArray | float,
     >>> f"{cell_area_km2(-90, 90, 360)[()]:.0f}"  # the whole WGS84 ellipsoid
     '510065622'
     """
-    e = np.sqrt(_WGS84_F * (2 - _WGS84_F))
+    e = np.sqrt(F * (2 - F))
 
     def q(lat):
         s = np.sin(np.radians(np.asarray(lat, dtype=np.float64)))
         return s / (1 - (e * s) ** 2) + np.arctanh(e * s) / e
 
-    area_m2 = _WGS84_A ** 2 * (1 - e ** 2) / 2 * np.radians(dlon_deg) * (q(lat_north) - q(
-        lat_south))
-    return np.abs(area_m2) / 1e6
+    area = A_KM ** 2 * (1 - e ** 2) / 2 * np.radians(dlon_deg) * (q(lat_north) - q(lat_south))
+    return np.abs(area)
 
 
 class PopulationRaster:
@@ -596,7 +350,8 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count",
                                or not isinstance(nodata, numbers.Real)):
         raise InputError(f"nodata={nodata!r} is not a number (expected the value of the "
                          "file that marks cells without data, e.g. -32768)")
-    src = _label(path, RASTER_FILE)
+    src = datasets.get_path(RASTER_FILE) if path is None else \
+        Path(_validate.path(path, "path"))
     if not src.is_file():
         raise DataError(f"{src}: no such file")
     try:

@@ -1,8 +1,8 @@
 """Compiled (numba) direct geodesic solution on WGS84 and the ring kernels built on it.
 
-This is an optional engine: it is imported only when numba is installed
-(``pip install "geoinf[speedups]"``) and :mod:`geoinf.geodesic` selects it with
-``engine="auto"`` or ``engine="numba"``. pyproj stays the reference.
+This is an optional engine: it is imported only by :mod:`geoinf.engine`, when numba
+is installed (``pip install "geoinf[speedups]"``) and ``engine="auto"`` or
+``engine="numba"`` selects it. pyproj stays the reference.
 
 The direct problem is solved as in GeographicLib, with the order-6 series of
 C. F. F. Karney, "Algorithms for geodesics", J. Geodesy 87, 43-55 (2013),
@@ -20,8 +20,7 @@ circles of one centre at several radii share every azimuth, so the geodesic
 *line* (everything that does not depend on distance) is set up once per centre
 and azimuth and then evaluated at each radius.
 
-Three things make the kernels fast (the uniform vertices of 10,000 sites x 3 radii:
-0.28 s -> 0.07 s on 2 cores; ``scripts/bench_rings.py`` measures the whole engine):
+Three things make the kernels fast (``scripts/bench_rings.py`` measures the whole engine):
 
 - the small helpers are inlined (numba calls across compiled functions through a
   generic convention that doubled the cost of a solution);
@@ -29,7 +28,7 @@ Three things make the kernels fast (the uniform vertices of 10,000 sites x 3 rad
   shared by all its azimuths, and ``tau12`` and ``sigma12`` differ from it by
   corrections of the order of the flattening, applied by angle addition with a
   short Taylor series (:func:`_sincos_small`); ``atan2`` is a branch-free rational
-  approximation (:func:`geoinf._karney.atan2`, within 2 ulp of libm);
+  approximation (:func:`geoinf._kernels.series.atan2`, within 2 ulp of libm);
 - lines are set up into arrays and evaluated in loops without branches or library
   calls, which LLVM vectorizes (several azimuths per instruction).
 
@@ -40,58 +39,28 @@ and 3,000 random rings; the tests require 1e-6 m).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-import numba
 import numpy as np
 from numba import njit, prange
 
-from ._karney import _B, _DEG, _F, _F1
-from ._karney import INLINE as _INLINE
-from ._karney import JIT as _JIT
-from ._karney import a1m1_c1 as _a1m1_c1
-from ._karney import a3_c3 as _a3_c3
-from ._karney import ang_normalize_near as _ang_normalize_near
-from ._karney import ang_round as _ang_round
-from ._karney import atan2 as _atan2
-from ._karney import atan2d as _atan2d_fast
-from ._karney import eps_of as _eps_of
-from ._karney import norm as _sum_norm
-from ._karney import sin_series5 as _sin_series5
-from ._karney import sin_series6 as _sin_series6
+from .series import _B, _DEG, _F, _F1, _quadrant
+from .series import INLINE as _INLINE
+from .series import JIT as _JIT
+from .series import a1m1_c1 as _a1m1_c1
+from .series import a3_c3 as _a3_c3
+from .series import ang_normalize_near as _ang_normalize_near
+from .series import ang_round as _ang_round
+from .series import atan2 as _atan2
+from .series import atan2d as _atan2d_fast
+from .series import eps_of as _eps_of
+from .series import norm as _sum_norm
+from .series import sin_series5 as _sin_series5
+from .series import sin_series6 as _sin_series6
+from .series import sincos_small as _sincos_small
 
-__all__ = ["direct", "ring_vertices", "num_threads", "threads_for"]
+__all__ = ["direct", "ring_vertices"]
 
 _TINY = math.sqrt(np.finfo(float).tiny)
-_KM_PER_DEG = math.pi / 180.0 * 6371.0088  # mean sphere, as geodesic.MEAN_KM_PER_DEG
-_PARALLEL_WORK = 100_000  # below this many vertices one thread is faster than waking others
-
-
-def num_threads() -> int:
-    """Return how many threads the compiled kernels use (``numba.get_num_threads``)."""
-    return numba.get_num_threads()
-
-
-@contextmanager
-def threads_for(work: int) -> Iterator[None]:
-    """Run the kernels on one thread for small jobs (numba's setting is per thread).
-
-    Waking the worker threads costs more than a few hundred rings take, and much
-    more on a busy machine, where a woken thread may wait a scheduler tick.
-    """
-    if work >= _PARALLEL_WORK:
-        yield
-        return
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
-
-
-
 
 
 @njit(**_INLINE)
@@ -117,18 +86,7 @@ def _sincosd(x):
     r = np.fmod(x, 360.0)
     q = int(math.floor(r / 90.0 + 0.5))
     r = (r - 90.0 * q) * _DEG
-    s, c = math.sin(r), math.cos(r)
-    q &= 3
-    if q == 1:
-        s, c = c, -s
-    elif q == 2:
-        s, c = -s, -c
-    elif q == 3:
-        s, c = -c, s
-    c += 0.0
-    if s == 0.0:
-        s = math.copysign(s, x)
-    return s, c
+    return _quadrant(q, math.sin(r), math.cos(r), x)
 
 
 @njit(**_INLINE)
@@ -192,21 +150,6 @@ def _line_series(salp0, ssig1, csig1, eps):
 
 
 @njit(**_INLINE)
-def _sincos_small(d):
-    """Sine and cosine of a small angle (radians, |d| < 0.02) by their Taylor series.
-
-    The truncation error is below 1e-24 for |d| < 0.02; the angles this engine
-    gives it (series corrections of order the flattening) stay below 0.006.
-    """
-    d2 = d * d
-    s = d + d * d2 * (-1.0 / 6.0 + d2 * (1.0 / 120.0 + d2 * (-1.0 / 5040.0
-                                                              + d2 * (1.0 / 362880.0))))
-    c = 1.0 + d2 * (-0.5 + d2 * (1.0 / 24.0 + d2 * (-1.0 / 720.0 + d2 * (
-        1.0 / 40320.0 + d2 * (-1.0 / 3628800.0)))))
-    return s, c
-
-
-@njit(**_INLINE)
 def _arc(s12):
     """Return a distance in metres as an arc ``t = s12 / b``, with its sine and cosine.
 
@@ -263,7 +206,7 @@ def _position_at(ln, lon1, t, st, ct):
 
 
 @njit(**_JIT)
-def _solve(sbet1, cbet1, salp1, calp1, lon1, t, st, ct):
+def _position(sbet1, cbet1, salp1, calp1, lon1, t, st, ct):
     """One direct problem from a centre (see :func:`_centre`) at arc ``t`` (see :func:`_arc`).
 
     Not inlined: the scalar paths (bisection, :func:`direct`) call this one compiled
@@ -282,7 +225,7 @@ def direct(lon, lat, azi, dist_m, out_lon, out_lat):  # pragma: no cover - compi
         sbet1, cbet1 = _centre(lat[i])
         salp1, calp1 = _azimuth(azi[i])
         t, st, ct = _arc(dist_m[i])
-        x, y = _solve(sbet1, cbet1, salp1, calp1, _ang_normalize(lon[i]), t, st, ct)
+        x, y = _position(sbet1, cbet1, salp1, calp1, _ang_normalize(lon[i]), t, st, ct)
         out_lon[i] = x
         out_lat[i] = y
 

@@ -1,35 +1,46 @@
-"""Population layers behind the exposure tables: reading them and summing them per group.
+"""People and area per group of annuli: the population layers summed behind the exposure tables.
 
-Places (points) are summed by exact ellipsoidal distance; rasters by the row-interval
-method of :mod:`geoinf.parallels` (exactly the cell-centre rule), with row prefix sums,
-streamed in row blocks through rasterio windows; band areas and the share of each band
-that a layer covers are measured on a 0.1° grid. Private to :mod:`geoinf.exposure`,
-which defines the public tables and their column names.
+Places (points) are summed by exact ellipsoidal distance, after a spherical prefilter
+(:func:`spherical_km`) that settles every place not near a band edge; rasters by the
+row-interval method of :mod:`geoinf.row_intervals` (exactly the cell-centre rule), with row
+prefix sums, streamed in row blocks through rasterio windows; band areas and the share of
+each band that a layer covers are measured on a 0.1° grid. :mod:`geoinf.exposure` defines
+the public tables and their column names.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 import os
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from rasterio.windows import Window
 
-from . import parallels
+from . import _validate, row_intervals
+from .constants import MEAN_RADIUS_KM
+from .engine import inverse
 from .errors import InputError
-from .geodesic import WGS84
-from .population import cell_area_km2, load_countries, load_places, open_population
+from .places import PLACE_COLUMNS, load_countries, load_places
+from .raster import cell_area_km2, open_population
 
-__all__: list[str] = []
+__all__ = [
+    "SPHERE_EPS",
+    "SPHERE_SLACK_KM",
+    "places_frame",
+    "unit_vectors",
+    "spherical_km",
+    "exact_km",
+    "places_sums",
+    "raster_sums",
+    "group_areas",
+]
 
-log = logging.getLogger(__name__)
-
-_EPS = 0.0075  # |spherical / ellipsoidal distance - 1| < 0.0057 on WGS84 (curvature radii)
-_SLACK_KM = 1e-3  # rounding of the spherical distance (arccos near 1) and of the bounds
-_R_KM = 6371.0088
+SPHERE_EPS = 0.0075
+"""Bound on ``|spherical / ellipsoidal distance - 1|`` (< 0.0057 on WGS84: curvature radii)."""
+SPHERE_SLACK_KM = 1e-3
+"""Absolute slack, km: rounding of the spherical distance (arccos near 1) and of the bounds."""
 _AREA_DEG = 0.1  # grid for band areas and coverage
 _BLOCK_BYTES = 1 << 27  # prefix table of one row block: 128 MiB
 
@@ -40,13 +51,39 @@ def _embedded_places() -> pd.DataFrame:
     return pd.DataFrame(load_places().drop(columns="geometry"))
 
 
-def _places(places, min_population: float) -> pd.DataFrame:
+def places_frame(places, min_population: float) -> pd.DataFrame:
+    """Return a places layer as a plain frame of the places with ``min_population`` or more.
+
+    Parameters
+    ----------
+    places : None, path or DataFrame
+        None for the embedded GeoNames places, a path for :func:`geoinf.load_places`, or a
+        frame with :data:`geoinf.places.PLACE_COLUMNS` (checked: coordinates in range,
+        populations >= 0).
+    min_population : float
+        Smallest place kept.
+
+    Returns
+    -------
+    DataFrame
+        The places (no geometry, index 0..n-1) with a ``country`` column (``iso_a3``, else
+        empty).
+
+    Raises
+    ------
+    InputError
+        A frame without the columns, or with a value out of range.
+    """
     if places is None:
         frame = _embedded_places()
         frame = frame[frame["population"] >= min_population]
     elif isinstance(places, str | os.PathLike):
         frame = load_places(places, min_population=min_population)
     else:
+        _validate.frame(places, "places", PLACE_COLUMNS)
+        _validate.frame_numbers(places, "lon", "places", lo=-180, hi=180)
+        _validate.frame_numbers(places, "lat", "places", lo=-90, hi=90)
+        _validate.frame_numbers(places, "population", "places", lo=0)
         frame = places[places["population"] >= min_population]
     frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
     if "country" not in frame:
@@ -54,19 +91,51 @@ def _places(places, min_population: float) -> pd.DataFrame:
     return frame
 
 
-def _unit(lon: NDArray, lat: NDArray) -> NDArray[np.float64]:
+def unit_vectors(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
+    """Return the unit vectors (n, 3) of points on the sphere, for :func:`spherical_km`."""
     lam, phi = np.radians(lon), np.radians(lat)
     return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], axis=1)
 
 
-def _exact_km(lon1, lat1, lon2, lat2) -> NDArray[np.float64]:
-    """Ellipsoidal distances in km: compiled when numba is on (~1e-8 m from pyproj)."""
+def spherical_km(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """Return spherical distances and bounds of the ellipsoidal ones, in km.
+
+    Parameters
+    ----------
+    a, b : ndarray
+        Unit vectors (:func:`unit_vectors`): ``a`` of shape (n, 3), ``b`` (m, 3) or (3,).
+
+    Returns
+    -------
+    d, lower, upper : ndarray
+        Distances on the mean-radius sphere, (n, m) or (n,), and bounds that hold the
+        WGS84 distance: ``lower <= ellipsoidal <= upper`` (:data:`SPHERE_EPS`,
+        :data:`SPHERE_SLACK_KM`).
+
+    Examples
+    --------
+    >>> d, lower, upper = spherical_km(unit_vectors([13.4], [52.5]), unit_vectors([20.5], [54.7]))
+    >>> print(f"{lower[0, 0]:.1f} <= {exact_km(13.4, 52.5, 20.5, 54.7)[()]:.1f} <= "
+    ...       f"{upper[0, 0]:.1f}")
+    524.2 <= 529.7 <= 532.1
+    """
+    d = MEAN_RADIUS_KM * np.arccos(np.clip(a @ b.T, -1.0, 1.0))
+    return d, d * (1 - SPHERE_EPS) - SPHERE_SLACK_KM, d * (1 + SPHERE_EPS) + SPHERE_SLACK_KM
+
+
+def exact_km(lon1, lat1, lon2, lat2, *, engine: str = "auto") -> NDArray[np.float64]:
+    """Return ellipsoidal (WGS84) distances in km, broadcast over the four arguments.
+
+    ``engine`` as for :func:`geoinf.engine.resolve_engine` (:func:`geoinf.engine.inverse`:
+    the compiled inverse, with pyproj for the pairs it declines).
+
+    Examples
+    --------
+    >>> print(f"{exact_km(13.405, 52.52, 21.01, 52.23)[()]:.3f}")
+    518.684
+    """
     shape = np.broadcast_shapes(*(np.shape(a) for a in (lon1, lat1, lon2, lat2)))
-    return (parallels._inverse(lon1, lat1, lon2, lat2)[2] / 1000.0).reshape(shape)
-
-
-def _pyproj_km(lon1, lat1, lon2, lat2) -> NDArray[np.float64]:
-    return np.asarray(WGS84.inv(lon1, lat1, lon2, lat2, return_back_azimuth=False)[2]) / 1000.0
+    return (inverse(lon1, lat1, lon2, lat2, engine=engine)[2] / 1000.0).reshape(shape)
 
 
 @functools.lru_cache(maxsize=1)
@@ -88,8 +157,33 @@ def _iso_a3(frame: pd.DataFrame) -> NDArray:
     return joined["iso_a3"].fillna("").astype(str).to_numpy()
 
 
-def _places_sums(annuli, members, source, min_population, with_country):
-    frame = _places(source, min_population)
+def places_sums(annuli: pd.DataFrame, members: list[NDArray], source, min_population: float,
+                with_country: bool, *, engine: str = "auto"):
+    """Return the people of a places layer in each group's union of annuli.
+
+    Parameters
+    ----------
+    annuli : DataFrame
+        One annulus per row: ``lon, lat`` of its centre, ``inner_km, outer_km``.
+    members : list of ndarray
+        Per group, the rows of ``annuli`` it unions (each place counted once).
+    source : None or path
+        The places layer (:func:`places_frame`).
+    min_population : float
+        Smallest place counted.
+    with_country : bool
+        Split each group's people by country.
+    engine : str, default "auto"
+        Geodesic engine of the exact distances (:func:`exact_km`).
+
+    Returns
+    -------
+    ndarray or DataFrame
+        People per group, or a frame of ``group, iso_a3, population`` (non-zero rows).
+        A place is in an annulus when ``inner_km < d <= outer_km`` (``d <= outer_km``
+        for a disc).
+    """
+    frame = places_frame(source, min_population)
     p_lon, p_lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
     people = frame["population"].to_numpy(float)
     sites, site_of = np.unique(annuli[["lon", "lat"]].to_numpy(float), axis=0,
@@ -97,17 +191,16 @@ def _places_sums(annuli, members, source, min_population, with_country):
     site_of = np.ravel(site_of)
     inside = np.zeros((len(annuli), len(frame)), dtype=bool)
     inner, outer = annuli["inner_km"].to_numpy(float), annuli["outer_km"].to_numpy(float)
-    p_unit, s_unit = _unit(p_lon, p_lat), _unit(sites[:, 0], sites[:, 1])
+    p_unit, s_unit = unit_vectors(p_lon, p_lat), unit_vectors(sites[:, 0], sites[:, 1])
     for s in range(len(sites)):  # one site at a time: a places-long vector, not a matrix
         mine = np.flatnonzero(site_of == s)
         lo, hi = inner[mine], outer[mine]
-        d = _R_KM * np.arccos(np.clip(p_unit @ s_unit[s], -1.0, 1.0))
-        lower, upper = d * (1 - _EPS) - _SLACK_KM, d * (1 + _EPS) + _SLACK_KM
+        d, lower, upper = spherical_km(p_unit, s_unit[s])
         edges = np.concatenate([lo[lo > 0], hi])
         doubt = ((lower[:, None] <= edges) & (upper[:, None] >= edges)).any(axis=1)
         idx = np.flatnonzero(doubt)
-        d[idx] = _exact_km(np.full(idx.size, sites[s, 0]), np.full(idx.size, sites[s, 1]),
-                           p_lon[idx], p_lat[idx])
+        d[idx] = exact_km(np.full(idx.size, sites[s, 0]), np.full(idx.size, sites[s, 1]),
+                          p_lon[idx], p_lat[idx], engine=engine)
         # outside the doubt zone the spherical distance is on the right side of every edge;
         # a band is its outer disc minus its inner disc (as on rasters): lo < d <= hi
         inside[mine] = ((d > lo[:, None]) | (lo[:, None] == 0)) & (d <= hi[:, None])
@@ -126,7 +219,7 @@ def _places_sums(annuli, members, source, min_population, with_country):
 
 # --- raster layer ----------------------------------------------------------------------
 
-def _group_runs(annuli, members, row_lat, west, dlon, ncols):
+def _group_runs(annuli, members, row_lat, west, dlon, ncols, engine):
     """Return merged runs (group, row, start, stop) of each group's union of annuli."""
     lon = annuli["lon"].to_numpy(float)
     lat = annuli["lat"].to_numpy(float)
@@ -136,9 +229,9 @@ def _group_runs(annuli, members, row_lat, west, dlon, ncols):
                                axis=0, return_inverse=True)
     disc_of = np.ravel(disc_of)
     positive = discs[:, 2] > 0
-    d, row, start, stop = parallels.grid_intervals(
+    d, row, start, stop = row_intervals.grid_intervals(
         discs[positive, 0], discs[positive, 1], discs[positive, 2], row_lat=row_lat,
-        west=west, dlon=dlon, ncols=ncols)
+        west=west, dlon=dlon, ncols=ncols, engine=engine)
     d = np.flatnonzero(positive)[d]
     order = np.lexsort((row, d))
     d, row, start, stop = d[order], row[order], start[order], stop[order]
@@ -149,29 +242,52 @@ def _group_runs(annuli, members, row_lat, west, dlon, ncols):
         return row[sl], start[sl], stop[sl]
 
     n = len(annuli)
-    runs = [parallels.annulus_runs(entries(disc_of[a]),
+    runs = [row_intervals.annulus_runs(entries(disc_of[a]),
                                    entries(disc_of[n + a]) if positive[disc_of[n + a]]
                                    else None, ncols) for a in range(n)]
     parts = [(np.full(runs[a][0].size, g), *runs[a]) for g, m in enumerate(members)
              for a in m]
     if not parts:
         return (np.zeros(0, np.int64),) * 4
-    return parallels.union_runs(*(np.concatenate(x) for x in zip(*parts, strict=True)))
+    return row_intervals.union_runs(*(np.concatenate(x) for x in zip(*parts, strict=True)))
 
 
-def _raster_sums(annuli, members, source, kind, with_country, progress, *, nodata=None):
-    """People per group (or per group and country) from the raster blocks the runs need.
+def raster_sums(annuli: pd.DataFrame, members: list[NDArray], source, kind: str,
+                with_country: bool, progress=None, *, nodata: float | None = None,
+                engine: str = "auto"):
+    """Return the people of a raster in each group's union of annuli (cell-centre rule).
 
-    Every block read is checked (:meth:`~geoinf.population.PopulationRaster.read`): a
-    value that is not a population stops the sum with one InputError; ``nodata`` is
-    the value the caller declares missing (see :func:`~geoinf.population.open_population`).
+    Only the row blocks the runs of cells need are read. Every block read is checked
+    (:meth:`~geoinf.raster.PopulationRaster.read`): a value that is not a population
+    stops the sum with one InputError.
+
+    Parameters
+    ----------
+    annuli, members, with_country
+        As for :func:`places_sums`.
+    source : None or path
+        The raster (None: the embedded indicative grid).
+    kind : {"count", "density"}
+        People per cell or per km².
+    progress : callable, optional
+        Called with (done, total) row blocks.
+    nodata : float, optional
+        The value the caller declares missing (see
+        :func:`~geoinf.raster.open_population`).
+    engine : str, default "auto"
+        Geodesic engine of the row intervals.
+
+    Returns
+    -------
+    ndarray or DataFrame
+        As for :func:`places_sums` (``iso_a3`` "" for cells outside every country).
     """
     with open_population(source, kind=kind, nodata=nodata) as pop:
         t, (h, w) = pop.dataset.transform, pop.dataset.shape
         if t.b != 0 or t.d != 0 or t.e >= 0:
             raise InputError(f"{pop.path}: expected a north-up lon/lat grid (no rotation)")
         row_lat = t.f + t.e * (np.arange(h) + 0.5)
-        group, row, start, stop = _group_runs(annuli, members, row_lat, t.c, t.a, w)
+        group, row, start, stop = _group_runs(annuli, members, row_lat, t.c, t.a, w, engine)
         n_rows = max(1, _BLOCK_BYTES // (8 * (w + 1)))
         blocks = np.unique(row // n_rows)
         sums = np.zeros(len(members))
@@ -227,9 +343,32 @@ def _area_grid():
     return row_lat, ncols, cell
 
 
-def _areas(annuli, members, layer_kind, source, min_population):
+def group_areas(annuli: pd.DataFrame, members: list[NDArray], layer_kind: str, source,
+                min_population: float, *, engine: str = "auto") -> tuple[NDArray, NDArray]:
+    """Return each group's area (km² on WGS84) and the share of it the layer covers.
+
+    Both are measured on a 0.1° grid by the cell-centre rule: the area is the sum of the
+    ellipsoidal areas of the cells whose centre is in the union of annuli; coverage is
+    the share of it inside the layer's extent (a raster's bounds; a places file's
+    bounding box; for the embedded places, all but the land of the countries not listed
+    down to ``min_population``), rounded to 4 digits, 1 for an empty group.
+
+    Parameters
+    ----------
+    annuli, members
+        As for :func:`places_sums`.
+    layer_kind : {"places", "raster"}
+        The kind of layer.
+    source : None or path
+        The layer (None: embedded).
+    min_population : float
+        Places layer: the smallest place counted.
+    engine : str, default "auto"
+        Geodesic engine of the row intervals.
+    """
     row_lat, ncols, cell = _area_grid()
-    group, row, start, stop = _group_runs(annuli, members, row_lat, -180.0, _AREA_DEG, ncols)
+    group, row, start, stop = _group_runs(annuli, members, row_lat, -180.0, _AREA_DEG, ncols,
+                                          engine)
     area = np.bincount(group, weights=(stop - start) * cell[row], minlength=len(members))
     mask = _coverage_mask(layer_kind, source, min_population)
     prefix = np.zeros((mask.shape[0], ncols + 1), dtype=np.int32)
@@ -259,7 +398,7 @@ def _coverage_mask(layer_kind, source, min_population) -> NDArray[np.bool_]:
         # only the bounds are read: open as a density so that no unit check applies
         with open_population(source, kind="density") as pop:
             return _box_mask(*pop.bounds)
-    frame = _places(source, min_population)
+    frame = places_frame(source, min_population)
     if source is not None or "min_population" not in frame:
         return _box_mask(frame["lon"].min(), frame["lat"].min(), frame["lon"].max(),
                          frame["lat"].max())

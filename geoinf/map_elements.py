@@ -1,0 +1,215 @@
+"""The page elements of a range map, each added to the page as finished text.
+
+branca's ``MacroElement.render`` wraps what each macro returns in ``Element(output)``,
+which compiles that output as a new (unsandboxed) Jinja template: any ``{{ }}``,
+``{% %}`` or ``{#`` in a site name would run. Every element geoinf puts on a map
+derives from :class:`Verbatim`, which adds its macros' output as :class:`Raw` text
+instead, so text from input files is never template source. Text shown in the page
+is HTML-escaped (:func:`escape_text`) wherever it is written into tooltips, popups,
+layer names and panels.
+
+The layers and panels are drawn in the browser by the ``geoinfMap`` helpers of
+``geoinf/static/geoinf-map.js`` (:func:`helper_script`), styled by
+``geoinf/static/geoinf-map.css`` (:func:`helper_style`).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import math
+from importlib.resources import files
+
+import folium
+from branca.element import Element, Figure, MacroElement
+from folium.map import Layer
+from folium.template import Template
+
+from .errors import InputError
+
+__all__ = ["escape_text", "helper_script", "helper_style", "Raw", "Verbatim", "VerbatimMap",
+           "VerbatimTileLayer", "VerbatimImageOverlay", "EscapedLayerControl", "JsLayer",
+           "Panels"]
+
+
+def escape_text(value) -> str:
+    """Return a value as HTML-escaped text; ``None`` and NaN become empty text.
+
+    Examples
+    --------
+    >>> escape_text("<b>Chernyakhovsk & co</b>"), escape_text(float("nan"))
+    ('&lt;b&gt;Chernyakhovsk &amp; co&lt;/b&gt;', '')
+    """
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    return html.escape("" if missing else str(value))
+
+
+@functools.cache
+def _static(name: str) -> str:
+    return files("geoinf").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def helper_script() -> str:
+    """Return the JavaScript of the ``geoinfMap`` helpers (``static/geoinf-map.js``).
+
+    Examples
+    --------
+    >>> helper_script().startswith("window.geoinfMap = window.geoinfMap ||")
+    True
+    """
+    return _static("geoinf-map.js")
+
+
+def helper_style() -> str:
+    """Return the CSS of the panels and markers (``static/geoinf-map.css``).
+
+    Examples
+    --------
+    >>> ".geoinf-panel" in helper_style()
+    True
+    """
+    return _static("geoinf-map.css")
+
+
+class Raw(Element):
+    """Finished HTML or JavaScript, put into a page as it is: never parsed as a template."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Raw"
+        self.text = str(text)
+
+    def render(self, **kwargs) -> str:
+        """Return the text verbatim."""
+        return self.text
+
+
+def _render_macros(element: MacroElement, kwargs: dict) -> None:
+    """Add an element's rendered ``header``/``html``/``script`` macros to its figure as text.
+
+    Children that use branca's plain render (``ElementAddToElement``, ``FitBounds``,
+    ``CustomPane``) are rendered the same way.
+    """
+    figure = element.get_root()
+    if not isinstance(figure, Figure):
+        raise InputError(f"{type(element).__name__} must be added to a map before rendering")
+    macros = element._template.module.__dict__
+    for part in ("header", "html", "script"):
+        if part in macros:
+            getattr(figure, part).add_child(Raw(macros[part](element, kwargs)),
+                                            name=element.get_name())
+    for child in element._children.values():
+        if type(child).render is MacroElement.render:
+            _render_macros(child, kwargs)
+        else:
+            child.render(**kwargs)
+
+
+class Verbatim(MacroElement):
+    """Base of every element geoinf puts on a map: macros rendered once, as text.
+
+    Listed after a folium class (``class VerbatimMap(folium.Map, Verbatim)``) it takes
+    the place of branca's ``MacroElement.render`` at the end of that class's render chain.
+    """
+
+    def render(self, **kwargs) -> None:
+        """Render the macros into the figure as verbatim :class:`Raw` text."""
+        _render_macros(self, kwargs)
+
+
+class VerbatimMap(folium.Map, Verbatim):
+    """A folium map whose own and child elements are added to the page verbatim."""
+
+
+class VerbatimTileLayer(folium.TileLayer, Verbatim):
+    """Web tiles (online maps only)."""
+
+
+class VerbatimImageOverlay(folium.raster_layers.ImageOverlay, Verbatim):
+    """An image over the map (the population density)."""
+
+
+class EscapedLayerControl(Verbatim):
+    """Leaflet's layer control, with every layer name HTML-escaped.
+
+    ``L.Control.Layers`` writes names with ``innerHTML``; folium passes them raw (and
+    keys them in a dict, so two layers with one name lose an entry). Layers are added
+    one by one, in map order.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control.layers({}, {}, {{ this.options|tojson }})
+            .addTo({{ this._parent.get_name() }});
+        {% for method, layer, label in this.entries() %}
+        {{ this.get_name() }}.{{ method }}({{ layer }}, {{ label|tojson }});
+        {% endfor %}
+        {% endmacro %}
+    """)
+
+    def __init__(self, *, position: str = "topright", collapsed: bool = True):
+        super().__init__()
+        self._name = "LayerControl"
+        self.options = {"position": position, "collapsed": collapsed, "autoZIndex": True}
+
+    def entries(self) -> list[tuple[str, str, str]]:
+        """Return (method, layer variable, escaped label) for each controlled layer."""
+        return [("addOverlay" if item.overlay else "addBaseLayer", item.get_name(),
+                 html.escape(str(item.layer_name)))
+                for item in self._parent._children.values()
+                if isinstance(item, Layer) and item.control]
+
+
+class JsLayer(Layer, Verbatim):
+    """A Leaflet layer made by a ``geoinfMap`` helper from inline data; in the layer control.
+
+    Parameters
+    ----------
+    helper : str
+        The ``geoinfMap`` function that builds the layer: ``"polygons"`` or ``"points"``.
+    kind : str
+        What the layer shows (``"band"``, ``"site"``, ``"city"``, ``"basemap"``); kept
+        with ``count`` in ``geoinfMap.registry``.
+    name : str
+        Layer name shown (escaped) in the layer control.
+    data : GeoJSON dict or list
+        The helper's data, written into the page as JSON.
+    options : dict
+        The helper's options.
+    count : int
+        Number of features or markers.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = geoinfMap.register({{ this._parent.get_name() }},
+            {{ this.kind|tojson }}, {{ this.layer_name|tojson }},
+            geoinfMap.{{ this.helper }}({{ this.data|tojson }}, {{ this.options|tojson }}),
+            {{ this.count|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, helper: str, kind: str, name: str, data, options: dict, count: int,
+                 *, show: bool = True, control: bool = True):
+        super().__init__(name=name, overlay=True, control=control, show=show)
+        self._name = "geoinf_" + kind
+        self.helper, self.kind, self.data, self.options, self.count = (
+            helper, kind, data, options, count)
+
+
+class Panels(Verbatim):
+    """The fixed panels of one map (legend, summary, footer): (html, position, class) each."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {% for html, position, cls in this.panels %}
+        geoinfMap.panel({{ this._parent.get_name() }}, {{ html|tojson }}, {{ position|tojson }},
+                        {{ cls|tojson }});
+        {% endfor %}
+        {% endmacro %}
+    """)
+
+    def __init__(self, panels: list[tuple[str, str, str]]):
+        super().__init__()
+        self._name = "geoinf_panels"
+        self.panels = panels

@@ -22,6 +22,7 @@ from .exposure import exposure_table
 from .geodesic import distance_km, ring_vertices
 from .mapframes import MapFrames, map_frames
 from .places import load_countries, load_places
+from .population_layers import load_population_layer
 from .raster import open_population
 from .reach import sites_reaching
 from .rings import disc_polygons, dissolve, range_bands, range_rings
@@ -32,6 +33,7 @@ from .treaty import INF_EDGES_KM, inf_class
 from .version import __version__
 
 _LAZY = {"range_map": "render", "write_map": "render", "map_fragment": "render",
+         "fragment_libraries": "render",
          "render": None, "figure": None}
 """Names imported on first use: folium and matplotlib stay out of ``import geoinf``."""
 
@@ -72,6 +74,7 @@ __all__ = [
     "load_places",
     "load_countries",
     "open_population",
+    "load_population_layer",
     "cities_in_range",
     "sites_reaching",
     "exposure_table",
@@ -82,4 +85,5 @@ __all__ = [
     "range_map",
     "write_map",
     "map_fragment",
+    "fragment_libraries",
 ]

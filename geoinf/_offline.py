@@ -1,12 +1,13 @@
-"""Inline Leaflet, Leaflet.markercluster and jQuery into a page: no network needed to open it.
+"""Inline Leaflet and Leaflet.markercluster into a page: no network needed to open it.
 
 folium pages load their libraries from CDNs and render blank offline ("L is not
 defined"). The same library versions that folium 0.20 pins are shipped on PyPI as
 the XStatic wheels (``XStatic-Leaflet`` 1.9.3, ``XStatic-Leaflet-MarkerCluster``
-1.4.1, ``XStatic-jQuery`` 3.7.1), which are runtime dependencies of geoinf. Their
+1.4.1), which are runtime dependencies of geoinf. Their
 minified files are read from the installed packages, CSS images become ``data:``
 URIs and source-map comments are dropped, so that the page makes no request at all.
-Bootstrap, Font Awesome and the awesome-markers plugin are not used by geoinf maps
+jQuery, Bootstrap, Font Awesome and the awesome-markers plugin, which folium also
+loads, are used neither by geoinf's scripts nor by folium's code on a geoinf page,
 and are left out.
 """
 
@@ -21,7 +22,7 @@ from .errors import DataError
 
 __all__ = ["ASSET_VERSIONS", "inline_head", "guarded_scripts"]
 
-ASSET_VERSIONS = {"leaflet": "1.9.3", "leaflet.markercluster": "1.4.1", "jquery": "3.7.1"}
+ASSET_VERSIONS = {"leaflet": "1.9.3", "leaflet.markercluster": "1.4.1"}
 """Versions inlined (those folium 0.20 loads from CDNs)."""
 
 _SOURCE_MAP = re.compile(r"^\s*//# sourceMappingURL=.*$", re.MULTILINE)
@@ -73,7 +74,6 @@ def _assets() -> dict[str, str]:
         "css": css,
         "leaflet": _read("leaflet", "XStatic-Leaflet", "leaflet.js"),
         "markercluster": _read("leaflet_markercluster", cluster, "leaflet.markercluster.js"),
-        "jquery": _read("jquery", "XStatic-jQuery", "jquery.min.js"),
     }
 
 
@@ -88,19 +88,17 @@ def inline_head() -> str:
     """
     a = _assets()
     return (f"<style>{a['css']}</style>\n<script>{a['leaflet']}</script>\n"
-            f"<script>{a['markercluster']}</script>\n<script>{a['jquery']}</script>")
+            f"<script>{a['markercluster']}</script>")
 
 
 def guarded_scripts() -> str:
     """Return the libraries for embedding in a host page: each loads only if absent.
 
-    A host page that already has Leaflet or jQuery keeps its own copy (and its
-    ``window.L`` / ``window.$``); the CSS rules are all scoped to ``.leaflet-*``
-    and ``.marker-cluster*`` classes.
+    A host page that already has Leaflet keeps its own copy (and its ``window.L``);
+    the CSS rules are all scoped to ``.leaflet-*`` and ``.marker-cluster*`` classes.
     """
     a = _assets()
     return (f"<style>{a['css']}</style>\n"
             f"<script>if (!window.L) {{\n{a['leaflet']}\n}}</script>\n"
             f"<script>if (!(window.L && L.MarkerClusterGroup)) {{\n{a['markercluster']}\n}}"
-            "</script>\n"
-            f"<script>if (!window.jQuery) {{\n{a['jquery']}\n}}</script>")
+            "</script>")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import html
 import math
+import re
 from importlib.resources import files
 
 import folium
@@ -29,7 +30,7 @@ from .errors import InputError
 
 __all__ = ["escape_text", "helper_script", "helper_style", "Raw", "Verbatim", "VerbatimMap",
            "VerbatimTileLayer", "VerbatimImageOverlay", "EscapedLayerControl", "JsLayer",
-           "Panels"]
+           "Panels", "ClickReach"]
 
 
 def escape_text(value) -> str:
@@ -117,8 +118,23 @@ class Verbatim(MacroElement):
         _render_macros(self, kwargs)
 
 
+_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>')
+
+
 class VerbatimMap(folium.Map, Verbatim):
-    """A folium map whose own and child elements are added to the page verbatim."""
+    """A folium map whose own and child elements are added to the page verbatim.
+
+    folium's viewport ``<meta>`` forbids zooming the page (``user-scalable=no``,
+    ``maximum-scale=1.0``); this map's allows pinch-zoom.
+    """
+
+    def render(self, **kwargs) -> None:
+        """Render the map, then replace folium's viewport ``<meta>`` by one that zooms."""
+        super().render(**kwargs)
+        head = self.get_root().header._children.get(self.get_name())
+        if isinstance(head, Raw):
+            head.text = _VIEWPORT.sub('<meta name="viewport" content="width=device-width, '
+                                      'initial-scale=1.0">', head.text)
 
 
 class VerbatimTileLayer(folium.TileLayer, Verbatim):
@@ -166,9 +182,11 @@ class JsLayer(Layer, Verbatim):
     Parameters
     ----------
     helper : str
-        The ``geoinfMap`` function that builds the layer: ``"polygons"`` or ``"points"``.
+        The ``geoinfMap`` function that builds the layer: ``"polygons"``, ``"points"``,
+        ``"cities"`` or ``"labels"``.
     kind : str
-        What the layer shows (``"band"``, ``"site"``, ``"city"``, ``"basemap"``); kept
+        What the layer shows (``"band"``, ``"site"``, ``"city"``, ``"label"``,
+        ``"basemap"``); kept
         with ``count`` in ``geoinfMap.registry``.
     name : str
         Layer name shown (escaped) in the layer control.
@@ -198,18 +216,48 @@ class JsLayer(Layer, Verbatim):
 
 
 class Panels(Verbatim):
-    """The fixed panels of one map (legend, summary, footer): (html, position, class) each."""
+    """The panels of one map, (html, position, class) each, and the first view.
+
+    ``bounds`` ([[south, west], [north, east]]) is fitted after the panels are drawn,
+    with the space they take at the top and bottom of the map left out.
+    """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
+        geoinfMap.popupOrder({{ this._parent.get_name() }});
+        geoinfMap.printLayout({{ this._parent.get_name() }});
         {% for html, position, cls in this.panels %}
         geoinfMap.panel({{ this._parent.get_name() }}, {{ html|tojson }}, {{ position|tojson }},
                         {{ cls|tojson }});
         {% endfor %}
+        {% if this.bounds %}
+        geoinfMap.fit({{ this._parent.get_name() }}, {{ this.bounds|tojson }});
+        {% endif %}
         {% endmacro %}
     """)
 
-    def __init__(self, panels: list[tuple[str, str, str]]):
+    def __init__(self, panels: list[tuple[str, str, str]], *, bounds=None):
         super().__init__()
         self._name = "geoinf_panels"
         self.panels = panels
+        self.bounds = None if bounds is None else [[float(v) for v in p] for p in bounds]
+
+
+class ClickReach(Verbatim):
+    """A click anywhere on the map (or a search) lists what reaches that point.
+
+    ``data`` is :func:`geoinf.map_layers.reach_data`: the page computes the ellipsoidal
+    distance to each system's sites (``geoinfMap.distance``) and lists each claim that
+    reaches; the drawn polygons play no part.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        geoinfMap.clickReach({{ this._parent.get_name() }}, {{ this.data|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, data: dict):
+        super().__init__()
+        self._name = "geoinf_click_reach"
+        self.data = data

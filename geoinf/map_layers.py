@@ -19,11 +19,20 @@ import shapely
 
 from .map_elements import JsLayer, VerbatimImageOverlay, escape_text
 from .mapframes import MERCATOR_MAX_LAT
-from .palette import BORDER, INF_COLOURS, LAND, UNKNOWN
+from .palette import (
+    BORDER,
+    CLASS_FILL,
+    CLASS_TEXT,
+    CLASS_WEIGHT,
+    LAND,
+    UNKNOWN,
+    system_colour,
+)
 from .places import load_countries
 
-__all__ = ["DENSITY_STOPS", "DENSITY_RGB", "display_geojson",
-           "band_layers", "site_layer", "city_layer", "basemap_layer", "population_layer"]
+__all__ = ["DENSITY_STOPS", "DENSITY_RGB", "BADGES", "display_geojson", "system_colours",
+           "short_name", "badge", "claimant_short", "reach_data", "band_layers", "ring_labels",
+           "site_layer", "city_layer", "basemap_layer", "population_layer"]
 
 """Colours of the sea, the land and the country borders of the offline basemap."""
 
@@ -35,6 +44,43 @@ DENSITY_RGB = np.array([[255, 245, 200], [254, 204, 92], [253, 141, 60], [227, 2
 """Colour of each of :data:`DENSITY_STOPS` (interpolated in log density between them)."""
 
 _DASH = {"low": None, "single": None, "high": "7 5"}
+
+BADGES = {"claimed": "ALLEGED", "hypothetical": "HYPOTHETICAL", "planned": "PLANNED"}
+"""Badge shown for a scenario pair's ``basis`` (how the deployment is known)."""
+
+
+def badge(basis) -> str:
+    """Return the HTML badge of a pair's basis ('' when it has none).
+
+    Examples
+    --------
+    >>> badge("claimed"), badge("deployed")
+    ("<span class='geoinf-badge claimed'>ALLEGED</span>", '')
+    """
+    word = BADGES.get(str(basis))
+    return f"<span class='geoinf-badge {basis}'>{word}</span>" if word else ""
+
+
+def short_name(name) -> str:
+    """Return a system's short name: its words up to the first lower-case word.
+
+    Examples
+    --------
+    >>> short_name("Pershing II ballistic missile"), short_name("500 km range")
+    ('Pershing II', '500 km range')
+    """
+    text = str(name)
+    if text.endswith(" km range"):
+        return text
+    words = text.split(" ")
+    keep = [w for w in words[1:] if w[:1].islower()]
+    return " ".join(words[:words.index(keep[0])]) if keep else text
+
+
+def system_colours(bands: gpd.GeoDataFrame) -> dict[str, str]:
+    """Return the colour of each system of a map, in order of appearance."""
+    systems = dict.fromkeys(bands["system"]) if len(bands) else {}
+    return {s: system_colour(i) for i, s in enumerate(systems)}
 
 
 def _km(value: float) -> str:
@@ -76,81 +122,182 @@ def display_geojson(geometry, properties: list[dict]) -> dict:
 
 
 def band_layers(bands: gpd.GeoDataFrame) -> list[JsLayer]:
-    """Return one layer per band piece, coloured by INF class, dashed for the high claim only."""
+    """Return one layer per band piece in its system's colour, dashed for the longer claim only.
+
+    The fill and the line width grow with the INF class.
+    """
     layers = []
+    colours = system_colours(bands)
     # widest pieces first, so that inner pieces (drawn later) stay clickable on top
     for row in bands.sort_values("max_km", ascending=False, kind="stable").itertuples():
-        colour = INF_COLOURS.get(row.inf_class, UNKNOWN)
-        claim = ("both range claims" if row.estimate == "low" else
-                 "the high range claim only" if row.estimate == "high" else "its range")
-        tooltip = (f"<b>{escape_text(row.system_name)}</b><br>{escape_text(row.inf_class)} zone "
+        colour = colours.get(row.system, UNKNOWN)
+        claim = ("every range claim" if row.estimate == "low" else
+                 "only the longer claim" if row.estimate == "high" else "its range")
+        cls = CLASS_TEXT.get(row.inf_class, escape_text(row.inf_class))
+        tooltip = (f"<b>{escape_text(short_name(row.system_name))}</b>: "
                    f"{row.min_km:,.0f}&ndash;{_km(row.max_km)} from the nearest of "
-                   f"{row.n_sites} site{'s' if row.n_sites != 1 else ''}<br>reached under "
-                   f"{claim} ({escape_text(row.estimate)} estimate {_km(row.range_km)})")
-        popup = (f"{tooltip}<br><b>Claim:</b> {escape_text(row.claimant)}<br><b>Source:</b> "
-                 f"{_link(row.source)}<br><b>Sites:</b> {escape_text(row.sites)}")
-        style = {"color": colour, "weight": 1.6, "fillColor": colour, "fillOpacity": 0.12,
+                   f"{row.n_sites} site{'s' if row.n_sites != 1 else ''}, {cls}<br>"
+                   f"reached under {claim} ({_km(row.range_km)}: "
+                   f"{escape_text(row.claimant)})")
+        style = {"color": colour, "weight": CLASS_WEIGHT.get(row.inf_class, 1.6),
+                 "fillColor": colour, "fillOpacity": CLASS_FILL.get(row.inf_class, 0.12),
                  "dashArray": _DASH.get(row.estimate)}
-        data = display_geojson([row.geometry], [{"style": style, "tooltip": tooltip,
-                                                 "popup": popup}])
-        name = (f"{row.system_name.split(' ')[0]} · {row.inf_class} "
-                f"{row.min_km:,.0f}–{_km(row.max_km)}"
-                f"{' (high claim)' if row.estimate == 'high' else ''}")
+        data = display_geojson([row.geometry], [{"style": style, "tooltip": tooltip}])
+        short = {"exempt": "outside the treaty"}.get(row.inf_class, row.inf_class)
+        name = (f"{short_name(row.system_name)} {row.min_km:,.0f}–{_km(row.max_km)} · "
+                f"{short}{' (longer claim only)' if row.estimate == 'high' else ''}")
         layers.append(JsLayer("polygons", "band", name, data,
                               {"interactive": True, "pane": "overlayPane"}, 1))
     return layers
 
 
+def reach_data(sites: gpd.GeoDataFrame) -> dict:
+    """Return each system's claims and sites, for the page's "what reaches here" answer.
+
+    A click on the map lists, per system, the ellipsoidal distance to its nearest site
+    (computed in the page, Vincenty's inverse on WGS84) and each claim that reaches it.
+    Texts are HTML-escaped; claimants are shortened (:func:`claimant_short`).
+    """
+    systems = []
+    for _, group in sites.groupby("system", sort=False):
+        first = group.iloc[0]
+        claims = [[float(first.range_km_low), escape_text(claimant_short(first.low_claimant)
+                                                          or "given range")]]
+        if first.range_km_high != first.range_km_low:
+            claims.append([float(first.range_km_high),
+                           escape_text(claimant_short(first.high_claimant))])
+        places = group.drop_duplicates("site")
+        systems.append({"name": escape_text(short_name(first.system_name)), "claims": claims,
+                        "sites": [[float(r.lon), float(r.lat), escape_text(r.site_name)]
+                                  for r in places.itertuples()]})
+    return {"systems": systems}
+
+
+def claimant_short(text) -> str:
+    """Return who makes a range claim, without the citation details (plain text).
+
+    Examples
+    --------
+    >>> claimant_short("Russia: Lt-Gen Mikhail Matveevsky, briefing of 23 Jan 2019")
+    'Russia'
+    >>> claimant_short("US assessment as reported in the press (no official US number)")
+    'US assessment as reported in the press'
+    """
+    whole = str(text if text is not None and text == text else "")
+    short = whole.split(" (")[0].split("; ")[0]
+    return short.split(": ")[0].strip() or whole.strip()
+
+
+def ring_labels(bands: gpd.GeoDataFrame) -> JsLayer | None:
+    """Return a label ("1,000 km") at the southernmost point of each range edge drawn."""
+    rows, seen = [], set()
+    for _, group in bands.groupby("system", sort=False):
+        group = group.sort_values("max_km")
+        for i, row in enumerate(group.itertuples()):
+            outer = shapely.union_all(group.geometry.iloc[:i + 1].to_numpy())
+            xy = shapely.get_coordinates(shapely.get_exterior_ring(
+                max(shapely.get_parts(outer), key=shapely.area)))
+            if not len(xy) or row.max_km in seen and len(bands["system"].unique()) > 3:
+                continue
+            lon, lat = xy[np.argmin(xy[:, 1])]
+            if lat > -MERCATOR_MAX_LAT + 1:
+                seen.add(row.max_km)
+                rows.append([round(float(lon), 3), round(float(lat), 3), _km(row.max_km)])
+    if not rows:
+        return None
+    return JsLayer("labels", "label", "Distance labels", rows, {}, len(rows))
+
+
+def _given(value) -> bool:
+    """Return whether a table cell holds something to show (not empty, not NaN)."""
+    return escape_text(value).strip() != ""
+
+
 def _site_popup(rows: pd.DataFrame) -> str:
+    """Return a site's popup: only the fields its table fills, then each system's claims."""
     first = rows.iloc[0]
-    parts = [f"<b>{escape_text(first.site_name)}</b> ({escape_text(first.country)})",
-             f"<br>{escape_text(first.operator)}" if first.get("operator") else "",
-             f"<br>Status: {escape_text(first.status)}, {escape_text(first.period)}",
-             f"<br>Location precision: ±{first.precision_km:g} km"]
+    country = f" ({escape_text(first.country)})" if _given(first.get("country")) else ""
+    parts = [f"<b>{escape_text(first.site_name)}</b>{country}"]
+    if _given(first.get("operator")):
+        parts.append(f"<br>{escape_text(first.operator)}")
+    status = ", ".join(escape_text(first.get(k)) for k in ("status", "period")
+                       if _given(first.get(k)))
+    if status:
+        parts.append(f"<br>Status: {status}")
+    precision = first.get("precision_km")
+    if precision is not None and np.isfinite(precision) and precision > 0:
+        parts.append(f"<br>Location precision: ±{precision:g} km")
     for r in rows.itertuples():
         ranges = (_km(r.range_km_low) if r.range_km_low == r.range_km_high else
                   f"{r.range_km_low:,.0f}&ndash;{_km(r.range_km_high)}")
-        parts.append(f"<hr style='margin:4px 0'><b>{escape_text(r.system_name)}</b> "
-                     f"({escape_text(r.basis)}): {ranges}<br>low: "
-                     f"{escape_text(r.low_claimant)} &mdash; {_link(r.low_source)}")
-        if r.range_km_low != r.range_km_high:
-            parts.append(f"<br>high: {escape_text(r.high_claimant)} &mdash; "
-                         f"{_link(r.high_source)}")
-        if r.note:
+        basis = f" ({escape_text(r.basis)})" if _given(r.basis) else ""
+        parts.append(f"<hr style='margin:4px 0'>{badge(r.basis)} <b>"
+                     f"{escape_text(r.system_name)}</b>{basis}: {ranges}")
+        for which in ("low", "high") if r.range_km_low != r.range_km_high else ("low",):
+            claimant, source = getattr(r, f"{which}_claimant"), getattr(r, f"{which}_source")
+            if _given(claimant) or _given(source):
+                km = _km(getattr(r, f"range_km_{which}"))
+                parts.append(f"<br>{km}: {escape_text(claimant)}"
+                             + (f" &mdash; {_link(source)}" if _given(source) else ""))
+        if _given(r.note):
             parts.append(f"<br><i>{escape_text(r.note)}</i>")
-    if first.get("source"):
+    if _given(first.get("source")):
         parts.append(f"<hr style='margin:4px 0'><small>Site: {_link(first.source)}</small>")
     return "".join(parts)
 
 
 def site_layer(sites: gpd.GeoDataFrame) -> JsLayer:
-    """Return the site markers: one per site, its popup listing every system and source."""
+    """Return the site markers: one per site, its popup listing every system and source.
+
+    Up to 30 sites are labelled with their names on the map; more keep the names in
+    tooltips.
+    """
     rows = []
-    for _, group in sites.groupby("site", sort=False):
+    groups = list(sites.groupby("site", sort=False))
+    label = len(groups) <= 30
+    for _, group in groups:
         first = group.iloc[0]
-        systems = ", ".join(dict.fromkeys(group.system_name))
-        tip = f"{escape_text(first.site_name)}: {escape_text(systems)}"
+        systems = ", ".join(dict.fromkeys(short_name(n) for n in group.system_name))
+        name = str(first.site_name)
+        tags = "".join(dict.fromkeys(badge(b) for b in group["basis"]))
+        tip = (escape_text(name.split(" (")[0]) + (f" {tags}" if tags else "") if label else
+               f"{escape_text(name)}: {escape_text(systems)}")
         rows.append([round(float(first.lon), 5), round(float(first.lat), 5), tip,
                      _site_popup(group)])
     return JsLayer("points", "site", f"Sites ({len(rows)})", rows,
-                   {"className": "geoinf-site", "size": 14}, len(rows))
+                   {"className": "geoinf-site", "size": 14, "label": label}, len(rows))
 
 
-def city_layer(cities: pd.DataFrame) -> JsLayer:
-    """Return the cities in range as clustered markers with their distances in tooltips."""
+def city_layer(cities: pd.DataFrame, sites: gpd.GeoDataFrame) -> JsLayer:
+    """Return the cities in range as clustered markers.
+
+    Each city is written as numbers and its escaped name; the site and system names
+    and range claims are written once (``ref``) and the page composes each tooltip
+    (distance to each reaching site, how far inside each claim) from them.
+    """
+    systems = sites.drop_duplicates("system")
+    sys_index = {s: i for i, s in enumerate(systems["system"])}
+    site_ids = list(dict.fromkeys(sites["site"]))
+    site_index = {s: i for i, s in enumerate(site_ids)}
+    names = sites.drop_duplicates("site").set_index("site")["site_name"]
+    ref = {"sites": [escape_text(names[s]) for s in site_ids],
+           "systems": [{"name": escape_text(short_name(r.system_name)),
+                        "claims": [[float(r.range_km_low), escape_text(r.low_claimant)]]
+                        + ([[float(r.range_km_high), escape_text(r.high_claimant)]]
+                           if r.range_km_high != r.range_km_low else [])}
+                       for r in systems.itertuples()]}
     rows = []
-    for c in cities.itertuples():
-        tip = (f"<b>{escape_text(c.name)}</b> ({escape_text(c.country)})<br>population "
-               f"{c.population:,.0f}<br>{_km(c.distance_km)} from "
-               f"{escape_text(c.nearest_site)} (margin {_km(c.margin_km)})"
-               f"<br>reached from {c.n_sites} site{'s' if c.n_sites != 1 else ''}: "
-               f"{escape_text(c.sites)}")
-        if "systems" in cities.columns:
-            tip += f"<br>by: {escape_text(c.systems)}"
-        rows.append([round(float(c.lon), 4), round(float(c.lat), 4), tip, None])
-    cluster = {"maxClusterRadius": 45, "disableClusteringAtZoom": 8,
-               "spiderfyOnMaxZoom": False, "chunkedLoading": True}
-    return JsLayer("points", "city", f"Cities in range ({len(rows):,})", rows,
+    hits_of = cities["hits"] if "hits" in cities.columns else [()] * len(cities)
+    for c, hits in zip(cities.itertuples(), hits_of, strict=True):
+        rows.append([round(float(c.lon), 4), round(float(c.lat), 4), escape_text(c.name),
+                     escape_text(c.country), int(c.population),
+                     [[sys_index[h[0]], site_index[h[1]], round(h[2])] for h in hits
+                      if h[0] in sys_index and h[1] in site_index]])
+    cluster = {"maxClusterRadius": 40, "disableClusteringAtZoom": 7,
+               "spiderfyOnMaxZoom": False, "chunkedLoading": True,
+               "showCoverageOnHover": False}
+    return JsLayer("cities", "city", f"Cities in range ({len(rows):,})",
+                   {"rows": rows, "ref": ref},
                    {"className": "geoinf-city", "size": 9, "cluster": cluster}, len(rows))
 
 

@@ -1,7 +1,9 @@
-"""The panels of a range map: legend, summary and footer, as finished HTML.
+"""The panels of a range map: title, legend, summary and about, as finished HTML.
 
 Every text from an input file or a frame is HTML-escaped here, where it is written;
-:class:`geoinf.map_elements.Panels` puts the HTML into the page as data.
+:class:`geoinf.map_elements.Panels` puts the HTML into the page as data. The legend,
+summary and about panels are ``<details>`` elements: open on a wide map, closed on
+a phone (``static/geoinf-map.js`` decides in the browser).
 """
 
 from __future__ import annotations
@@ -11,43 +13,110 @@ import pandas as pd
 
 from ._offline import ASSET_VERSIONS
 from .map_elements import escape_text
-from .map_layers import DENSITY_RGB
+from .map_layers import DENSITY_RGB, badge, claimant_short, short_name, system_colours
 from .mapframes import MERCATOR_MAX_LAT, MapFrames
-from .palette import INF_COLOURS
-from .treaty import INF_CLASSES, INF_EDGES_KM
+from .palette import CLASS_FILL, CLASS_TEXT
+from .treaty import INF_CLASSES
 from .version import __version__
 
-__all__ = ["legend_panel", "summary_panel", "footer_panel", "html_table"]
+__all__ = ["title_panel", "legend_panel", "summary_panel", "about_panel", "html_table",
+           "headline"]
 
 
-def _class_ranges() -> dict[str, str]:
-    """Return the distances of each INF class, as the legend writes them."""
-    a, b, c = (f"{e:,.0f}" for e in INF_EDGES_KM)
-    return dict(zip(INF_CLASSES, (f"under {a} km", f"{a}&ndash;{b} km",
-                                  f"{b}&ndash;{c} km", f"over {c} km"), strict=True))
+def headline(frames: MapFrames) -> tuple[str, str]:
+    """Return the map's title and subtitle (plain text, not escaped).
+
+    Examples
+    --------
+    >>> headline(MapFrames(bands=None, sites=None, meta={"description": "A: b c"}))
+    ('A', 'b c')
+    """
+    meta = frames.meta
+    text = str(meta.get("description") or "")
+    if not text:
+        name = str(meta.get("scenario") or "custom")
+        return (("Your sites" if name == "custom" else name) + ": range map", "")
+    title, _, rest = text.partition(": ")
+    return (title, rest) if rest else (text, "")
 
 
-def legend_panel(frames: MapFrames) -> str:
-    """Return the legend: the INF classes drawn, line styles, markers, density ramp, notes."""
-    classes = [c for c in INF_COLOURS if c in set(frames.bands.get("inf_class", []))]
-    lines = ["<h4>Range bands (INF Treaty classes)</h4>"]
-    edges = _class_ranges()
+def title_panel(frames: MapFrames) -> str:
+    """Return the headline: the scenario's title and what the shading means."""
+    title, sub = headline(frames)
+    sub = f"{escape_text(sub)}. " if sub else ""
+    return (f"<h1>{escape_text(title)}</h1><p>{sub}<span class='geoinf-explain'>Shaded: "
+            "where each missile could reach from its sites under each published range claim "
+            "(distances on the Earth's ellipsoid).</span></p>")
+
+
+def _claim(km: float, claimant) -> str:
+    who = claimant_short(claimant) or "given range"
+    return (f"<span title='{escape_text(claimant)}'>{km:,.0f} km "
+            f"({escape_text(who)})</span>")
+
+
+def _claims_text(row: pd.Series) -> str:
+    """Return each range claim of a system with who makes it (in full on hover)."""
+    low = _claim(row.range_km_low, row.low_claimant)
+    if row.range_km_low == row.range_km_high:
+        return low
+    return f"{low} / {_claim(row.range_km_high, row.high_claimant)}"
+
+
+def _system_rows(frames: MapFrames) -> list[str]:
+    colours = system_colours(frames.bands)
+    rows = []
+    for system, group in frames.sites.groupby("system", sort=False):
+        first = group.iloc[0]
+        col = colours.get(system, "#444")
+        bases = set(group["basis"])
+        tags = badge(first.basis) if len(bases) == 1 else "".join(
+            f"{badge(b)}<small> ({(group['basis'] == b).sum()} of {len(group)} "
+            "sites)</small>" for b in dict.fromkeys(group["basis"]) if badge(b))
+        tags = f" {tags}" if tags else ""
+        rows.append(f"<div style='margin:2px 0'><span class='geoinf-swatch' "
+                    f"style='border-color:{col};background:{col}55'></span><b>"
+                    f"{escape_text(short_name(first.system_name))}</b>{tags}: "
+                    f"{_claims_text(first)}</div>")
+    return rows
+
+
+def _pole_note(frames: MapFrames, polar_href: str | None) -> str:
+    bands = frames.bands
+    if not len(bands) or bands.total_bounds[3] < MERCATOR_MAX_LAT - 1:
+        return ""
+    link = (f" <a href='{escape_text(polar_href)}' target='_blank' rel='noopener'>"
+            "Undistorted polar view</a>." if polar_href else "")
+    return ("<div class='geoinf-note' style='color:#444'>A range that reaches the North "
+            "Pole cannot close on this (Web Mercator) map: it is cut at "
+            f"{MERCATOR_MAX_LAT:.0f}&deg;N and stretched along the top edge.{link}</div>")
+
+
+def legend_panel(frames: MapFrames, *, polar_href: str | None = None) -> str:
+    """Return the legend: a row per system (each claim, its claimant), the INF classes.
+
+    Then the solid/dashed claims, the markers, the density ramp and the notes.
+    """
+    lines = ["<details open><summary>Legend</summary>", *_system_rows(frames)]
+    classes = [c for c in INF_CLASSES if c in set(frames.bands.get("inf_class", []))]
     for c in classes:
-        col = INF_COLOURS[c]
-        lines.append(f"<div><span class='geoinf-swatch' style='border-color:{col};"
-                     f"background:{col}33'></span>{c} ({edges[c]} from the nearest site)</div>")
-    lines.append("<div><span class='geoinf-swatch' style='border-color:#555;border-style:"
-                 "solid;border-width:2px 0 0 0;height:2px'></span>solid: reached under the "
-                 "low (or only) range claim</div><div><span class='geoinf-swatch' "
-                 "style='border-color:#555;border-style:dashed;border-width:2px 0 0 0;"
-                 "height:2px'></span>dashed: reached under the high claim only</div>")
+        lines.append(f"<div><span class='geoinf-swatch' style='border-color:#555;"
+                     f"background:rgba(60,60,60,{CLASS_FILL[c] * 2:.2f})'></span>"
+                     f"{CLASS_TEXT[c]}</div>")
+    if (frames.bands.get("estimate", pd.Series(dtype=str)) == "high").any():
+        lines.append("<div><span class='geoinf-swatch' style='border-color:#555;"
+                     "border-width:2px 0 0 0;height:2px'></span>solid: within every claim"
+                     "</div><div><span class='geoinf-swatch' style='border-color:#555;"
+                     "border-style:dashed;border-width:2px 0 0 0;height:2px'></span>dashed: "
+                     "only under the longer claim</div>")
     lines.append("<div><span class='geoinf-site' style='display:inline-block;width:12px;"
-                 "height:12px;margin:0 8px 0 4px;vertical-align:middle'></span>deployment site"
-                 " (click: sources)</div>")
+                 "height:12px;margin:0 8px 0 4px;vertical-align:middle'></span>launch site "
+                 "(click for sources)</div>")
     if frames.cities is not None:
         lines.append("<div><span class='geoinf-city' style='display:inline-block;width:9px;"
                      "height:9px;margin:0 9px 0 6px;vertical-align:middle'></span>city in "
-                     f"range (&ge; {frames.meta.get('min_population', 0):,.0f} people)</div>")
+                     f"range (&ge; {frames.meta.get('min_population', 0):,.0f} people; "
+                     "numbers: cities grouped)</div>")
     if frames.population is not None:
         stops = ", ".join(f"rgb({int(r)},{int(g)},{int(b)}) {i * 25}%"
                           for i, (r, g, b) in enumerate(DENSITY_RGB))
@@ -57,9 +126,12 @@ def legend_panel(frames: MapFrames) -> str:
                      f"<span class='geoinf-ramp' style='background:linear-gradient(to right,"
                      f"{stops})'></span><br><small>1 &nbsp; 10 &nbsp; 100 &nbsp; 1,000 &nbsp;"
                      " 10,000</small></div>")
+    lines.append("<div style='margin-top:3px'>Click anywhere (or search) to list every "
+                 "system reaching that point, by exact distance.</div>")
+    lines.append(_pole_note(frames, polar_href))
     lines += [f"<div class='geoinf-note'>{escape_text(note)}</div>"
               for note in frames.meta.get("notes", [])]
-    return "".join(lines)
+    return "".join(lines) + "</details>"
 
 
 def _number_text(value) -> str:
@@ -93,26 +165,78 @@ def html_table(frame: pd.DataFrame, max_rows: int) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}{more}</table>"
 
 
+def people_text(value: float) -> str:
+    """Return a rounded head count in words.
+
+    Examples
+    --------
+    >>> people_text(804163481), people_text(26024964), people_text(4_321_000), people_text(8765)
+    ('800 million', '26 million', '4.3 million', '9,000')
+    """
+    if value >= 1e6:
+        rounded = float(f"{value / 1e6:.2g}")
+        return f"{rounded:,.{1 if rounded < 10 else 0}f} million".replace(".0 ", " ")
+    if value <= 0:
+        return "0"
+    return f"{float(f'{value:.1g}'):,.0f}"
+
+
+_SUMMARY_BANDS = (("under 500 km", "0&ndash;500 km"), ("shorter-range", "500&ndash;1,000"),
+                  ("intermediate-range", "1,000&ndash;5,500"))
+
+
+def _claims_table(frames: MapFrames) -> str:
+    """One row per system and distinct range claim: people in each band it reaches."""
+    s = frames.summary
+    names = frames.sites.drop_duplicates("system").set_index("system")
+    head = "".join(f"<th class='num'>{t}</th>" for _, t in _SUMMARY_BANDS)
+    rows, partial = [], False
+    for (system, range_km), group in s.groupby(["system", "range_km"], sort=False):
+        row = names.loc[system] if system in names.index else None
+        claimant = (row.low_claimant if row is not None and range_km == row.range_km_low
+                    else row.high_claimant if row is not None else "")
+        label = escape_text(short_name(row.system_name) if row is not None else system)
+        cells = []
+        for band, _ in _SUMMARY_BANDS:
+            hit = group[group["band"] == band]
+            if not len(hit):
+                cells.append("<td class='num'>&ndash;</td>")
+                continue
+            mark = "*" if float(hit["coverage"].iloc[0]) < 0.995 else ""
+            partial = partial or bool(mark)
+            cells.append(f"<td class='num'>{people_text(float(hit['population'].iloc[0]))}"
+                         f"{mark}</td>")
+        rows.append(f"<tr><td title='{escape_text(claimant)}'><b>{label}</b> "
+                    f"{range_km:,.0f} km</td>{''.join(cells)}</tr>")
+    note = ("<small>* part of this band lies outside the places data (open sea or "
+            "unlisted countries): the figure counts the part inside.</small>"
+            if partial else "")
+    return (f"<table><tr><th>range claim</th>{head}</tr>{''.join(rows)}</table>{note}")
+
+
 def summary_panel(frames: MapFrames) -> str | None:
-    """Return the population per band and the largest cities in range; None if neither."""
+    """Return the people within each range claim and the largest cities; None if neither."""
     parts = []
     if frames.summary is not None and len(frames.summary):
-        parts.append(f"<b>Population per band</b>{html_table(frames.summary, 20)}")
+        if {"system", "range_km", "band", "coverage"} <= set(frames.summary.columns):
+            parts.append("People living within each range claim, by distance from the "
+                         "nearest site (<span class='geoinf-indicative'>indicative</span>: "
+                         "named places, rounded; not a census)" + _claims_table(frames))
+        else:
+            parts.append(f"<b>Population per band</b>{html_table(frames.summary, 20)}")
     if frames.cities is not None and len(frames.cities):
         top = frames.cities.head(10)
-        top = pd.DataFrame({"city": top["name"], "population": top["population"],
-                            "km": top["distance_km"].round(), "nearest site": top[
-                                "nearest_site"]})
-        parts.append(f"<b>Largest cities in range</b> ({len(frames.cities):,} in all)"
-                     f"{html_table(top, 10)}")
+        lines = ", ".join(f"{escape_text(c.name)} ({people_text(c.population)}, "
+                          f"{c.distance_km:,.0f} km)" for c in top.itertuples())
+        parts.append(f"<details><summary>Largest cities in range ({len(frames.cities):,} "
+                     f"in all)</summary>{lines} (distance to the nearest site)</details>")
     if not parts:
         return None
-    title = escape_text(frames.meta.get("scenario", ""))
-    return (f"<details open><summary>Summary: {title}</summary>"
-            + "<br>".join(parts) + "</details>")
+    return ("<details open><summary>Summary: people in range</summary>"
+            + "".join(parts) + "</details>")
 
 
-def footer_panel(frames: MapFrames, offline: bool) -> str:
+def about_panel(frames: MapFrames, offline: bool) -> str:
     """Return the provenance: scenario, method and tolerance, data sources, geoinf version."""
     meta = frames.meta
     sources = "; ".join(escape_text(s) for s in meta.get("sources", []))
@@ -122,10 +246,12 @@ def footer_panel(frames: MapFrames, offline: bool) -> str:
     libs = ", ".join(f"{k} {v}" for k, v in ASSET_VERSIONS.items())
     desc = f" &mdash; {escape_text(meta['description'])}" if meta.get("description") else ""
     scenario = escape_text(meta.get("scenario", ""))
-    return (f"<b>Scenario {scenario}</b>{desc}<br>Distances on the WGS84 "
-            f"ellipsoid (geodesic; band boundaries within {meta.get('tolerance_km', 0.1):g} km "
-            f"of the true circle; display clipped at ±{MERCATOR_MAX_LAT:.2f}° and rounded to "
-            "~11 m). Cities "
-            f"in range by exact distance, not by polygon.{indicative}<br>Data: {sources}."
-            f"<br>geoinf {escape_text(__version__)}; "
-            f"{'self-contained page (' + libs + ' inlined)' if offline else 'online page'}.")
+    return (f"<details><summary>About this map &amp; sources</summary><b>Scenario "
+            f"{scenario}</b>{desc}"
+            f"<br>Distances on the WGS84 ellipsoid (geodesic; band boundaries within "
+            f"{meta.get('tolerance_km', 0.1):g} km of the true circle; display clipped at "
+            f"±{MERCATOR_MAX_LAT:.2f}° and rounded to ~11 m). A city is in range by its "
+            f"exact distance to the sites, never by the drawn shapes.{indicative}<br>"
+            f"Data: {sources}.<br>geoinf {escape_text(__version__)}; "
+            f"{'self-contained page (' + libs + ' inlined)' if offline else 'online page'}."
+            "</details>")

@@ -25,12 +25,14 @@ from .catalog import DEFAULT_SCENARIO, list_scenarios, load_pairs, scenario_ring
 from .cities import cities_in_range
 from .errors import InputError
 from .exposure import exposure_table
+from .geodesic import distance_km
 from .raster import open_population
+from .raster_view import density_window
 from .sites import load_sites
 from .systems import SYSTEM_COLUMNS, load_systems
-from .treaty import INF_EDGES_KM, band_label, inf_class
+from .treaty import INF_EDGES_KM, inf_class
 
-__all__ = ["MERCATOR_MAX_LAT", "MapFrames", "map_frames", "population_image"]
+__all__ = ["MERCATOR_MAX_LAT", "SUMMARY_EDGES_KM", "MapFrames", "map_frames", "population_image"]
 
 MERCATOR_MAX_LAT = float(np.degrees(2 * np.arctan(np.exp(np.pi)) - np.pi / 2))
 """Latitude where Web Mercator's square world ends (85.0511°): maps are clipped there."""
@@ -70,7 +72,7 @@ class MapFrames:
 def _sites_frame(pairs: gpd.GeoDataFrame, table: gpd.GeoDataFrame | None = None
                  ) -> gpd.GeoDataFrame:
     table = load_sites() if table is None else table
-    extra = table[["id", "operator", "source", "note"]].rename(
+    extra = table.reindex(columns=["id", "operator", "source", "note"]).rename(
         columns={"id": "site", "note": "site_note"})
     out = pairs.merge(extra, on="site", how="left")
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),
@@ -82,22 +84,28 @@ def _cities(pairs: gpd.GeoDataFrame, min_population: float) -> pd.DataFrame:
 
     Sites are told apart by their id, never by their names: the sites reaching a place
     are gathered as sets of site ids over all systems (two sites may share a name, and
-    a name may hold any separator).
+    a name may hold any separator). ``hits`` lists, for each place, every
+    ``(system id, site id, distance_km)`` of a site that reaches it, by exact distance.
     """
     ids = pd.Index(pd.unique(pairs["site"]))
     names = pairs.drop_duplicates("site").set_index("site")["site_name"].reindex(ids)
     parts = []
-    for _, group in pairs.groupby("system", sort=False):
+    for system, group in pairs.groupby("system", sort=False):
         group = group.drop_duplicates("site")
         codes = ids.get_indexer(group["site"])
-        sites = pd.DataFrame({"id": codes.astype(str), "lon": group["lon"].to_numpy(float),
-                              "lat": group["lat"].to_numpy(float)})
-        found = cities_in_range(sites, max_km=float(group["range_km_high"].max()),
-                                min_population=min_population)
+        lon, lat = group["lon"].to_numpy(float), group["lat"].to_numpy(float)
+        sites = pd.DataFrame({"id": codes.astype(str), "lon": lon, "lat": lat})
+        reach_km = float(group["range_km_high"].max())
+        found = cities_in_range(sites, max_km=reach_km, min_population=min_population)
         # labels are our own site numbers, so the ";"-joined list splits back exactly
         reach = [frozenset(int(c) for c in s.split(";")) for s in found["sites"]]
+        dist = np.atleast_2d(distance_km(found["lon"].to_numpy(float)[:, None],
+                                         found["lat"].to_numpy(float)[:, None],
+                                         lon[None, :], lat[None, :]))
+        hits = [tuple((system, ids[c], float(d)) for c, d in zip(codes, row, strict=True)
+                      if d <= reach_km) for row in dist]
         parts.append(found.assign(systems=group["system_name"].iloc[0], reach=reach,
-                                  nearest=found["nearest_site"].astype(int)))
+                                  nearest=found["nearest_site"].astype(int), hits=hits))
     if not parts:
         return pd.DataFrame()
     both = pd.concat(parts, ignore_index=True).sort_values("distance_km", kind="stable")
@@ -105,7 +113,8 @@ def _cities(pairs: gpd.GeoDataFrame, min_population: float) -> pd.DataFrame:
         country=("country", "first"), population=("population", "first"),
         nearest=("nearest", "first"), distance_km=("distance_km", "first"),
         margin_km=("margin_km", "max"), reach=("reach", lambda r: frozenset().union(*r)),
-        systems=("systems", lambda s: ", ".join(dict.fromkeys(s)))).reset_index()
+        systems=("systems", lambda s: ", ".join(dict.fromkeys(s))),
+        hits=("hits", lambda h: [x for part in h for x in part])).reset_index()
     merged["nearest_site"] = names.to_numpy()[merged["nearest"].to_numpy(int)]
     merged["n_sites"] = [len(r) for r in merged["reach"]]
     merged["sites"] = ["; ".join(names.to_numpy()[sorted(r)]) for r in merged["reach"]]
@@ -125,19 +134,29 @@ def _unreached(pairs: gpd.GeoDataFrame, edges_km: Sequence[float] = INF_EDGES_KM
             for r in reach.itertuples() if r.range_km <= inner]
 
 
+SUMMARY_EDGES_KM = (0.0, *INF_EDGES_KM)
+"""Band edges of the summary: under 500 km (outside the treaty), then the INF classes."""
+
+
 def _band_populations(pairs: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Return the people in each system's INF bands (every band at 0 when none is reached)."""
-    cols = ["system", "estimate", "band", "max_km", "population", "coverage"]
-    reached = pairs[pairs["range_km_high"] > INF_EDGES_KM[0]]
-    if len(reached):
-        table = exposure_table(reached, by=("system", "estimate", "band"))
-        if len(table):
-            return table[[c for c in cols if c in table.columns]]
-    # no INF band is reached: the bands, listed with nobody in them
-    edges = np.asarray(INF_EDGES_KM, dtype=float)
-    return pd.DataFrame({"band": [band_label(a, b) for a, b in zip(edges[:-1], edges[1:],
-                                                                   strict=True)],
-                         "max_km": edges[1:], "population": 0})
+    """Return the people within each distinct range claim of each system, per band.
+
+    One row per system, distinct claim (``range_km``) and band from 0 km: a system
+    with a single figure has one set of rows, not a low and a high copy.
+    """
+    cols = ["system", "estimate", "range_km", "band", "min_km", "max_km", "population",
+            "coverage"]
+    table = exposure_table(pairs, edges_km=SUMMARY_EDGES_KM, by=("system", "estimate",
+                                                                 "band"))
+    if not len(table):
+        return pd.DataFrame(columns=cols)
+    claims = pairs.drop_duplicates("system").set_index("system")
+    low = claims["range_km_low"].reindex(table["system"]).to_numpy(float)
+    high = claims["range_km_high"].reindex(table["system"]).to_numpy(float)
+    table = table.assign(range_km=np.where(table["estimate"] == "low", low, high))
+    table = table[(table["estimate"] != "high") | (low != high)]
+    return table.drop_duplicates(["system", "range_km", "band"])[
+        [c for c in cols if c in table.columns]].reset_index(drop=True)
 
 
 def population_image(bounds: tuple[float, float, float, float], *,
@@ -149,7 +168,9 @@ def population_image(bounds: tuple[float, float, float, float], *,
     bounds : (west, south, east, north)
         Degrees; latitudes are clipped to ±85.05° (Web Mercator).
     path : str or os.PathLike, optional
-        A population raster (default: the embedded indicative grid).
+        A population raster in any CRS and layout the sums read (default: the embedded
+        indicative grid): lon/lat north-up or south-up, −180–180° or 0–360°, or
+        projected (:func:`geoinf.raster_view.density_window`).
     width : int, default 1024
         Columns of the output grid.
 
@@ -162,10 +183,7 @@ def population_image(bounds: tuple[float, float, float, float], *,
     west, south, east, north = bounds
     south, north = max(south, -MERCATOR_MAX_LAT), min(north, MERCATOR_MAX_LAT)
     with open_population(path) as pop:
-        win = pop.window(west, south, east, north)
-        people = pop.read(win)
-        density = people / pop.cell_area_km2(win)
-        src_transform = pop.dataset.window_transform(win)
+        density, src_transform, src_crs = density_window(pop, (west, south, east, north))
         indicative, src = pop.indicative, str(pop.path)
     to_merc = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
     x0, y0 = to_merc.transform(west, south)
@@ -173,7 +191,7 @@ def population_image(bounds: tuple[float, float, float, float], *,
     height = max(1, round(width * (y1 - y0) / (x1 - x0)))
     out = np.zeros((height, width), dtype=np.float64)
     rasterio.warp.reproject(
-        density, out, src_transform=src_transform, src_crs="EPSG:4326",
+        density, out, src_transform=src_transform, src_crs=src_crs,
         dst_transform=rasterio.transform.from_bounds(x0, y0, x1, y1, width, height),
         dst_crs="EPSG:3857", resampling=rasterio.warp.Resampling.average)
     return {"density": out, "bounds": (south, west, north, east), "indicative": indicative,
@@ -250,7 +268,8 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
     name = str(pairs["scenario"].iloc[0]) if len(pairs) else str(scenario)
     meta = {"scenario": name if scenario is not None else "custom",
             "description": _description(scenario, name),
-            "tolerance_km": tolerance_km, "sources": list(_SOURCES), "indicative": False,
+            "tolerance_km": tolerance_km, "sources": _sources(sites, systems, radius_km),
+            "indicative": False,
             "min_population": min_population, "notes": _unreached(pairs)}
     found = _cities(pairs, min_population) if cities else None
     summary = _band_populations(pairs) if cities else None
@@ -263,6 +282,23 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
     return MapFrames(bands=bands, sites=_sites_frame(pairs, table), cities=found,
                      summary=summary,
                      population=image, meta=meta)
+
+
+def _sources(sites, systems, radius_km) -> list[str]:
+    """Return the data sources of a map; a user's own sites and systems are credited to them."""
+    if sites is None and systems is None and radius_km is None:
+        return list(_SOURCES)
+    where = ("your sites table" if sites is None or isinstance(sites, gpd.GeoDataFrame)
+             else f"your sites table {os.path.basename(os.fspath(sites))}")
+    ranges = []
+    if systems is not None:
+        ranges.append("systems from your table" if isinstance(systems, pd.DataFrame) else
+                      f"systems from your table {os.path.basename(os.fspath(systems))}")
+    else:
+        ranges.append("systems and range claims from the geoinf catalog (data/SOURCES.md)")
+    if radius_km:
+        ranges.append("ranges as given (" + ", ".join(f"{r:,.0f} km" for r in radius_km) + ")")
+    return [f"Sites: {where}; " + "; ".join(ranges), *_SOURCES[1:]]
 
 
 def _user_pairs(table: gpd.GeoDataFrame, site: str | None, system: str | None,

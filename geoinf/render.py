@@ -2,17 +2,20 @@
 
 :func:`range_map` draws a :class:`geoinf.mapframes.MapFrames`; given a scenario name
 or file instead, it first computes the frames with :func:`geoinf.mapframes.map_frames`.
-The map has one layer per system and INF band, coloured by INF class, solid where the
-low range claim reaches and dashed where only the high claim does; the sites with
-their sources; the cities in range in a marker cluster; a legend, a summary panel, a
-provenance footer and a scale bar (:mod:`geoinf.map_layers`, :mod:`geoinf.map_panels`).
-With ``offline=True`` (the default) the page inlines Leaflet, Leaflet.markercluster and
-jQuery (:mod:`geoinf._offline`) and draws Natural Earth countries as its basemap, so
+The map has one layer per system and INF band, in one colour per system with the fill
+and line width by INF class, solid where every range claim reaches and dashed where
+only the longer one does; distance labels; the sites with their sources; the cities in
+range in a marker cluster; a title, and a legend, summary and about panel that fold
+away (closed on a phone), and a scale bar (:mod:`geoinf.map_layers`,
+:mod:`geoinf.map_panels`). The first view fits the bands between the panels.
+With ``offline=True`` (the default) the page inlines Leaflet and Leaflet.markercluster
+(:mod:`geoinf._offline`) and draws Natural Earth countries as its basemap, so
 it opens with no network.
 
 :func:`map_html` returns the page, :func:`write_map` saves it atomically and
 :func:`map_fragment` returns HTML that drops into a larger report or notebook without
-touching the host page.
+touching the host page (:func:`fragment_libraries` carries the libraries once for a
+page of several maps).
 
 Text from input files is data: it is HTML-escaped wherever the page shows it and
 reaches the page only as JSON inside scripts, with ``<``, ``>``, ``&`` and ``'``
@@ -25,6 +28,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import uuid
 from pathlib import Path
 
 import folium
@@ -34,6 +38,7 @@ from ._offline import ASSET_VERSIONS, guarded_scripts, inline_head
 from .catalog import DEFAULT_SCENARIO
 from .errors import InputError
 from .map_elements import (
+    ClickReach,
     EscapedLayerControl,
     Panels,
     Raw,
@@ -48,13 +53,16 @@ from .map_layers import (
     basemap_layer,
     city_layer,
     population_layer,
+    reach_data,
+    ring_labels,
     site_layer,
 )
-from .map_panels import footer_panel, legend_panel, summary_panel
+from .map_panels import about_panel, headline, legend_panel, summary_panel, title_panel
 from .mapframes import MapFrames, map_frames
 from .palette import INF_COLOURS, SEA
 
-__all__ = ["INF_COLOURS", "range_map", "write_map", "map_fragment", "map_html"]
+__all__ = ["INF_COLOURS", "range_map", "write_map", "map_fragment", "fragment_libraries",
+           "map_html"]
 
 _CSS_SIZE = re.compile(r"\d+(\.\d+)?(px|%|vh|vw|em|rem)")
 _CLUSTER_CDN = ("https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/"
@@ -63,7 +71,7 @@ _CLUSTER_CDN = ("https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/"
 
 def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: bool = True,
               tiles: str | None = None, cities: bool = True, population: bool = False,
-              height: str = "100%") -> folium.Map:
+              height: str = "100%", polar_href: str | None = None) -> folium.Map:
     """Return a folium map of range bands, sites and cities in range.
 
     Parameters
@@ -83,6 +91,10 @@ def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: b
         When computing frames, add the (indicative) population density overlay.
     height : str, default "100%"
         CSS height of the map element.
+    polar_href : str, optional
+        Link (e.g. the file name of :func:`geoinf.figure.range_figure`'s PNG) to an
+        undistorted north-polar view, given in the legend's note on pole-containing
+        ranges.
 
     Returns
     -------
@@ -106,10 +118,12 @@ def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: b
         raise InputError(f"tiles={tiles!r} loads web tiles: pass offline=False (--online)")
     m = VerbatimMap(location=_centre(frames), zoom_start=4, tiles=None, max_zoom=12,
                     min_zoom=2, control_scale=True, height=height, world_copy_jump=False)
-    m.options.update(maxZoom=12, minZoom=2)  # folium puts these on tile layers only
+    m.options.update(maxZoom=12, minZoom=2, zoomSnap=0.25)  # folium: on tile layers only
     if tiles is not None:
         VerbatimTileLayer(tiles, max_zoom=12, min_zoom=2).add_to(m)
     _add_scripts(m, offline=offline)
+    m.get_root().header.add_child(Raw(f"<title>{escape_text(headline(frames)[0])}</title>"),
+                                  name="geoinf_title")
     folium.map.CustomPane("geoinfBasemap", z_index=200, pointer_events=False).add_to(m)
     if tiles is None:
         basemap_layer().add_to(m)
@@ -117,19 +131,25 @@ def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: b
         population_layer(frames.population).add_to(m)
     for layer in band_layers(frames.bands):
         layer.add_to(m)
+    labels = ring_labels(frames.bands) if len(frames.bands) else None
+    if labels is not None:
+        labels.add_to(m)
     if cities and frames.cities is not None:
-        city_layer(frames.cities).add_to(m)
+        city_layer(frames.cities, frames.sites).add_to(m)
     site_layer(frames.sites).add_to(m)
     EscapedLayerControl(collapsed=True, position="topright").add_to(m)
-    panels = [(legend_panel(frames), "bottomleft", "geoinf-legend"),
-              (footer_panel(frames, offline), "bottomright", "geoinf-footer")]
+    panels = [(title_panel(frames), "topleft", "geoinf-title"),
+              (legend_panel(frames, polar_href=polar_href), "bottomleft", "geoinf-legend")]
     summary = summary_panel(frames)
     if summary:
-        panels.insert(0, (summary, "topright", "geoinf-summary"))
-    Panels(panels).add_to(m)
+        panels.append((summary, "bottomright", "geoinf-summary"))
+    panels.append((about_panel(frames, offline), "bottomright", "geoinf-about"))
+    bounds = None
     if len(frames.bands):
         west, south, east, north = frames.bands.total_bounds
-        m.fit_bounds([[max(south, -70), max(west, -170)], [min(north, 75), min(east, 170)]])
+        bounds = [[max(south, -70), max(west, -170)], [min(north, 75), min(east, 170)]]
+    Panels(panels, bounds=bounds).add_to(m)
+    ClickReach(reach_data(frames.sites)).add_to(m)
     return m
 
 
@@ -201,13 +221,33 @@ def write_map(m: folium.Map, path: str | os.PathLike, *, overwrite: bool = False
     return Path(path)
 
 
-def map_fragment(m: folium.Map, *, height: str = "600px", isolated: bool = False) -> str:
+def fragment_libraries() -> str:
+    """Return the inlined libraries once, for a host page holding several fragments.
+
+    Put it once before the fragments and pass ``libraries=False`` to
+    :func:`map_fragment`: a report of four maps then carries Leaflet once, not four
+    times. Each library loads only if the host page has none.
+
+    Examples
+    --------
+    >>> fragment_libraries().startswith("<style>"), "if (!window.L)" in fragment_libraries()
+    (True, True)
+    """
+    return guarded_scripts()
+
+
+def map_fragment(m: folium.Map, *, height: str = "600px", isolated: bool = False,
+                 libraries: bool = True) -> str:
     r"""Return HTML for one map that drops into a larger page (report, notebook cell).
 
     The fragment is a ``<div>`` with the map's own styles and scripts; it sets no
-    rule on ``html``/``body`` or any element outside the map, and several
-    fragments may share one page. Offline maps load their libraries only if the
-    host page has none (``window.L``, ``L.MarkerClusterGroup``, ``window.jQuery``).
+    rule on ``html``/``body`` or any element outside the map, its panels set their
+    own fonts, colours and heading styles (a host's ``h1``/``th`` rules do not show
+    through), and several fragments may share one page: each call gives the map a
+    new element id and runs its script in its own scope, so the same map may be
+    inserted twice. Offline maps load their libraries only if the host page has none
+    (``window.L``, ``L.MarkerClusterGroup``); with ``libraries=False`` they are left
+    out, for a page that includes :func:`fragment_libraries` once.
     ``isolated=True`` returns an ``<iframe srcdoc>`` holding the whole page instead
     (nothing can leak either way; needs a host that allows iframes).
 
@@ -220,6 +260,8 @@ def map_fragment(m: folium.Map, *, height: str = "600px", isolated: bool = False
         ``em`` or ``rem``.
     isolated : bool, default False
         Wrap the full page in an iframe instead of inlining the map.
+    libraries : bool, default True
+        Include the (guarded) inlined libraries of an offline map.
 
     Returns
     -------
@@ -229,9 +271,12 @@ def map_fragment(m: folium.Map, *, height: str = "600px", isolated: bool = False
     Examples
     --------
     >>> from geoinf.mapframes import map_frames
-    >>> frag = map_fragment(range_map(map_frames("kaliningrad", cities=False)))
+    >>> m = range_map(map_frames("kaliningrad", cities=False))
+    >>> frag = map_fragment(m)
     >>> frag.startswith('<div class="geoinf-fragment"'), "<body" in frag, "html, body" in frag
     (True, False, False)
+    >>> map_fragment(m) == frag  # a new map id each time
+    False
     """
     if not _CSS_SIZE.fullmatch(str(height)):
         raise InputError(f"height={height!r}: expected a CSS length such as '600px', "
@@ -251,11 +296,12 @@ def map_fragment(m: folium.Map, *, height: str = "600px", isolated: bool = False
             styles.append(child.render())
         elif isinstance(child, (folium.elements.JavascriptLink, folium.elements.CssLink)):
             styles.append(child.render())
-    mapid = m.get_name()
-    box = (f"<style>#{mapid} {{ position: relative; width: 100%; height: 100%; }}</style>")
-    body = root.html.render()
-    script = root.script.render()
-    assets = "\n".join(scripts if offline else []) + "\n".join(styles)
+    mapid, fresh = m.get_name(), f"{m.get_name()}_{uuid.uuid4().hex[:12]}"
+    box = f"<style>#{fresh} {{ position: relative; width: 100%; height: 100%; }}</style>"
+    body = root.html.render().replace(mapid, fresh)
+    script = root.script.render().replace(mapid, fresh)
+    helpers = "\n".join(styles).replace(f"#{mapid}.", f"#{fresh}.")
+    assets = ("\n".join(scripts) if offline and libraries else "") + helpers
     return (f'<div class="geoinf-fragment" style="position:relative;width:100%;'
-            f'height:{escape_text(height)}">\n{assets}\n{box}\n{body}\n<script>\n{script}\n</script>\n'
-            "</div>")
+            f'height:{escape_text(height)}">\n{assets}\n{box}\n{body}\n<script>\n'
+            f"(function () {{\n{script}\n}})();\n</script>\n</div>")

@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> None:
     MAPS.mkdir(exist_ok=True)
     for name in names:
         frames = map_frames(name)
-        html = write_map(range_map(frames), MAPS / f"{name}.html", overwrite=True)
+        html = write_map(range_map(frames, polar_href=f"{name}-polar.png"),
+                         MAPS / f"{name}.html", overwrite=True)
         write_figure(range_figure(frames), MAPS / f"{name}-polar.png", overwrite=True)
         errors, blocked = screenshot(html, MAPS / f"{name}.png")
         n_cities = 0 if frames.cities is None else len(frames.cities)

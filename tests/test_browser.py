@@ -81,12 +81,12 @@ def test_offline_map_renders_with_no_network(browser, frames, tmp_path):
     # drawn in the DOM: band paths, site markers, city clusters, controls
     assert page.locator("path.leaflet-interactive").count() >= 11
     assert page.locator(".leaflet-marker-icon.geoinf-site").count() == 10
-    assert page.locator(".marker-cluster, .leaflet-marker-icon.geoinf-city").count() > 0
+    assert page.locator(".geoinf-cluster, .leaflet-marker-icon.geoinf-city").count() > 0
     assert page.locator(".leaflet-control-scale").count() == 1
     # bands, countries, cities, sites
-    assert page.locator(".leaflet-control-layers-overlays label").count() == 11 + 3
-    assert page.locator(".geoinf-legend").inner_text().startswith("Range bands")
-    assert "WGS84" in page.locator(".geoinf-footer").inner_text()
+    assert page.locator(".leaflet-control-layers-overlays label").count() == 11 + 4
+    assert page.locator(".geoinf-legend").inner_text().startswith("Legend")
+    assert "WGS84" in page.locator(".geoinf-about").text_content()
     page.mouse.click(640, 400)  # a click on a band opens no error
     page.wait_for_timeout(100)
     assert log["errors"] == []

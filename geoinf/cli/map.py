@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from pathlib import Path
 
@@ -89,7 +90,9 @@ def map_command(scenario, site, system, sites_path, radius_km, online, no_cities
 
     page = map_html(range_map(frames, offline=not online,
                               tiles="OpenStreetMap" if online else None,
-                              cities=not no_cities))
+                              cities=not no_cities,
+                              polar_href=None if png is None else
+                              os.path.relpath(Path(png).resolve(), output.resolve().parent)))
     _write_outputs(page, frames if png is not None else None, output, png,
                    overwrite=overwrite, inputs=inputs)
     if png is not None:

@@ -1,8 +1,19 @@
 window.geoinfMap = window.geoinfMap || {
   registry: [],
+  narrow: 600,  // maps narrower than this (px) start with every panel collapsed
   register: function (map, kind, name, layer, count) {
     this.registry.push({map: map, kind: kind, name: name, layer: layer, count: count});
     return layer;
+  },
+  // thousands separators; one formatter (toLocaleString builds a new one at each call)
+  whole: function (v) {
+    this._fmt = this._fmt || new Intl.NumberFormat('en-US', {maximumFractionDigits: 0});
+    return this._fmt.format(Math.round(v));
+  },
+  km: function (v) { return this.whole(v) + '&nbsp;km'; },
+  people: function (v) {
+    if (v >= 1e6) { return (v / 1e6).toFixed(v >= 1e7 ? 0 : 1) + ' million'; }
+    return this.whole(Math.round(v / 1e3) * 1e3);
   },
   polygons: function (data, o) {
     return L.geoJSON(data, {pane: o.pane || 'overlayPane', interactive: o.interactive,
@@ -15,26 +26,335 @@ window.geoinfMap = window.geoinfMap || {
   points: function (rows, o) {
     var icon = L.divIcon({className: o.className, iconSize: [o.size, o.size]});
     var markers = rows.map(function (r) {
-      var m = L.marker([r[1], r[0]], {icon: icon, keyboard: false});
-      if (r[2]) { m.bindTooltip(r[2]); }
+      var m = L.marker([r[1], r[0]], {icon: icon, keyboard: !o.cluster, title: ''});
+      if (r[2]) { m.bindTooltip(r[2], o.label ? {permanent: true, direction: 'right',
+        className: 'geoinf-label', offset: [6, 0]} : {}); }
       if (r[3]) { m.bindPopup(r[3], {maxWidth: 420}); }
       return m;
     });
     if (o.cluster) {
-      var group = L.markerClusterGroup(o.cluster);
+      var group = L.markerClusterGroup(L.extend({iconCreateFunction: function (c) {
+        return L.divIcon({html: '<span>' + c.getChildCount() + '</span>',
+          className: 'geoinf-cluster', iconSize: [26, 26]});
+      }}, o.cluster));
       group.addLayers(markers);
       return group;
     }
     return L.featureGroup(markers);
   },
+  // cities: [lon, lat, name, country, population, [[system, site, km], ...]]; ref: the
+  // systems (name, claims [[km, claimant]]) and site names, written once for all cities.
+  // Every text in rows and ref is HTML-escaped by geoinf before it is written here.
+  cityText: function (r, ref, full) {
+    var self = this;
+    var out = ['<b>' + r[2] + '</b>' + (r[3] ? ' (' + r[3] + ')' : '') + ', ' +
+               self.people(r[4]) + ' people'];
+    var bySystem = {};
+    r[5].forEach(function (h) { (bySystem[h[0]] = bySystem[h[0]] || []).push(h); });
+    Object.keys(bySystem).forEach(function (k) {
+      var sys = ref.systems[k], hits = bySystem[k];
+      hits.sort(function (a, b) { return a[2] - b[2]; });
+      var near = hits[0][2];
+      var claims = sys.claims.filter(function (c) { return c[0] >= near; });
+      var needs = claims.length === sys.claims.length && sys.claims.length > 1 ?
+        'in range under every claim' : claims.length === 1 && sys.claims.length > 1 ?
+        'in range only under the ' + self.km(claims[0][0]) + ' claim (' + claims[0][1] +
+        ')' : 'in range';
+      out.push('<b>' + sys.name + '</b>: ' + needs);
+      var shown = full ? hits : hits.slice(0, 1);
+      shown.forEach(function (h) {
+        var margins = claims.map(function (c) {
+          return self.km(c[0] - h[2]) + ' inside the ' + self.km(c[0]) + ' claim';
+        }).filter(function (t, i) { return claims[i][0] >= h[2]; });
+        out.push('&nbsp;&nbsp;' + self.km(h[2]) + ' from ' + ref.sites[h[1]] +
+                 (margins.length ? ' &mdash; ' + margins.join(', ') : ''));
+      });
+      if (!full && hits.length > 1) {
+        out.push('&nbsp;&nbsp;and ' + (hits.length - 1) + ' more site' +
+                 (hits.length > 2 ? 's' : '') + ' (click)');
+      }
+    });
+    return out.join('<br>');
+  },
+  cities: function (data, o) {
+    var self = this;
+    var rows = data.rows.map(function (r) {  // texts made when first shown (Leaflet
+      return [r[0], r[1], function () { return self.cityText(r, data.ref, false); },
+              function () { return self.cityText(r, data.ref, true); }];  // calls these)
+    });
+    var layer = this.points(rows, o);
+    layer.geoinfRows = data.rows;  // for the search box
+    return layer;
+  },
+  labels: function (rows, o) {
+    return L.featureGroup(rows.map(function (r) {
+      return L.marker([r[1], r[0]], {interactive: false, keyboard: false,
+        icon: L.divIcon({className: 'geoinf-ring-label', html: r[2], iconSize: null})});
+    }));
+  },
+  // ellipsoidal (WGS84) distance in km by Vincenty's inverse formula (sub-millimetre);
+  // NaN where it does not converge (nearly antipodal points, > 19,000 km apart)
+  distance: function (lon1, lat1, lon2, lat2) {
+    var a = 6378137, f = 1 / 298.257223563, b = a * (1 - f), rad = Math.PI / 180;
+    var dLon = (lon2 - lon1) * rad;
+    var U1 = Math.atan((1 - f) * Math.tan(lat1 * rad));
+    var U2 = Math.atan((1 - f) * Math.tan(lat2 * rad));
+    var sinU1 = Math.sin(U1), cosU1 = Math.cos(U1), sinU2 = Math.sin(U2), cosU2 = Math.cos(U2);
+    var lambda = dLon, prev, iter = 0, sinS, cosS, sigma, cosSqA, cos2M;
+    do {
+      var sinL = Math.sin(lambda), cosL = Math.cos(lambda);
+      sinS = Math.sqrt(Math.pow(cosU2 * sinL, 2) +
+                       Math.pow(cosU1 * sinU2 - sinU1 * cosU2 * cosL, 2));
+      if (sinS === 0) { return 0; }
+      cosS = sinU1 * sinU2 + cosU1 * cosU2 * cosL;
+      sigma = Math.atan2(sinS, cosS);
+      var sinA = cosU1 * cosU2 * sinL / sinS;
+      cosSqA = 1 - sinA * sinA;
+      cos2M = cosSqA !== 0 ? cosS - 2 * sinU1 * sinU2 / cosSqA : 0;
+      var C = f / 16 * cosSqA * (4 + f * (4 - 3 * cosSqA));
+      prev = lambda;
+      lambda = dLon + (1 - C) * f * sinA * (sigma + C * sinS * (cos2M + C * cosS *
+                                                                 (-1 + 2 * cos2M * cos2M)));
+    } while (Math.abs(lambda - prev) > 1e-12 && ++iter < 500);
+    if (iter >= 500) { return NaN; }
+    var uSq = cosSqA * (a * a - b * b) / (b * b);
+    var A = 1 + uSq / 16384 * (4096 + uSq * (-768 + uSq * (320 - 175 * uSq)));
+    var B = uSq / 1024 * (256 + uSq * (-128 + uSq * (74 - 47 * uSq)));
+    var dS = B * sinS * (cos2M + B / 4 * (cosS * (-1 + 2 * cos2M * cos2M) -
+      B / 6 * cos2M * (-3 + 4 * sinS * sinS) * (-3 + 4 * cos2M * cos2M)));
+    return b * A * (sigma - dS) / 1000;
+  },
+  // what reaches a point: for each system, the exact distance to its nearest site and
+  // the claims that reach (distance <= claim); never decided by the drawn polygons
+  reachText: function (data, lon, lat) {
+    var self = this, lines = [];
+    data.systems.forEach(function (sys) {
+      var best = null, reaching = 0, top = sys.claims[sys.claims.length - 1][0];
+      sys.sites.forEach(function (s) {
+        var d = self.distance(s[0], s[1], lon, lat);
+        if (d <= top) { reaching += 1; }
+        if (best === null || !(d >= best[0])) { best = [d, s[2]]; }
+      });
+      if (isNaN(best[0])) {
+        lines.push('<b>' + sys.name + '</b>: distance not determined (nearly antipodal)');
+        return;
+      }
+      var within = sys.claims.filter(function (c) { return c[0] >= best[0]; });
+      if (!within.length) { return; }
+      var claims = within.map(function (c) {
+        return self.km(c[0] - best[0]) + ' inside the ' + self.km(c[0]) + ' claim (' +
+               c[1] + ')';
+      });
+      lines.push('<b>' + sys.name + '</b>: ' + self.km(best[0]) + ' from ' + best[1] +
+                 (reaching > 1 ? ' (and ' + (reaching - 1) + ' more site' +
+                  (reaching > 2 ? 's' : '') + ' in range)' : '') + '<br>&nbsp;&nbsp;' +
+                 claims.join('<br>&nbsp;&nbsp;'));
+    });
+    var where = Math.abs(lat).toFixed(2) + '&deg;' + (lat >= 0 ? 'N' : 'S') + ' ' +
+                Math.abs(lon).toFixed(2) + '&deg;' + (lon >= 0 ? 'E' : 'W');
+    return '<b>' + where + '</b><br>' + (lines.length ? lines.join('<br>') :
+      'No site of this map reaches this point.') +
+      '<br><small>By exact distance on the WGS84 ellipsoid, not by the shapes.</small>';
+  },
+  clickReach: function (map, data) {
+    var self = this;
+    this.search(map, data);
+    map.on('click', function (e) {
+      var p = e.latlng.wrap();
+      L.popup({maxWidth: 380, className: 'geoinf-reach'}).setLatLng(e.latlng)
+        .setContent(self.reachText(data, p.lng, p.lat)).openOn(map);
+    });
+  },
+  // printing: the panels (all open) move below the map, the controls are hidden (CSS)
+  printLayout: function (map) {
+    var box = map.getContainer(), moved = [], sheet = null, height = null;
+    var before = function () {
+      if (sheet) { return; }
+      sheet = L.DomUtil.create('div', 'geoinf-print-panels');
+      box.parentNode.insertBefore(sheet, box.nextSibling);
+      box.querySelectorAll('.geoinf-panel:not(.geoinf-search)').forEach(function (p) {
+        moved.push([p, p.parentNode, p.nextSibling,
+                    Array.from(p.querySelectorAll('details')).map(function (d) {
+                      var was = d.open; d.open = true; return [d, was]; })]);
+        sheet.appendChild(p);
+      });
+      if (box.parentNode === document.body) {
+        height = box.style.height;
+        box.style.height = '62vh';
+        map.invalidateSize();
+      }
+    };
+    var after = function () {
+      if (!sheet) { return; }
+      moved.reverse().forEach(function (m) {  // the last out goes back first
+        m[1].insertBefore(m[0], m[2]);
+        m[3].forEach(function (d) { d[0].open = d[1]; });
+      });
+      moved = [];
+      sheet.parentNode.removeChild(sheet);
+      sheet = null;
+      if (height !== null) { box.style.height = height; height = null; map.invalidateSize(); }
+    };
+    var query = map._geoinfPrint = window.matchMedia('print');  // kept: listeners live
+    query.addEventListener('change', function (e) {
+      if (e.matches) { before(); } else { after(); }
+    });
+    window.addEventListener('beforeprint', before);
+    window.addEventListener('afterprint', after);
+  },
+  // a search box: places in range and sites by name, or "lat, lon"; the answer is the
+  // same exact-distance listing as a click
+  search: function (map, data) {
+    var self = this;
+    var plain = function (html) { var d = document.createElement('div');
+                                  d.innerHTML = html; return d.textContent; };
+    var entries = function () {
+      var out = [];
+      data.systems.forEach(function (sys) {
+        sys.sites.forEach(function (s) { out.push([s[2], s[0], s[1], 'site']); });
+      });
+      self.registry.forEach(function (r) {
+        if (r.map === map && r.layer.geoinfRows) {
+          r.layer.geoinfRows.forEach(function (c) { out.push([c[2], c[0], c[1], c[3]]); });
+        }
+      });
+      out.forEach(function (e) { e.push(plain(e[0]).toLowerCase()); });
+      return out;
+    };
+    var list = null;
+    var show = function (lon, lat) {
+      map.setView([lat, lon], Math.max(map.getZoom(), 5));
+      L.popup({maxWidth: 380, className: 'geoinf-reach'}).setLatLng([lat, lon])
+        .setContent(self.reachText(data, lon, lat)).openOn(map);
+    };
+    var Search = L.Control.extend({onAdd: function () {
+      var div = L.DomUtil.create('div', 'geoinf-panel geoinf-search');
+      div.innerHTML = '<input type="search" placeholder="Find a city or lat, lon" ' +
+        'aria-label="Find a city, a site or a point (lat, lon)"><ol></ol>';
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      var input = div.querySelector('input'), ol = div.querySelector('ol');
+      var answer = function (go) {
+        var q = input.value.trim(), ll = /^(-?\d+(?:\.\d+)?)\s*[,; ]\s*(-?\d+(?:\.\d+)?)$/
+          .exec(q);
+        ol.innerHTML = '';
+        if (ll && Math.abs(+ll[1]) <= 90 && Math.abs(+ll[2]) <= 180) {
+          if (go) { show(+ll[2], +ll[1]); }
+          return;
+        }
+        if (q.length < 2) { return; }
+        list = list || entries();
+        var low = q.toLowerCase();
+        var hits = list.filter(function (e) { return e[4].indexOf(low) === 0; })
+          .concat(list.filter(function (e) { return e[4].indexOf(low) > 0; })).slice(0, 8);
+        if (!hits.length) {
+          ol.innerHTML = '<li class="geoinf-none">No city in range or site of that name; ' +
+            'try lat, lon</li>';
+        }
+        hits.forEach(function (e) {
+          var li = L.DomUtil.create('li', '', ol);
+          li.innerHTML = e[0] + (e[3] ? ' <small>' + e[3] + '</small>' : '');
+          li.tabIndex = 0;
+          var pick = function () { ol.innerHTML = ''; show(e[1], e[2]); };
+          li.addEventListener('click', pick);
+          li.addEventListener('keydown', function (ev) { if (ev.key === 'Enter') { pick(); } });
+        });
+        if (go && hits.length) { ol.innerHTML = ''; show(hits[0][1], hits[0][2]); }
+      };
+      input.addEventListener('input', function () { answer(false); });
+      input.addEventListener('keydown', function (ev) { if (ev.key === 'Enter') { answer(true); } });
+      return div;
+    }});
+    return new Search({position: 'topleft'}).addTo(map);
+  },
+  popupOrder: function (map) {
+    var box = map.getContainer();
+    map.on('popupopen', function (e) {
+      L.DomUtil.addClass(box, 'geoinf-popup-open');
+      var room = map.getSize().x - 50;  // never wider than the map (a phone)
+      if (e.popup.options.maxWidth > room) {
+        e.popup.options.maxWidth = room;
+        e.popup.options.minWidth = Math.min(e.popup.options.minWidth, room);
+        e.popup.update();
+      }
+    });
+    map.on('popupclose', function () { L.DomUtil.removeClass(box, 'geoinf-popup-open'); });
+  },
   panel: function (map, html, position, className) {
+    var self = this;
     var Panel = L.Control.extend({onAdd: function () {
       var div = L.DomUtil.create('div', 'geoinf-panel ' + className);
       div.innerHTML = html;
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
+      var details = div.querySelector('details');
+      if (details) {
+        if (map.getSize().x < self.narrow) { details.removeAttribute('open'); }
+        details.addEventListener('toggle', function () {
+          if (details.open && map.getSize().x < self.narrow) {  // phone: one panel open
+            map.getContainer().querySelectorAll('.geoinf-panel details[open]').forEach(
+              function (d) { if (d !== details) { d.removeAttribute('open'); } });
+          }
+        });
+      }
       return div;
     }});
-    return new Panel({position: position}).addTo(map);
+    var control = new Panel({position: position}).addTo(map);
+    if (className === 'geoinf-title') {  // the headline above the zoom buttons
+      var corner = control.getContainer().parentNode;
+      corner.insertBefore(control.getContainer(), corner.firstChild);
+    }
+    this.fitPanels(map);
+    if (!map._geoinfResize) {
+      map._geoinfResize = true;
+      map.on('resize', function () { self.fitPanels(map); });
+    }
+    return control;
+  },
+  // every panel stays inside the map box: never wider, never taller than the space left
+  fitPanels: function (map) {
+    var size = map.getSize();
+    map.getContainer().querySelectorAll('.geoinf-panel').forEach(function (p) {
+      if (!p.dataset.maxWidth) {  // the stylesheet's width, kept before it is narrowed
+        p.dataset.maxWidth = parseFloat(getComputedStyle(p).maxWidth) || 360;
+      }
+      // the title leaves the top right corner to the layer control
+      var room = size.x - (p.classList.contains('geoinf-title') ? 74 : 20);
+      p.style.maxWidth = Math.max(120, Math.min(+p.dataset.maxWidth, room)) + 'px';
+      p.style.maxHeight = Math.max(60, Math.round(size.y * 0.5) - 20) + 'px';
+    });
+  },
+  // panels folded (about, then summary, then legend) until they cover at most `share`
+  budget: function (map, share) {
+    var box = map.getContainer(), size = map.getSize();
+    L.DomUtil[size.x < this.narrow ? 'addClass' : 'removeClass'](box, 'geoinf-narrow');
+    var area = function () {
+      var sum = 0;
+      box.querySelectorAll('.geoinf-panel').forEach(function (p) {
+        var r = p.getBoundingClientRect();
+        sum += r.width * r.height;
+      });
+      return sum;
+    };
+    ['.geoinf-about', '.geoinf-summary', '.geoinf-legend'].forEach(function (sel) {
+      var d = box.querySelector(sel + ' > details');
+      if (d && d.open && area() > share * size.x * size.y) { d.removeAttribute('open'); }
+    });
+  },
+  // the view fitted to the bands, leaving out what the panels cover at the top and bottom
+  fit: function (map, bounds) {
+    this.budget(map, 0.25);
+    var box = map.getContainer().getBoundingClientRect(), size = map.getSize();
+    var top = 0, bottom = 0;
+    map.getContainer().querySelectorAll('.leaflet-top .geoinf-panel, .leaflet-bottom ' +
+                                        '.geoinf-panel').forEach(function (p) {
+      var r = p.getBoundingClientRect();
+      if (p.parentNode.classList.contains('leaflet-top')) {
+        top = Math.max(top, r.bottom - box.top);
+      } else { bottom = Math.max(bottom, box.bottom - r.top); }
+    });
+    top = Math.min(top, size.y * 0.3);
+    bottom = Math.min(bottom, size.y * 0.3);
+    map.fitBounds(bounds, {paddingTopLeft: [8, top + 4], paddingBottomRight: [8, bottom + 4]});
   }
 };

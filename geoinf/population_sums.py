@@ -1,11 +1,12 @@
 """People and area per group of annuli: the population layers summed behind the exposure tables.
 
 Places (points) are summed by exact ellipsoidal distance, after a spherical prefilter
-(:func:`spherical_km`) that settles every place not near a band edge; rasters by the
-row-interval method of :mod:`geoinf.row_intervals` (exactly the cell-centre rule), with row
-prefix sums, streamed in row blocks through rasterio windows; band areas and the share of
-each band that a layer covers are measured on a 0.1° grid. :mod:`geoinf.exposure` defines
-the public tables and their column names.
+(:func:`spherical_km`) that settles every place not near a band edge; rasters in their own
+CRS (:mod:`geoinf.raster_crs`) by the cell-centre rule, exactly: by the row-interval
+method of :mod:`geoinf.row_intervals` where rows are parallels, cell by cell near the
+discs' edges elsewhere, reading only the tiles in range (:mod:`geoinf.raster_blocks`);
+band areas and the share of each band that a layer covers are measured on a 0.1° grid.
+:mod:`geoinf.exposure` defines the public tables and their column names.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ import os
 
 import numpy as np
 import pandas as pd
+from affine import Affine
 from numpy.typing import ArrayLike, NDArray
-from rasterio.windows import Window
+from rasterio.crs import CRS
 
-from . import _validate, row_intervals
+from . import _validate, raster_blocks, row_intervals
 from .constants import MEAN_RADIUS_KM
 from .engine import inverse
-from .errors import InputError
 from .places import PLACE_COLUMNS, load_countries, load_places
 from .raster import cell_area_km2, open_population
+from .raster_crs import lonlat_on_grid, raster_grid
 
 __all__ = [
     "SPHERE_EPS",
@@ -32,6 +34,7 @@ __all__ = [
     "unit_vectors",
     "spherical_km",
     "exact_km",
+    "point_hits",
     "places_sums",
     "raster_sums",
     "group_areas",
@@ -42,7 +45,6 @@ SPHERE_EPS = 0.0075
 SPHERE_SLACK_KM = 1e-3
 """Absolute slack, km: rounding of the spherical distance (arccos near 1) and of the bounds."""
 _AREA_DEG = 0.1  # grid for band areas and coverage
-_BLOCK_BYTES = 1 << 27  # prefix table of one row block: 128 MiB
 
 
 @functools.lru_cache(maxsize=1)
@@ -157,6 +159,50 @@ def _iso_a3(frame: pd.DataFrame) -> NDArray:
     return joined["iso_a3"].fillna("").astype(str).to_numpy()
 
 
+def point_hits(annuli: pd.DataFrame, members: list[NDArray], lon: NDArray, lat: NDArray, *,
+               engine: str = "auto") -> NDArray[np.bool_]:
+    """Return which points lie in each group's union of annuli, by exact distance.
+
+    A point is in an annulus when ``inner_km < d <= outer_km`` (``d <= outer_km`` for a
+    disc), ``d`` the ellipsoidal distance; the spherical bounds (:func:`spherical_km`)
+    settle every point not near an edge, an exact inverse the others.
+
+    Parameters
+    ----------
+    annuli, members
+        As for :func:`places_sums`.
+    lon, lat : ndarray
+        The points, in degrees.
+    engine : str, default "auto"
+        Geodesic engine of the exact distances (:func:`exact_km`).
+
+    Returns
+    -------
+    ndarray of bool, shape (len(members), len(lon))
+    """
+    sites, site_of = np.unique(annuli[["lon", "lat"]].to_numpy(float), axis=0,
+                               return_inverse=True)
+    site_of = np.ravel(site_of)
+    inside = np.zeros((len(annuli), lon.size), dtype=bool)
+    inner, outer = annuli["inner_km"].to_numpy(float), annuli["outer_km"].to_numpy(float)
+    p_unit, s_unit = unit_vectors(lon, lat), unit_vectors(sites[:, 0], sites[:, 1])
+    for s in range(len(sites)):  # one site at a time: a points-long vector, not a matrix
+        mine = np.flatnonzero(site_of == s)
+        lo, hi = inner[mine], outer[mine]
+        d, lower, upper = spherical_km(p_unit, s_unit[s])
+        edges = np.concatenate([lo[lo > 0], hi])
+        doubt = ((lower[:, None] <= edges) & (upper[:, None] >= edges)).any(axis=1)
+        idx = np.flatnonzero(doubt)
+        d[idx] = exact_km(np.full(idx.size, sites[s, 0]), np.full(idx.size, sites[s, 1]),
+                          lon[idx], lat[idx], engine=engine)
+        # outside the doubt zone the spherical distance is on the right side of every edge;
+        # a band is its outer disc minus its inner disc (as on rasters): lo < d <= hi
+        inside[mine] = ((d > lo[:, None]) | (lo[:, None] == 0)) & (d <= hi[:, None])
+    if not members:
+        return np.zeros((0, lon.size), bool)
+    return np.stack([inside[m].any(axis=0) for m in members])
+
+
 def places_sums(annuli: pd.DataFrame, members: list[NDArray], source, min_population: float,
                 with_country: bool, *, engine: str = "auto"):
     """Return the people of a places layer in each group's union of annuli.
@@ -186,26 +232,7 @@ def places_sums(annuli: pd.DataFrame, members: list[NDArray], source, min_popula
     frame = places_frame(source, min_population)
     p_lon, p_lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
     people = frame["population"].to_numpy(float)
-    sites, site_of = np.unique(annuli[["lon", "lat"]].to_numpy(float), axis=0,
-                               return_inverse=True)
-    site_of = np.ravel(site_of)
-    inside = np.zeros((len(annuli), len(frame)), dtype=bool)
-    inner, outer = annuli["inner_km"].to_numpy(float), annuli["outer_km"].to_numpy(float)
-    p_unit, s_unit = unit_vectors(p_lon, p_lat), unit_vectors(sites[:, 0], sites[:, 1])
-    for s in range(len(sites)):  # one site at a time: a places-long vector, not a matrix
-        mine = np.flatnonzero(site_of == s)
-        lo, hi = inner[mine], outer[mine]
-        d, lower, upper = spherical_km(p_unit, s_unit[s])
-        edges = np.concatenate([lo[lo > 0], hi])
-        doubt = ((lower[:, None] <= edges) & (upper[:, None] >= edges)).any(axis=1)
-        idx = np.flatnonzero(doubt)
-        d[idx] = exact_km(np.full(idx.size, sites[s, 0]), np.full(idx.size, sites[s, 1]),
-                          p_lon[idx], p_lat[idx], engine=engine)
-        # outside the doubt zone the spherical distance is on the right side of every edge;
-        # a band is its outer disc minus its inner disc (as on rasters): lo < d <= hi
-        inside[mine] = ((d > lo[:, None]) | (lo[:, None] == 0)) & (d <= hi[:, None])
-    hit = np.stack([inside[m].any(axis=0) for m in members]) if members else \
-        np.zeros((0, len(frame)), bool)
+    hit = point_hits(annuli, members, p_lon, p_lat, engine=engine)
     if not with_country:
         return hit.astype(float) @ people
     iso = _iso_a3(frame)
@@ -219,8 +246,12 @@ def places_sums(annuli: pd.DataFrame, members: list[NDArray], source, min_popula
 
 # --- raster layer ----------------------------------------------------------------------
 
-def _group_runs(annuli, members, row_lat, west, dlon, ncols, engine):
-    """Return merged runs (group, row, start, stop) of each group's union of annuli."""
+def _group_runs(annuli, members, grid, ncols, engine):
+    """Return merged runs (group, row, start, stop) of each group's union of annuli.
+
+    ``grid`` has per-row ``row_lat, row_west, row_dlon, col_lo, col_hi``
+    (:class:`geoinf.raster_crs.RasterGrid`); rows off the globe (NaN latitude) hold no run.
+    """
     lon = annuli["lon"].to_numpy(float)
     lat = annuli["lat"].to_numpy(float)
     radius = np.concatenate([annuli["outer_km"].to_numpy(float),
@@ -229,9 +260,13 @@ def _group_runs(annuli, members, row_lat, west, dlon, ncols, engine):
                                axis=0, return_inverse=True)
     disc_of = np.ravel(disc_of)
     positive = discs[:, 2] > 0
+    rows = np.flatnonzero(np.isfinite(grid.row_lat) & (grid.col_hi > grid.col_lo))
     d, row, start, stop = row_intervals.grid_intervals(
-        discs[positive, 0], discs[positive, 1], discs[positive, 2], row_lat=row_lat,
-        west=west, dlon=dlon, ncols=ncols, engine=engine)
+        discs[positive, 0], discs[positive, 1], discs[positive, 2],
+        row_lat=grid.row_lat[rows], west=grid.row_west[rows], dlon=grid.row_dlon[rows],
+        ncols=ncols, col_range=(grid.col_lo[rows], grid.col_hi[rows]),
+        row_meridian_km=grid.row_meridian_km[rows], engine=engine)
+    row = rows[row]
     d = np.flatnonzero(positive)[d]
     order = np.lexsort((row, d))
     d, row, start, stop = d[order], row[order], start[order], stop[order]
@@ -243,8 +278,8 @@ def _group_runs(annuli, members, row_lat, west, dlon, ncols, engine):
 
     n = len(annuli)
     runs = [row_intervals.annulus_runs(entries(disc_of[a]),
-                                   entries(disc_of[n + a]) if positive[disc_of[n + a]]
-                                   else None, ncols) for a in range(n)]
+                                       entries(disc_of[n + a]) if positive[disc_of[n + a]]
+                                       else None, ncols) for a in range(n)]
     parts = [(np.full(runs[a][0].size, g), *runs[a]) for g, m in enumerate(members)
              for a in m]
     if not parts:
@@ -257,9 +292,15 @@ def raster_sums(annuli: pd.DataFrame, members: list[NDArray], source, kind: str,
                 engine: str = "auto"):
     """Return the people of a raster in each group's union of annuli (cell-centre rule).
 
-    Only the row blocks the runs of cells need are read. Every block read is checked
-    (:meth:`~geoinf.raster.PopulationRaster.read`): a value that is not a population
-    stops the sum with one InputError.
+    The raster is read in its own CRS (:mod:`geoinf.raster_crs`), never reprojected.
+    Where rows are parallels (lon/lat grids, cylindrical and pseudocylindrical
+    projections) each disc meets a row in column runs (:mod:`geoinf.row_intervals`,
+    O(rows)); in any other projected CRS, windows surely inside or outside a group are
+    settled in bulk and the cells of the others are decided by exact distance
+    (:func:`geoinf.raster_blocks.cell_sums`). Only the tiles that hold cells in range
+    are read (:mod:`geoinf.raster_blocks`), in bounded memory. Every window read is
+    checked (:meth:`~geoinf.raster.PopulationRaster.read`): a value that is not a
+    population stops the sum with one InputError.
 
     Parameters
     ----------
@@ -270,12 +311,12 @@ def raster_sums(annuli: pd.DataFrame, members: list[NDArray], source, kind: str,
     kind : {"count", "density"}
         People per cell or per km².
     progress : callable, optional
-        Called with (done, total) row blocks.
+        Called with (done, total) windows read.
     nodata : float, optional
         The value the caller declares missing (see
         :func:`~geoinf.raster.open_population`).
     engine : str, default "auto"
-        Geodesic engine of the row intervals.
+        Geodesic engine of the row intervals and exact distances.
 
     Returns
     -------
@@ -283,55 +324,23 @@ def raster_sums(annuli: pd.DataFrame, members: list[NDArray], source, kind: str,
         As for :func:`places_sums` (``iso_a3`` "" for cells outside every country).
     """
     with open_population(source, kind=kind, nodata=nodata) as pop:
-        t, (h, w) = pop.dataset.transform, pop.dataset.shape
-        if t.b != 0 or t.d != 0 or t.e >= 0:
-            raise InputError(f"{pop.path}: expected a north-up lon/lat grid (no rotation)")
-        row_lat = t.f + t.e * (np.arange(h) + 0.5)
-        group, row, start, stop = _group_runs(annuli, members, row_lat, t.c, t.a, w, engine)
-        n_rows = max(1, _BLOCK_BYTES // (8 * (w + 1)))
-        blocks = np.unique(row // n_rows)
-        sums = np.zeros(len(members))
-        by_country = []
-        for i, b in enumerate(blocks):
-            r0 = int(b * n_rows)
-            win = Window(0, r0, w, min(n_rows, h - r0))
-            values = pop.read(win)
-            sel = (row >= r0) & (row < r0 + win.height)
-            g, r, a, z = group[sel], row[sel] - r0, start[sel], stop[sel]
-            if with_country:
-                by_country.append(_country_block(values, g, r, a, z, pop, win, len(members)))
-            else:
-                prefix = np.zeros((values.shape[0], w + 1))
-                np.cumsum(values, axis=1, out=prefix[:, 1:])
-                sums += np.bincount(g, weights=prefix[r, z] - prefix[r, a],
-                                    minlength=len(members))
-            if progress is not None:
-                progress(i + 1, blocks.size)
+        grid = pop.grid
+        countries = raster_blocks.country_ids(pop, _countries()) if with_country else None
+        if grid.kind == "cells":
+            sums = raster_blocks.cell_sums(
+                pop, annuli, members, countries=countries, progress=progress,
+                hits=functools.partial(point_hits, engine=engine))
+        else:
+            group, row, start, stop = _group_runs(annuli, members, grid, pop.dataset.width,
+                                                  engine)
+            sums = raster_blocks.run_sums(pop, group, row, start, stop, len(members),
+                                          countries=countries, progress=progress)
     if not with_country:
         return sums
     codes = _countries()["iso_a3"].astype(str).to_numpy()
-    total = sum(by_country) if by_country else np.zeros((len(members), codes.size + 1))
-    g, c = np.nonzero(total)
     names = np.concatenate([[""], codes])
-    return pd.DataFrame({"group": g, "iso_a3": names[c], "population": total[g, c]})
-
-
-def _country_block(values, g, r, a, z, pop, win, n_groups):
-    """People per (group, country) in one block: O(cells inside), via a country id grid."""
-    from rasterio import features
-    countries = _countries()
-    shapes = zip(countries.geometry.values, np.arange(1, len(countries) + 1), strict=True)
-    ids = features.rasterize(shapes,
-                             out_shape=values.shape, transform=pop.dataset.window_transform(win),
-                             fill=0, dtype="uint16")
-    length = z - a
-    cell = np.repeat(r * values.shape[1] + a - np.cumsum(np.concatenate([[0], length[:-1]])),
-                     length) + np.arange(length.sum())
-    grp = np.repeat(g, length)
-    k = len(countries) + 1
-    out = np.bincount(grp * k + ids.ravel()[cell], weights=values.ravel()[cell],
-                      minlength=n_groups * k)
-    return out.reshape(n_groups, k)
+    g, c = np.nonzero(sums)
+    return pd.DataFrame({"group": g, "iso_a3": names[c], "population": sums[g, c]})
 
 
 # --- areas and coverage ----------------------------------------------------------------
@@ -367,12 +376,11 @@ def group_areas(annuli: pd.DataFrame, members: list[NDArray], layer_kind: str, s
         Geodesic engine of the row intervals.
     """
     row_lat, ncols, cell = _area_grid()
-    group, row, start, stop = _group_runs(annuli, members, row_lat, -180.0, _AREA_DEG, ncols,
-                                          engine)
+    grid = raster_grid(CRS.from_epsg(4326), Affine(_AREA_DEG, 0, -180, 0, -_AREA_DEG, 90),
+                       (row_lat.size, ncols))
+    group, row, start, stop = _group_runs(annuli, members, grid, ncols, engine)
     area = np.bincount(group, weights=(stop - start) * cell[row], minlength=len(members))
-    mask = _coverage_mask(layer_kind, source, min_population)
-    prefix = np.zeros((mask.shape[0], ncols + 1), dtype=np.int32)
-    np.cumsum(mask, axis=1, out=prefix[:, 1:])
+    prefix = _coverage_prefix(layer_kind, source, min_population)
     covered = np.bincount(group, weights=(prefix[row, stop] - prefix[row, start]) * cell[row],
                           minlength=len(members))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -392,12 +400,36 @@ def _box_mask(west, south, east, north) -> NDArray[np.bool_]:
     return rows[:, None] & cols[None, :]
 
 
+def _footprint_mask(pop) -> NDArray[np.bool_]:
+    """Return the area-grid cells whose centre falls on a cell of a projected raster."""
+    row_lat, ncols, _ = _area_grid()
+    lon = -180.0 + _AREA_DEG * (np.arange(ncols) + 0.5)
+    t, shape = pop.dataset.transform, pop.dataset.shape
+    step = 64  # parallels at a time: bounded memory
+    return np.concatenate([
+        lonlat_on_grid(pop.grid, t, shape, np.tile(lon, lat.size),
+                       np.repeat(lat, ncols)).reshape(lat.size, ncols)
+        for lat in (row_lat[i:i + step] for i in range(0, row_lat.size, step))])
+
+
 @functools.lru_cache(maxsize=8)
+def _coverage_prefix(layer_kind, source, min_population) -> NDArray[np.int32]:
+    """Return the row prefix sums of :func:`_coverage_mask` (cached, read-only)."""
+    mask = _coverage_mask(layer_kind, source, min_population)
+    prefix = np.zeros((mask.shape[0], mask.shape[1] + 1), dtype=np.int32)
+    np.cumsum(mask, axis=1, out=prefix[:, 1:])
+    prefix.setflags(write=False)
+    return prefix
+
+
 def _coverage_mask(layer_kind, source, min_population) -> NDArray[np.bool_]:
     if layer_kind == "raster":
         # only the bounds are read: open as a density so that no unit check applies
         with open_population(source, kind="density") as pop:
-            return _box_mask(*pop.bounds)
+            if pop.grid.kind == "lonlat":
+                west, south, east, north = pop.bounds
+                return _box_mask(west, min(south, north), east, max(south, north))
+            return _footprint_mask(pop)
     frame = places_frame(source, min_population)
     if source is not None or "min_population" not in frame:
         return _box_mask(frame["lon"].min(), frame["lat"].min(), frame["lon"].max(),
@@ -407,7 +439,6 @@ def _coverage_mask(layer_kind, source, min_population) -> NDArray[np.bool_]:
     threshold = max(float(min_population), 500.0)
     listed = frame.groupby("iso_a3")["min_population"].min()
     complete = set(listed.index[listed <= threshold])
-    from affine import Affine
     from rasterio import features
     countries = _countries()
     shapes = [g for g, iso in zip(countries.geometry.values, countries["iso_a3"], strict=True)

@@ -1,14 +1,17 @@
-"""Population rasters: windowed reads of people per cell, and the area of a lon/lat cell.
+"""Population rasters in their own CRS: windowed reads of people per cell, and cell areas.
 
 The embedded default, ``data/population_indicative.tif`` (sources in ``data/SOURCES.md``),
 is read when no path is given. It is **indicative**: modelled from GeoNames places and
 Natural Earth country totals, it reproduces each country's total and the placement of
 towns, not the real distribution of people; pass GHS-POP, WorldPop, GPW or LandScan for
-analysis. No analysis happens here: see ``geoinf.exposure``.
+analysis. Any CRS with a definition is read as it is (no reprojection): where its cells
+are on WGS84 is :mod:`geoinf.raster_crs`'s concern. No analysis happens here: see
+``geoinf.exposure``.
 """
 
 from __future__ import annotations
 
+import functools
 import numbers
 import os
 import re
@@ -20,12 +23,14 @@ import numpy as np
 import pyproj
 import rasterio
 from numpy.typing import NDArray
+from rasterio.enums import MaskFlags
 from rasterio.errors import RasterioError, RasterioIOError
 from rasterio.windows import Window, from_bounds
 
 from . import _validate, datasets
 from .constants import A_KM, F
 from .errors import DataError, InputError
+from .raster_crs import RasterGrid, grid_problem, raster_grid
 from .tables import bounded
 
 __all__ = [
@@ -98,11 +103,13 @@ class PopulationRaster:
     Use :func:`open_population` to create one; close it (or use ``with``) when done.
     ``read`` returns people per cell whatever the kind: the band's GDAL scale and offset
     are applied, a density raster (people per km²) is multiplied by each cell's
-    ellipsoidal area, and cells masked by the file (its nodata value or mask) or equal
-    to ``nodata`` read as 0. Any other value that is not a population (negative after
-    scale and offset, NaN, infinite, or above :data:`MAX_DENSITY_KM2` people per km² of
-    the cell or :data:`MAX_POPULATION` per cell) raises one :class:`InputError` when a
-    window holding it is read; only the windows read are checked.
+    ellipsoidal area (:meth:`cell_area_km2`), and cells masked by the file (its nodata
+    value or mask) or equal to ``nodata`` read as 0. Any other value that is not a
+    population (negative after scale and offset, NaN, infinite, or above
+    :data:`MAX_DENSITY_KM2` people per km² of the cell or :data:`MAX_POPULATION` per
+    cell) raises one :class:`InputError` when a window holding it is read; only the
+    windows read are checked. GDAL decodes with all the machine's cores
+    (``GDAL_NUM_THREADS`` at open).
 
     Attributes
     ----------
@@ -138,8 +145,14 @@ class PopulationRaster:
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
-        """Return (west, south, east, north) in degrees."""
+        """Return (left, bottom, right, top) in the raster's CRS (degrees for lon/lat)."""
         return tuple(self.dataset.bounds)
+
+    @functools.cached_property
+    def grid(self) -> RasterGrid:
+        """Return where the cells are on WGS84 (:func:`geoinf.raster_crs.raster_grid`)."""
+        return raster_grid(self.dataset.crs, self.dataset.transform, self.dataset.shape,
+                           where=str(self.path))
 
     def window(self, west: float, south: float, east: float, north: float) -> Window:
         """Return the window of whole cells covering a lon/lat box, clipped to the raster."""
@@ -150,16 +163,48 @@ class PopulationRaster:
         r0, r1 = np.clip([r0, r1], 0, self.dataset.height)
         return Window(int(c0), int(r0), int(c1 - c0), int(r1 - r0))
 
-    def cell_area_km2(self, window: Window | None = None) -> NDArray[np.float64]:
-        """Return the area of one cell per row of ``window`` (km², a column vector)."""
+    def cell_area_km2(self, window: Window | None = None, *, per_cell: bool = True
+                      ) -> NDArray[np.float64]:
+        """Return the ellipsoidal area of the cells of ``window``, in km².
+
+        A column vector (one area per row) for lon/lat rasters, exact (:func:`cell_area_km2`);
+        for a projected CRS the planar cell area divided by the projection's areal scale
+        at each cell centre (pyproj ``get_factors``), of shape (rows, cols), or with
+        ``per_cell=False`` at the window's middle column only (a column vector).
+        """
         window = window or Window(0, 0, self.dataset.width, self.dataset.height)
         t = self.dataset.transform
         rows = np.arange(int(window.row_off), int(window.row_off + window.height))
-        north = t.f + t.e * rows
-        return cell_area_km2(north + t.e, north, abs(t.a))[:, None]
+        crs = self.grid.crs
+        if crs.is_geographic:
+            edge = t.f + t.e * rows
+            return cell_area_km2(edge + t.e, edge, abs(t.a))[:, None]
+        cols = np.arange(int(window.col_off), int(window.col_off + window.width)) if per_cell \
+            else np.array([int(window.col_off + window.width // 2)])
+        x = t.c + t.a * (cols + 0.5)
+        y = t.f + t.e * (rows + 0.5)
+        xx, yy = np.meshgrid(x, y)
+        lon, lat = self._to_lonlat.transform(xx.ravel(), yy.ravel())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scale = np.asarray(pyproj.Proj(crs).get_factors(lon, lat).areal_scale)
+        area = abs(t.a * t.e) / 1e6 / scale.reshape(xx.shape)
+        return np.where(np.isfinite(area) & (area > 0), area, abs(t.a * t.e) / 1e6)
 
-    def read(self, window: Window | None = None) -> NDArray[np.float64]:
+    @functools.cached_property
+    def _to_lonlat(self) -> pyproj.Transformer:
+        return pyproj.Transformer.from_crs(self.grid.crs, "EPSG:4326", always_xy=True)
+
+    def read(self, window: Window | None = None, *, stored: bool = False) -> NDArray:
         """Return people per cell in ``window`` (default: all; prefer windows).
+
+        Parameters
+        ----------
+        window : rasterio.windows.Window, optional
+        stored : bool, default False
+            Keep the file's data type (float32, int32...) where no scale, offset or
+            density conversion applies, instead of float64: no conversion pass (sum it
+            with ``dtype=float64``).
 
         Raises
         ------
@@ -176,33 +221,58 @@ class PopulationRaster:
         >>> 1.5e6 < people < 3.5e6
         True
         """
-        try:
-            data = self.dataset.read(1, window=window, masked=True, out_dtype="float64")
-        except (RasterioError, OSError, ValueError) as err:
-            where = "" if window is None else f" rows {int(window.row_off)}-" \
-                f"{int(window.row_off + window.height) - 1}"
-            raise DataError(f"{self.path}: cannot read raster data{where}, the file may be "
-                            f"truncated or corrupt ({_short(err.__cause__ or err)})") from None
-        raw = np.ma.getdata(data)  # the file's values, masked cells included
-        missing = np.ma.getmask(data)
+        raw, missing = self._read_raw(window, stored and self.kind == "count"
+                                      and (self.scale, self.offset) == (1, 0))
         if self.nodata is not None:
             declared = np.isnan(raw) if np.isnan(self.nodata) else raw == self.nodata
             missing = declared if missing is np.ma.nomask else missing | declared
         values = raw * self.scale + self.offset if (self.scale, self.offset) != (1, 0) else raw
         if missing is not np.ma.nomask and missing.any():
             np.putmask(values, missing, 0.0)  # never a reported cell: raw stays readable
-        area = self.cell_area_km2(window)
+        area = self.cell_area_km2(window, per_cell=self.kind == "density")
         if self.kind == "density":
             values = values * area
         self._check(raw, values, np.minimum(MAX_DENSITY_KM2 * area, MAX_POPULATION), window)
         return values
+
+    @functools.cached_property
+    def _plain_mask(self) -> bool:
+        """Return True when the file masks no cell beyond its nodata value."""
+        flags = self.dataset.mask_flag_enums[0]
+        return all(f in (MaskFlags.all_valid, MaskFlags.nodata) for f in flags)
+
+    def _read_raw(self, window, stored: bool = False):
+        """Return the file's values (float64 unless ``stored``) and the missing cells' mask.
+
+        The mask band is read only when the file has one beyond its nodata value.
+        """
+        try:
+            plain = self._plain_mask
+            dtype = None if stored else "float64"
+            if plain:
+                raw = self.dataset.read(1, window=window, out_dtype=dtype)
+            else:
+                data = self.dataset.read(1, window=window, masked=True, out_dtype=dtype)
+        except (RasterioError, OSError, ValueError) as err:
+            where = "" if window is None else f" rows {int(window.row_off)}-" \
+                f"{int(window.row_off + window.height) - 1}"
+            raise DataError(f"{self.path}: cannot read raster data{where}, the file may be "
+                            f"truncated or corrupt ({_short(err.__cause__ or err)})") from None
+        if not plain:
+            return np.ma.getdata(data), np.ma.getmask(data)
+        fill = self.dataset.nodata
+        if fill is None:
+            return raw, np.ma.nomask
+        if np.isnan(fill):
+            return raw, np.isnan(raw) if raw.dtype.kind == "f" else np.ma.nomask
+        return raw, raw == _as_band_value(fill, self.dataset.dtypes[0])
 
     def _check(self, raw: NDArray, people: NDArray, bound: NDArray, window) -> None:
         """Raise one InputError if a cell holds a value that is not a population."""
         if people.size == 0:
             return
         with np.errstate(invalid="ignore"):
-            if people.min() >= 0 and (people.max(axis=1) <= bound[:, 0]).all():
+            if people.min() >= 0 and (people.max(axis=1) <= bound.min(axis=1)).all():
                 return  # the usual case: two reductions, no temporary arrays
             bad = ~((people >= 0) & (people <= bound))
         raise InputError(self._bad_values(raw[bad], window))
@@ -277,15 +347,6 @@ def _short(err: Exception) -> str:
     return " ".join(str(err).split())[:200] or type(err).__name__
 
 
-def _crs_name(crs) -> str:
-    if not crs:
-        return "missing (no CRS)"
-    try:
-        return f"{crs.to_string()} ({pyproj.CRS.from_wkt(crs.to_wkt()).name})"
-    except pyproj.exceptions.CRSError:
-        return crs.to_string()
-
-
 _DENSITY_UNIT = re.compile(r"per\s+(square|sq\b|km|mi)|/\s*(sq|km|mi)|(km|mi)\s*(²|2|\^2)",
                            re.IGNORECASE)
 
@@ -298,15 +359,9 @@ def _declared_unit(dataset) -> str:
     return next((u.strip() for u in found if u and u.strip()), "")
 
 
-def _is_wgs84_lonlat(crs) -> bool:
-    if crs is None:
-        return False
-    return crs.to_epsg() == 4326 or crs.to_string() in ("OGC:CRS84", "EPSG:4326")
-
-
 def open_population(path: _PathLike | None = None, *, kind: str = "count",
                     nodata: float | None = None) -> PopulationRaster:
-    """Open a population raster (GeoTIFF or any raster rasterio reads) in EPSG:4326.
+    """Open a population raster (GeoTIFF or any raster rasterio reads) in its own CRS.
 
     Parameters
     ----------
@@ -333,10 +388,10 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count",
     DataError
         The file is missing, empty, corrupt or not a raster.
     InputError
-        Unknown ``kind``; ``nodata`` not a number; or the raster is not in lon/lat WGS84
-        (the message names the CRS and gives the ``gdalwarp`` command that converts it).
-        Values that are not populations are refused later, by the read that finds them
-        (see :class:`PopulationRaster`).
+        Unknown ``kind``; ``nodata`` not a number; the raster has no CRS, or a rotated
+        geotransform. Any CRS pyproj knows is read as it is, never reprojected
+        (:mod:`geoinf.raster_crs`). Values that are not populations are refused later,
+        by the read that finds them (see :class:`PopulationRaster`).
 
     Examples
     --------
@@ -357,17 +412,14 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count",
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
-            dataset = rasterio.open(src)
+            with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"):  # read by GTiff at open
+                dataset = rasterio.open(src)
     except (RasterioIOError, RasterioError, OSError) as err:
         raise DataError(f"{src}: not a readable raster ({_short(err)})") from None
-    if not _is_wgs84_lonlat(dataset.crs):
-        name = _crs_name(dataset.crs)
+    problem = grid_problem(dataset.crs, dataset.transform)
+    if problem:
         dataset.close()
-        resampling = "sum" if kind == "count" else "average"
-        raise InputError(
-            f"{src}: raster CRS is {name}, expected EPSG:4326 lon/lat; convert it with "
-            f"`gdalwarp -t_srs EPSG:4326 -r {resampling} {src} {src.stem}_4326.tif`"
-            + (" (counts need -r sum, GDAL >= 3.1)" if kind == "count" else ""))
+        raise InputError(f"{src}: {problem}")
     unit = _declared_unit(dataset)
     if kind == "count" and _DENSITY_UNIT.search(unit):
         dataset.close()

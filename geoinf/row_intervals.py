@@ -7,8 +7,9 @@ interval of longitudes ``[lon - dlon, lon + dlon]``: empty where the meridian
 distance already exceeds the radius, the whole parallel where the distance to
 the opposite meridian (over a pole) does not. This module solves ``dlon`` per
 parallel (Newton's method from Lambert's long-line formula) and turns it into
-column intervals of a lon/lat raster, so that a disc's sum costs O(rows) with
-row prefix sums.
+column intervals of a raster whose rows are parallels (a lon/lat grid, or the rows
+of a cylindrical or pseudocylindrical projection with their own longitude mapping,
+:mod:`geoinf.raster_crs`), so that a disc's sum costs O(rows), not O(cells).
 
 Numpy arrays in, numpy arrays out, on WGS84. The inverse geodesics run on the
 engine chosen by ``engine=`` (:func:`geoinf.engine.inverse`: pyproj, or the
@@ -206,13 +207,17 @@ def _wrap180(x: NDArray) -> NDArray:
 
 
 def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
-                   row_lat: ArrayLike, west: float, dlon: float, ncols: int,
-                   row_meridian_km: ArrayLike | None = None, engine: str = "auto"
+                   row_lat: ArrayLike, west: ArrayLike, dlon: ArrayLike, ncols: int,
+                   row_meridian_km: ArrayLike | None = None,
+                   col_range: tuple[ArrayLike, ArrayLike] | None = None,
+                   engine: str = "auto"
                    ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp],
                               NDArray[np.intp]]:
     """Return, per disc and raster row, the columns whose centres lie in the disc.
 
-    Cell ``(i, j)`` has its centre at ``(west + (j + 0.5) * dlon, row_lat[i])``.
+    Cell ``(i, j)`` has its centre at ``(west + (j + 0.5) * dlon, row_lat[i])`` (``west``
+    and ``dlon`` of row ``i`` when they are given per row, as on the rows of a
+    pseudocylindrical projection, :mod:`geoinf.raster_crs`).
     A disc meets a row in at most two runs of columns (an arc of the parallel
     cut by the raster's edges; intervals are taken modulo 360°, so they wrap
     across ±180° on a global raster). The result is exactly the cell-centre rule
@@ -225,12 +230,16 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
     row_lat : array_like
         Latitude of the centres of the rows, monotonic (north to south for
         a north-up raster).
-    west, dlon : float
-        Longitude of the raster's western edge and the cell width, in degrees.
+    west, dlon : float or array_like
+        Longitude of the raster's western edge and the cell width (> 0), in degrees;
+        scalars, or one value per row.
     ncols : int
         Number of columns.
     row_meridian_km : array_like, optional
         ``meridian_km(row_lat)``, if already known (saves one inverse per row and call).
+    col_range : (array_like, array_like), optional
+        Per row, the half-open range of columns that are on the globe (default: all);
+        runs never leave it.
     engine : {"auto", "pyproj", "numba"}, default "auto"
         Geodesic solver of the inverse problems (see :func:`geoinf.engine.resolve_engine`);
         the cells are the same on both.
@@ -257,6 +266,12 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
                           np.broadcast_arrays(*(np.asarray(x, float)
                                                 for x in (lon0, lat0, radius_km))))
     row_lat = np.asarray(row_lat, dtype=float).ravel()
+    west, dlon = (np.broadcast_to(np.asarray(x, dtype=float), row_lat.shape)
+                  for x in (west, dlon))
+    col_lo, col_hi = ((np.zeros(row_lat.size, np.intp), np.full(row_lat.size, ncols, np.intp))
+                      if col_range is None else
+                      (np.broadcast_to(np.asarray(c, dtype=np.intp), row_lat.shape)
+                       for c in col_range))
     m_row = meridian_km(row_lat) if row_meridian_km is None else np.asarray(row_meridian_km)
     m0 = meridian_km(lat0)
     # rows with meridian distance <= r: a contiguous range of the monotonic m_row
@@ -278,30 +293,36 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
     full = dpi <= radius_of - 1e-9
     start = np.zeros((disc.size, 2), dtype=np.intp)
     stop = np.zeros((disc.size, 2), dtype=np.intp)
-    start[full, 0], stop[full, 0] = 0, ncols
+    start[full, 0], stop[full, 0] = col_lo[row[full]], col_hi[row[full]]
     part = np.flatnonzero(~full)
     if part.size:
+        r = row[part]
         start[part], stop[part] = _partial_rows(lon0[disc[part]], lat0[disc[part]],
-                                                radius_of[part], row_lat[row[part]],
-                                                west, dlon, ncols, engine)
+                                                radius_of[part], row_lat[r], west[r],
+                                                dlon[r], (col_lo[r], col_hi[r]), engine)
     keep = (stop > start).any(axis=1)
     if keep.all():
         return disc, row, start, stop
     return disc[keep], row[keep], start[keep], stop[keep]
 
 
-def _partial_rows(lon0, lat0, radius, lat, west, dlon, ncols, engine):
-    """Column runs of the rows a disc meets in part: at most two per row (see grid_intervals)."""
+def _partial_rows(lon0, lat0, radius, lat, west, dlon, cols, engine):
+    """Column runs of the rows a disc meets in part: at most two per row (see grid_intervals).
+
+    ``west``, ``dlon`` and the column range ``cols = (lo, hi)`` are given per row.
+    """
+    col_lo, col_hi = cols
     u, w_deg, dsdu = _solve_half_widths(lat0, radius, lat, engine)
     period = 360.0 / dlon
-    c0 = ((lon0 - west) % 360.0) / dlon - 0.5  # the centre, in columns
+    # the centre, in columns, in the first period of the row's columns on the globe
+    c0 = col_lo + ((lon0 - west - col_lo * dlon) % 360.0) / dlon - 0.5
     w = np.minimum(w_deg / dlon, period / 2.0 * (1 - 1e-12))
     pieces = []
     for k in (-1, 0, 1):
         centre = c0 + k * period
         lo = np.ceil(centre - w).astype(np.intp)
         hi = np.floor(centre + w).astype(np.intp)
-        if ((hi + 1 < 0) | (lo - 1 > ncols - 1)).all():  # this copy misses the raster
+        if ((hi + 1 < col_lo) | (lo - 1 > col_hi - 1)).all():  # this copy misses the raster
             continue
         # one batch of decisions: the estimated last column inside (hi, lo) and the
         # first outside (hi + 1, lo - 1); an edge moves by one column if either is wrong
@@ -309,7 +330,7 @@ def _partial_rows(lon0, lat0, radius, lat, west, dlon, ncols, engine):
         inside = _decide(cand, lon0, lat0, radius, lat, u, dsdu, west, dlon, engine)
         hi = np.where(inside[0], hi + inside[1], hi - 1)
         lo = np.where(inside[2], lo - inside[3], lo + 1)
-        lo, hi = np.maximum(lo, 0), np.minimum(hi, ncols - 1)
+        lo, hi = np.maximum(lo, col_lo), np.minimum(hi, col_hi - 1)
         pieces.append((lo, np.where(hi >= lo, hi + 1, lo)))
     if not pieces:
         zero = np.zeros((u.size, 2), dtype=np.intp)

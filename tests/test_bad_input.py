@@ -371,7 +371,9 @@ RASTER_DEFECTS = {  # name -> (make(path), extra argv, needles)
     "binary": (lambda p: _write(p, BINARY), [], ["not a readable raster"]),
     "truncated": (_truncated_tiff, [], ["cannot read"]),
     "no-crs": (lambda p: _raster(p, crs=None), [], ["no CRS", "EPSG:4326"]),
-    "projected": (lambda p: _raster(p, crs="EPSG:3035"), [], ["EPSG:3035", "gdalwarp"]),
+    # a degree-sized geotransform tagged EPSG:3035 (metres): 0.25 m cells of 1,000 people
+    "degrees-in-metre-crs": (lambda p: _raster(p, crs="EPSG:3035"), [],
+                             ["more than 1e+07 people per km²"]),
     "density-as-count": (lambda p: _raster(p, units="persons per square kilometer"), [],
                          ["persons per square kilometer", "--kind density"]),
     "density-as-count-km2": (lambda p: _raster(p, units="people/km2"), [],

@@ -407,3 +407,40 @@ def test_long_values_are_clipped(runner, tmp_path, table, text, needle):
     line = one_error_line(runner.invoke(main, argv))
     assert needle in line and len(line) < 1500, line[:300]
     assert re.search(r"… \([\d,]+ characters\)|and [\d,]+ more columns", line), line
+
+
+# --- rasters in their own CRS: the same checks on every read ---------------------------------
+
+PROJECTED = {  # name -> (CRS, geotransform of 40 km cells around the Kaliningrad sites)
+    "mollweide": ("ESRI:54009", from_origin(3.5e5, 7.15e6, 40e3, 40e3)),
+    "laea": ("EPSG:3035", from_origin(3.88e6, 4.36e6, 40e3, 40e3)),
+}
+
+
+def _projected(path: Path, data, crs, transform, *, dtype="float32", nodata=None) -> Path:
+    with rasterio.open(path, "w", driver="GTiff", width=SHAPE[1], height=SHAPE[0], count=1,
+                       dtype=dtype, crs=crs, transform=transform, nodata=nodata) as dst:
+        dst.write(np.asarray(data).astype(dtype), 1)
+    return path
+
+
+@pytest.mark.parametrize("name", list(PROJECTED))
+def test_fill_value_in_a_projected_raster_is_one_error(runner, tmp_path, name):
+    # The fill sits in the cells a 2,500 km disc reaches: read, checked, refused once.
+    crs, transform = PROJECTED[name]
+    f = _projected(tmp_path / f"pop-{name}.tif", _with(-32768, 7), crs, transform,
+                   dtype="int16")
+    line = one_error_line(runner.invoke(main, [*EXPOSURE, "--raster", str(f)]))
+    assert f"{f}: 7 cells hold -32768 (negative) in " in line
+    assert "--nodata -32768" in line and "gdalwarp" not in line
+
+
+@pytest.mark.parametrize("name", list(PROJECTED))
+def test_declared_nodata_in_a_projected_raster_reads_as_nobody(runner, tmp_path, name):
+    crs, transform = PROJECTED[name]
+    filled = _projected(tmp_path / "filled.tif", _with(-9999, 7), crs, transform,
+                        nodata=-9999)
+    zeros = _projected(tmp_path / "zeros.tif", _with(0, 7), crs, transform)
+    a, b = (_exposure(runner, tmp_path, f) for f in (filled, zeros))
+    assert a["population"].tolist() == b["population"].tolist()
+    assert a["population"].sum() > 0

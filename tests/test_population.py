@@ -275,14 +275,17 @@ def test_density_raster_gives_same_people_as_count(count_raster, tmp_path):
         assert dens.total() == pytest.approx(cnt.total(), rel=1e-5)
 
 
-def test_mollweide_raster_refused_with_warp_command(tmp_path):
+def test_mollweide_raster_is_read_in_its_own_crs(tmp_path):
+    # GHS-POP's CRS: opened as it is (no gdalwarp hint), rows known to be parallels, and
+    # the people read are the file's
     path = _write(tmp_path / "pop_mollweide.tif", np.ones((4, 4)),
                   from_origin(0, 5e6, 1000, 1000), crs="ESRI:54009")
-    with pytest.raises(InputError) as err:
-        open_population(path)
-    msg = str(err.value)
-    assert "\n" not in msg and "pop_mollweide.tif" in msg and "Mollweide" in msg
-    assert "gdalwarp -t_srs EPSG:4326 -r sum" in msg
+    from pyproj import Transformer
+    _, lat = Transformer.from_crs("ESRI:54009", "EPSG:4326", always_xy=True).transform(
+        np.full(4, 500.0), 5e6 - 500 - 1000 * np.arange(4))
+    with open_population(path) as pop:
+        assert pop.grid.kind == "parallels" and pop.total() == 16
+        np.testing.assert_allclose(pop.grid.row_lat, lat, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("content", [b"", b"not a raster at all\n", "truncated"],

@@ -15,6 +15,7 @@ only (complete down to 500 inhabitants in Europe and its neighbours, 15,000 else
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,6 +31,7 @@ from .engine import (
     use_compiled,
 )
 from .errors import InputError
+from .population_layers import is_population_layer, load_population_layer
 from .population_sums import (
     SPHERE_EPS,
     SPHERE_SLACK_KM,
@@ -154,7 +156,12 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
     max_km, min_km : float or sequence of float
         Band edges in km (``min_km <= d <= max_km``), one value or one per site.
     places : GeoDataFrame, DataFrame or path, optional
-        Places with ``name, lon, lat, population`` (default: the embedded GeoNames table).
+        Places with ``name, lon, lat, population`` (default: the embedded GeoNames table),
+        or a vector population layer: a file that
+        :func:`geoinf.population_layers.is_population_layer` recognises (census grid
+        cells, H3 hexagons, polygons), or the frame of
+        :func:`geoinf.population_layers.load_population_layer`: each cell is listed as a
+        place at its centre point, named by its id.
     min_population : float, default 0
         Only places with at least this many inhabitants.
     progress : callable, optional
@@ -186,6 +193,8 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
     min_population = _validate.number(min_population, "min_population", lo=0)
     progress = _validate.optional_callable(progress, "progress")
     resolve_engine(engine)
+    if isinstance(places, str | os.PathLike) and is_population_layer(places):
+        places = load_population_layer(places)
     frame = places_frame(places, min_population)
     p_lon, p_lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
     step = max(1, _CHUNK // max(label.size, 1))

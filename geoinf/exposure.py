@@ -3,7 +3,8 @@
 Bands are annuli around each site, capped at each range claim of a scenario
 (:func:`range_claims`); the people of a population layer are summed per group of keys,
 each person once (:mod:`geoinf.population_sums`: places by exact ellipsoidal distance,
-rasters by the cell-centre rule).
+rasters by the cell-centre rule; :mod:`geoinf.layer_sums`: vector population layers, each
+cell or polygon by its centre point, by exact distance).
 
 Population from the embedded layers is **indicative**: the places table lists
 named places only (complete down to 500 inhabitants in Europe and its
@@ -26,7 +27,9 @@ from .catalog import DEFAULT_SCENARIO, list_scenarios, load_scenario, validate_p
 from .cities import site_arrays
 from .engine import resolve_engine
 from .errors import InputError
+from .layer_sums import layer_coverage, layer_extent, layer_sums
 from .places import load_countries
+from .population_layers import is_population_layer, load_population_layer
 from .population_sums import group_areas, places_sums, raster_sums
 from .rings import validate_edges
 from .treaty import INF_EDGES_KM, band_label
@@ -175,7 +178,8 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
                    layer: str | os.PathLike = "places", by: Sequence[str] = ("site", "band"),
                    kind: str = "count", min_population: float = 0,
                    max_km: float | None = None, progress=None,
-                   nodata: float | None = None, engine: str = "auto") -> pd.DataFrame:
+                   nodata: float | None = None, population_column: str | None = None,
+                   engine: str = "auto") -> pd.DataFrame:
     """Return the people (and area) within each band, per site and for all sites together.
 
     Parameters
@@ -190,7 +194,12 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
     layer : {"places", "raster"} or path
         ``places``: the embedded places (a person counts if their place's centre is in
         the band); ``raster``: the embedded indicative grid; a path: a population
-        raster (GeoTIFF in EPSG:4326, see ``kind``) or a places table (CSV, GeoJSON...).
+        raster in any CRS (read as it is, never reprojected; see ``kind``), a vector population layer (a
+        census grid with INSPIRE cell ids such as Eurostat's GEOSTAT, H3 hexagons such
+        as Kontur's, polygons or points with a population column: see
+        :func:`geoinf.population_layers.is_population_layer`; each cell or polygon counts
+        by its centre point, the rule in ``attrs["provenance"]["rule"]``), or a places
+        table (CSV, GeoJSON...).
     by : sequence of {"site", "system", "estimate", "band", "country"}
         Keys. Keys left out are unioned: each person is counted once. With
         ``"site"``, rows for each site come with rows for the union of all sites
@@ -206,6 +215,9 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
         Raster ``layer`` path only: a value of the file that marks cells without data
         (0 people) when the file does not declare it (see
         :func:`geoinf.raster.open_population`).
+    population_column : str, optional
+        Vector population layer only: its population column, when the file's is not one
+        of :data:`geoinf.population_layers.POPULATION_NAMES`.
     engine : {"auto", "pyproj", "numba"}, default "auto"
         Geodesic engine (:func:`geoinf.engine.resolve_engine`); both give the same table.
 
@@ -215,9 +227,10 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
         The keys, ``min_km, max_km`` (the band, capped at the range), ``population``,
         ``area_km2`` (area of the region on WGS84, cell-centre rule on a 0.1° grid),
         ``coverage`` (share of that area inside the layer's extent: the raster's
-        bounds, or for the embedded places the countries listed down to
-        ``min_population``); with ``"country"``: ``iso_a3, country_name,
-        country_population, share``. ``attrs["provenance"]`` describes the run.
+        footprint on the globe, a places file's or vector population layer's lon/lat box, or for the
+        embedded places the countries listed down to ``min_population``); with
+        ``"country"``: ``iso_a3, country_name, country_population, share``.
+        ``attrs["provenance"]`` describes the run.
         A band a claim does not reach has no row; when no claim reaches any band,
         every band is listed, with ``max_km == min_km`` (the band capped at a
         range below it is empty), ``population`` and ``area_km2`` 0 (with
@@ -249,9 +262,16 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
     annuli = _annuli(items, edges)
     groups, members = _groups(annuli, by)
     with_country = "country" in by
-    kind_of_layer, source = _layer_kind(layer)
+    kind_of_layer, source = _layer_kind(layer, population_column)
+    cells = None
+    if kind_of_layer == "layer":
+        cells = load_population_layer(source, population_column=population_column)
     if not (annuli["outer_km"] > annuli["inner_km"]).any():  # no band reached: nobody
         pop, area, cover = _nobody(len(members), with_country)
+    elif cells is not None:
+        pop = layer_sums(annuli, members, cells, with_country, engine=engine)
+        area, _ = group_areas(annuli, members, "places", None, 0, engine=engine)
+        cover = layer_coverage(annuli, members, layer_extent(cells), area, engine=engine)
     else:
         if kind_of_layer == "raster":
             pop = raster_sums(annuli, members, source, kind, with_country, progress,
@@ -268,7 +288,9 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
          else "embedded indicative population grid"),
         "edges_km": ",".join(f"{e:g}" for e in edges),
         "by": ",".join(by),
-        "rule": "place centre or cell centre within the band by ellipsoidal distance",
+        "rule": "place centre or cell centre within the band by ellipsoidal distance"
+        if cells is None else
+        f"{cells.attrs['rule']}, within the band by exact ellipsoidal distance",
     }
     return out
 
@@ -282,20 +304,37 @@ def _nobody(n_groups: int, with_country: bool):
                          "population": np.zeros(n_groups)}), area, cover
 
 
-def _layer_kind(layer) -> tuple[str, str | None]:
-    """Return the kind of a layer argument (places or raster) and its path (None: embedded)."""
+def _layer_kind(layer, population_column=None) -> tuple[str, str | None]:
+    """Return the kind of a layer argument and its path (None: embedded).
+
+    The kind is ``places``, ``raster`` or ``layer`` (a vector population layer).
+    """
+    if population_column is not None and not isinstance(population_column, str):
+        raise InputError(f"population_column={population_column!r}: expected a column name")
     if not isinstance(layer, str | os.PathLike):
         raise InputError(f"layer={layer!r}: expected 'places', 'raster', or a "
                          "path to a raster (.tif) or places (.csv, .geojson, .gpkg) file")
+    kind, source = _path_kind(layer, population_column)
+    if population_column is not None and kind != "layer":
+        raise InputError(f"population_column={population_column!r} applies to a vector "
+                         f"population layer file; layer={os.fspath(layer)!r} is a {kind} layer")
+    return kind, source
+
+
+def _path_kind(layer, population_column) -> tuple[str, str | None]:
+    """Return the kind of a layer name or file (see :func:`_layer_kind`)."""
     if layer in ("places", "raster"):
         return str(layer), None
     suffix = os.path.splitext(os.fspath(layer))[1].lower()
     if suffix in (".tif", ".tiff", ".vrt", ".img", ".nc", ".asc"):
         return "raster", os.fspath(layer)
-    if suffix in (".csv", ".txt", ".tsv", ".geojson", ".json", ".gpkg", ".parquet"):
+    if suffix in (".csv", ".txt", ".tsv", ".geojson", ".json", ".gpkg", ".parquet", ".fgb",
+                  ".shp"):
+        if is_population_layer(layer, population_column):
+            return "layer", os.fspath(layer)
         return "places", os.fspath(layer)
-    raise InputError(f"layer={layer!r}: expected 'places', 'raster', or a raster (.tif) or "
-                     "places (.csv, .geojson, .gpkg, .parquet) file")
+    raise InputError(f"layer={layer!r}: expected 'places', 'raster', or a raster (.tif), "
+                     "population layer or places (.csv, .geojson, .gpkg, .parquet) file")
 
 
 def _assemble(groups, pop, area, cover, with_country) -> pd.DataFrame:

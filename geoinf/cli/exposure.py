@@ -170,10 +170,17 @@ def reach(place, scenario, fmt, output, overwrite):
 @click.option("--scenario", default=None, help=f"Catalog scenario (default {DEFAULT_SCENARIO}).")
 @click.option("--edges-km", callback=float_list, default=None,
               help=f"Band edges in km (default {EDGES_TEXT}; start at 0 for a whole disc).")
-@click.option("--layer", type=click.Choice(["places", "raster"]), default="places",
-              show_default=True, help="Embedded places or the embedded indicative grid.")
+@click.option("--layer", default="places", show_default=True,
+              metavar="places|raster|FILE",
+              help="Embedded places, the embedded indicative grid, or a vector population "
+                   "layer FILE (census grid with INSPIRE cell ids, H3 hexagons, polygons or "
+                   "points with a population column; each counts at its centre).")
+@click.option("--population-column", default=None, metavar="NAME",
+              help="Population column of --layer FILE, when it is not a usual name "
+                   "(population, pop, T, TOT_P...).")
 @click.option("--raster", type=click.Path(dir_okay=False), default=None,
-              help="Your own population GeoTIFF (EPSG:4326) instead.")
+              help="Your own population raster (any CRS: EPSG:4326, Mollweide, EPSG:3035, ...) "
+                   "instead.")
 @click.option("--kind", type=click.Choice(["count", "density"]), default="count",
               show_default=True, help="Values of --raster: people per cell or per km².")
 @click.option("--nodata", type=float, default=None,
@@ -186,13 +193,16 @@ def reach(place, scenario, fmt, output, overwrite):
 @_format_opt("table", "csv")
 @output_opt
 @overwrite_opt
-def exposure(scenario, edges_km, layer, raster, kind, nodata, by, uncertainty, fmt,
-             output, overwrite):
+def exposure(scenario, edges_km, layer, population_column, raster, kind, nodata, by,
+             uncertainty, fmt, output, overwrite):
     """People within each band per site (and all sites together), system, country.
 
     Example: geoinf exposure --scenario inf-2019 --by band,country --layer raster
+    (or: geoinf exposure --layer ESTAT_Census_2021_V2.csv --by band,country)
     """
-    inputs = (scenario, raster)
+    if raster is not None and layer not in ("places", "raster"):
+        raise InputError(f"give --raster {raster} or --layer {layer}, not both")
+    inputs = (scenario, raster, layer)
     check_output(output, overwrite, *inputs)
     keys = tuple(k.strip() for k in by.split(",") if k.strip())
     source = raster if raster is not None else layer
@@ -206,7 +216,8 @@ def exposure(scenario, edges_km, layer, raster, kind, nodata, by, uncertainty, f
             bar.update(done - bar.pos)
         frame = exposure_table(scenario or DEFAULT_SCENARIO, layer=source, by=keys,
                                edges_km=edges_km or INF_EDGES_KM, kind=kind,
-                               progress=progress, nodata=nodata)
+                               progress=progress, nodata=nodata,
+                               population_column=population_column)
     if uncertainty:
         frame = estimate_gap(frame)
     p = frame.attrs.get("provenance", {})

@@ -7,6 +7,7 @@ antimeridian and around the poles), population exposure, and offline HTML maps.
 from __future__ import annotations
 
 from .bands import reach_bands
+from .buffers import geodesic_buffer
 from .catalog import (
     DEFAULT_SCENARIO,
     list_scenarios,
@@ -20,6 +21,7 @@ from .densify import ring_boundaries
 from .errors import DataError, GeoinfError, GeoinfWarning, InputError
 from .exposure import exposure_table
 from .geodesic import distance_km, ring_vertices
+from .geometry_distance import distance_to_km
 from .mapframes import MapFrames, map_frames
 from .places import load_countries, load_places
 from .population_layers import load_population_layer
@@ -86,4 +88,6 @@ __all__ = [
     "write_map",
     "map_fragment",
     "fragment_libraries",
+    "geodesic_buffer",
+    "distance_to_km",
 ]

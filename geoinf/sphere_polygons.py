@@ -1,0 +1,125 @@
+"""Closed rings on the globe -> valid lon/lat polygon pieces (poles closed, ±180° split).
+
+A ring is given by its vertices in order with its interior on the left (counter-
+clockwise seen from outside the globe), each step shorter than 180° of longitude.
+Its longitudes are unwrapped along the ring; the total change tells what it
+encloses: 0 (no pole, or both when the unwrapped ring is clockwise), +360° (the
+North Pole), -360° (the South Pole). A ring around a pole is started at its vertex
+nearest the pole and closed along the pole's parallel, as
+:func:`geoinf.rings.disc_polygons` closes its caps. Each unwrapped polygon is then
+cut into the [-180, 180] window: copies shifted by multiples of 360° are
+intersected with it. The pieces of one ring are not unioned here: the caller
+unions all the pieces of a buffer at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+
+__all__ = ["ring_pieces", "WORLD"]
+
+WORLD = shapely.box(-180.0, -90.0, 180.0, 90.0)
+
+
+def _unwrap(lon: NDArray, ring: NDArray, first: NDArray) -> NDArray:
+    step = (np.diff(lon, prepend=lon[:1]) + 180.0) % 360.0 - 180.0
+    step[first] = 0.0
+    cum = np.cumsum(step)
+    counts = np.diff(np.r_[first, lon.size])
+    return np.repeat(lon[first] - cum[first], counts) + cum
+
+
+def ring_pieces(xy: NDArray[np.float64], offsets: NDArray[np.intp]
+                ) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
+    """Return the lon/lat polygon pieces of closed rings and the ring each belongs to.
+
+    Ring ``i`` is ``xy[offsets[i]:offsets[i + 1]]`` (not repeated at the end).
+    Rings that contain both poles come back as ``WORLD`` minus the hole they bound.
+    Unwrapped longitudes are kept as the given longitude plus a whole number of
+    turns, so that pieces meeting along a ray share its vertices bit for bit.
+    """
+    n = offsets.size - 1
+    counts = np.diff(offsets)
+    ring = np.repeat(np.arange(n), counts)
+    first, last = offsets[:-1], offsets[1:] - 1
+    lon, lat = xy[:, 0], xy[:, 1]
+    ulon = _unwrap(lon, ring, first)
+    closing = (lon[first] - lon[last] + 180.0) % 360.0 - 180.0
+    winding = np.rint((ulon[last] + closing - ulon[first]) / 360.0).astype(np.int64)
+    north, south = winding > 0, winding < 0
+    pole = north | south
+    # rings around a pole start at the vertex nearest it
+    key = np.where(np.repeat(north, counts), -lat, lat)
+    start = np.lexsort((key, ring))[first]
+    pos = np.arange(xy.shape[0]) - np.repeat(first, counts)
+    src = np.where(np.repeat(pole, counts), np.repeat(first, counts)
+                   + (pos + np.repeat(start - first, counts)) % np.repeat(counts, counts),
+                   np.arange(xy.shape[0]))
+    rlon, rlat = lon[src], lat[src]
+    turns = np.rint((_unwrap(rlon, ring, first) - rlon) / 360.0).astype(np.int64)
+    # closed rings: body, closing vertex (+ two pole corners), first vertex again
+    extra = np.where(pole, 4, 2)
+    out_n = counts + extra
+    out_first = np.cumsum(out_n) - out_n
+    base = np.empty(out_n.sum())
+    turn = np.empty(out_n.sum(), dtype=np.int64)
+    y = np.empty(out_n.sum())
+    body = np.repeat(out_first, counts) + pos
+    base[body], turn[body], y[body] = rlon, turns, rlat
+    tail = out_first + counts
+    base[tail], turn[tail], y[tail] = rlon[first], turns[first] + winding, rlat[first]
+    p = np.flatnonzero(pole)
+    pole_lat = np.where(north[p], 90.0, -90.0)
+    base[tail[p] + 1], turn[tail[p] + 1], y[tail[p] + 1] = rlon[first[p]], turn[tail[p]], pole_lat
+    base[tail[p] + 2], turn[tail[p] + 2], y[tail[p] + 2] = rlon[first[p]], turns[first[p]], \
+        pole_lat
+    close = out_first + out_n - 1
+    base[close], turn[close], y[close] = rlon[first], turns[first], rlat[first]
+    return _windowed(base, turn, y, out_n, winding)
+
+
+def _signed_area(x, y, ring, n) -> NDArray[np.float64]:
+    """Shoelace area of closed rings (positive counter-clockwise), by ring."""
+    same = np.r_[ring[1:] == ring[:-1], False]
+    i = np.flatnonzero(same)
+    return np.bincount(ring[i], weights=x[i] * y[i + 1] - x[i + 1] * y[i], minlength=n) / 2
+
+
+def _windowed(base, turn, y, out_n, winding) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
+    """Return copies of the unwrapped polygons shifted by whole turns, cut into [-180, 180]."""
+    n = out_n.size
+    ring = np.repeat(np.arange(n), out_n)
+    ux = base + 360.0 * turn
+    lo = np.full(n, np.inf)
+    hi = np.full(n, -np.inf)
+    np.minimum.at(lo, ring, ux)
+    np.maximum.at(hi, ring, ux)
+    k_lo = np.ceil((-180.0 - hi) / 360.0).astype(np.int64)
+    k_hi = np.floor((180.0 - lo) / 360.0).astype(np.int64)
+    inside = (lo >= -180.0) & (hi <= 180.0)
+    k_lo = np.where(inside, 0, k_lo)
+    reps = np.where(inside, 1, np.maximum(k_hi - k_lo + 1, 0))
+    owner = np.repeat(np.arange(n), reps)
+    k = np.repeat(k_lo, reps) + np.arange(owner.size) - np.repeat(np.cumsum(reps) - reps, reps)
+    starts = np.cumsum(out_n) - out_n
+    sizes = out_n[owner]
+    idx = np.repeat(starts[owner], sizes) + np.arange(sizes.sum()) \
+        - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    x = base[idx] + 360.0 * (turn[idx] + np.repeat(k, sizes))
+    coords = np.stack([x, y[idx]], axis=1)
+    ring_ends = np.r_[0, np.cumsum(sizes)]
+    pieces = shapely.from_ragged_array(shapely.GeometryType.POLYGON, coords,
+                                       (ring_ends, np.arange(owner.size + 1)))
+    cut = np.flatnonzero(~inside[owner])
+    if cut.size:
+        pieces[cut] = shapely.intersection(pieces[cut], WORLD)
+    both = (winding == 0) & (_signed_area(ux, y, ring, n) < 0)
+    if both.any():  # rare: a ring around both poles bounds the hole at the antipode
+        for i in np.flatnonzero(both):
+            mine = np.flatnonzero(owner == i)
+            hole = shapely.union_all(shapely.orient_polygons(pieces[mine]))
+            pieces[mine[0]] = shapely.difference(WORLD, hole)
+            pieces[mine[1:]] = shapely.Polygon()
+    return pieces, owner

@@ -331,12 +331,19 @@ def test_search_finds_cities_and_points(browser, inf_frames, inf_page, screen): 
     city = inf_frames.cities[inf_frames.cities.name == "Istanbul"].iloc[0]
     d = min(h[2] for h in city.hits if h[0] == "mk41-tomahawk")
     assert f"Mk-41: {d:,.0f}\xa0km from" in popup.inner_text()
-    page.wait_for_timeout(400)  # the map pans the popup into view
+    # the map pans the popup into view (an animation: slower on a loaded machine)
+    width = VIEWPORTS[screen][0]
+    page.wait_for_function(
+        "w => { const r = document.querySelector('.geoinf-reach .leaflet-popup-content')"
+        ".getBoundingClientRect(); return r.left >= 0 && r.right <= w; }", arg=width,
+        timeout=5000)
     rect = popup.bounding_box()
-    assert rect["x"] >= 0 and rect["x"] + rect["width"] <= VIEWPORTS[screen][0]
+    assert rect["x"] >= 0 and rect["x"] + rect["width"] <= width
     box.fill("56, 4")
     box.press("Enter")
-    page.wait_for_timeout(400)  # the previous popup fades out for 200 ms
+    page.wait_for_function(  # the previous popup fades out for 200 ms
+        "() => { const c = document.querySelectorAll('.geoinf-reach .leaflet-popup-content');"
+        " return c.length && c[c.length - 1].innerText.startsWith('56.00'); }", timeout=5000)
     text = page.locator(".geoinf-reach .leaflet-popup-content").last.inner_text()
     assert text.startswith("56.00°N 4.00°E") and "9M729" in text
     box.fill("Atlantis")

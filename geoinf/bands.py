@@ -3,8 +3,8 @@
 A band of a system is the area whose nearest site of that system lies within a given
 distance interval, cut at the INF edges (500, 1,000, 5,500 km) and at the system's
 range estimates, so each piece has one INF class (the class a missile needs to reach
-it) and one range claim. :data:`INF_COLOURS` is the colour each class is drawn in, on
-the interactive map and on the static figure alike.
+it) and one range claim (the colour each class is drawn in is
+:data:`geoinf.palette.INF_COLOURS`).
 """
 
 from __future__ import annotations
@@ -15,16 +15,14 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .palette import INF_COLOURS
 from .rings import disc_polygons
 from .treaty import INF_EDGES_KM, inf_class
 
-__all__ = ["BAND_COLUMNS", "INF_COLOURS", "reach_bands"]
+__all__ = ["BAND_COLUMNS", "reach_bands"]
 
 BAND_COLUMNS = ("system", "system_name", "estimate", "range_km", "claimant", "source",
                 "min_km", "max_km", "inf_class", "n_sites", "sites")
 """Columns of :func:`reach_bands` besides ``geometry``."""
-
 
 
 def reach_bands(rings: gpd.GeoDataFrame, *, edges_km: Sequence[float] = INF_EDGES_KM,
@@ -92,4 +90,3 @@ def reach_bands(rings: gpd.GeoDataFrame, *, edges_km: Sequence[float] = INF_EDGE
         return gpd.GeoDataFrame(columns=[*BAND_COLUMNS, "geometry"], geometry="geometry",
                                 crs="EPSG:4326")
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
-

@@ -29,13 +29,12 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from .constants import SUMMARY_SITES, WGS84
+from .constants import WGS84
 from .errors import InputError
 
 __all__ = [
     "ENGINES",
     "PARALLEL_WORK",
-    "SUMMARY_SITES",
     "DensifyRule",
     "Kernels",
     "compiled_kernels",

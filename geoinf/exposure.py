@@ -28,7 +28,7 @@ from .cities import site_arrays
 from .engine import resolve_engine
 from .errors import InputError
 from .layer_sums import layer_coverage, layer_extent, layer_sums
-from .places import load_countries
+from .places import embedded_countries
 from .population_layers import is_population_layer, load_population_layer
 from .population_sums import group_areas, places_sums, raster_sums
 from .rings import validate_edges
@@ -194,9 +194,9 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
     layer : {"places", "raster"} or path
         ``places``: the embedded places (a person counts if their place's centre is in
         the band); ``raster``: the embedded indicative grid; a path: a population
-        raster in any CRS (read as it is, never reprojected; see ``kind``), a vector population layer (a
-        census grid with INSPIRE cell ids such as Eurostat's GEOSTAT, H3 hexagons such
-        as Kontur's, polygons or points with a population column: see
+        raster in any CRS (read as it is, never reprojected; see ``kind``), a vector
+        population layer (a census grid with INSPIRE cell ids such as Eurostat's
+        GEOSTAT, H3 hexagons such as Kontur's, polygons or points with a population column: see
         :func:`geoinf.population_layers.is_population_layer`; each cell or polygon counts
         by its centre point, the rule in ``attrs["provenance"]["rule"]``), or a places
         table (CSV, GeoJSON...).
@@ -357,6 +357,6 @@ def _assemble(groups, pop, area, cover, with_country) -> pd.DataFrame:
 @functools.lru_cache(maxsize=1)
 def _country_info() -> pd.DataFrame:
     """Return the name and population of each country, by ``iso_a3``."""
-    c = load_countries()
+    c = embedded_countries()
     return pd.DataFrame({"iso_a3": c["iso_a3"].astype(str), "country_name": c["name"],
                          "country_population": c["pop_est"].astype(float)})

@@ -21,7 +21,7 @@ from ._io import atomic_write
 from .errors import InputError
 from .mapframes import MapFrames
 from .palette import BORDER, INF_COLOURS, LAND, SEA, SITE, UNKNOWN
-from .places import load_countries
+from .places import embedded_countries
 from .version import __version__
 
 __all__ = ["range_figure", "write_figure", "save_figure", "figure_format", "polar_crs",
@@ -98,7 +98,7 @@ def range_figure(frames: MapFrames, *, width_in: float = 9.0, dpi: int = 150):
     bands = frames.bands.to_crs(crs)
     x0, y0, x1, y1 = bands.total_bounds if len(bands) else sites.to_crs(crs).total_bounds
     pad = 0.06 * max(x1 - x0, y1 - y0, 500.0)
-    countries = load_countries()
+    countries = embedded_countries()
     simple = shapely.simplify(countries.geometry.values, 0.05, preserve_topology=True)
     countries = gpd.GeoSeries(shapely.clip_by_rect(simple, -180, -40, 180, 90),
                               crs="EPSG:4326").to_crs(crs)

@@ -28,13 +28,11 @@ from .palette import (
     UNKNOWN,
     system_colour,
 )
-from .places import load_countries
+from .places import embedded_countries
 
 __all__ = ["DENSITY_STOPS", "DENSITY_RGB", "BADGES", "display_geojson", "system_colours",
            "short_name", "badge", "claimant_short", "reach_data", "band_layers", "ring_labels",
            "site_layer", "city_layer", "basemap_layer", "population_layer"]
-
-"""Colours of the sea, the land and the country borders of the offline basemap."""
 
 DENSITY_STOPS = (1, 10, 100, 1000, 10000)
 """People per km² at each colour stop of the population overlay."""
@@ -304,7 +302,7 @@ def city_layer(cities: pd.DataFrame, sites: gpd.GeoDataFrame) -> JsLayer:
 @functools.lru_cache(maxsize=2)
 def _basemap_data(tolerance_deg: float = 0.1, min_area_deg2: float = 0.1) -> str:
     """Countries for display: parts over ~1,000 km², simplified, rounded to 0.01°."""
-    parts = shapely.get_parts(load_countries().geometry.values)
+    parts = shapely.get_parts(embedded_countries().geometry.values)
     parts = parts[shapely.area(parts) > min_area_deg2]
     parts = shapely.simplify(parts, tolerance_deg, preserve_topology=True)
     parts = shapely.clip_by_rect(parts, -180.0, -MERCATOR_MAX_LAT, 180.0, MERCATOR_MAX_LAT)

@@ -10,6 +10,7 @@ analysis happens here: see ``geoinf.exposure``.
 
 from __future__ import annotations
 
+import functools
 import os
 
 import geopandas as gpd
@@ -41,6 +42,8 @@ __all__ = [
     "MAX_COUNTRY_POPULATION",
     "load_places",
     "load_countries",
+    "embedded_countries",
+    "country_at",
 ]
 
 PLACE_COLUMNS = ("name", "lon", "lat", "population")
@@ -253,3 +256,27 @@ def load_countries(path: _PathLike | None = None) -> gpd.GeoDataFrame:
     if invalid.any():
         frame.loc[invalid, frame.geometry.name] = shapely.make_valid(geoms[invalid])
     return frame
+
+
+@functools.lru_cache(maxsize=1)
+def embedded_countries() -> gpd.GeoDataFrame:
+    """Return the embedded countries (:func:`load_countries`), read once per process.
+
+    Shared by every caller: treat it as read-only (copy before changing it).
+    """
+    return load_countries()
+
+
+def country_at(lon, lat) -> np.ndarray:
+    """Return the ISO alpha-3 code of the embedded country holding each point ("" if none).
+
+    Examples
+    --------
+    >>> country_at([13.405, -30.0], [52.52, 40.0]).tolist()
+    ['DEU', '']
+    """
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    joined = gpd.sjoin(pts, embedded_countries()[["iso_a3", "geometry"]], how="left",
+                       predicate="within")
+    joined = joined[~joined.index.duplicated()]
+    return joined["iso_a3"].fillna("").astype(str).to_numpy()

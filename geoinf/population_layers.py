@@ -36,7 +36,7 @@ from . import _validate
 from .census_grid import cell_centres
 from .errors import DataError, InputError
 from .h3_cells import h3_centres
-from .places import PLACE_ALIASES, load_countries
+from .places import PLACE_ALIASES, country_at, embedded_countries
 from .raster import MAX_POPULATION
 from .tables import MAX_LISTED, TABLE_SUFFIXES, Problems, bounded, clip, read_frame, shown
 
@@ -225,17 +225,8 @@ def _geometry_points(frame: gpd.GeoDataFrame, label: str) -> tuple[NDArray, NDAr
 
 @functools.lru_cache(maxsize=1)
 def _a2_to_a3() -> dict[str, str]:
-    c = load_countries()
+    c = embedded_countries()
     return dict(zip(c["iso_a2"].astype(str), c["iso_a3"].astype(str), strict=True))
-
-
-def _centre_countries(lon: NDArray, lat: NDArray) -> NDArray:
-    """Return the ISO alpha-3 code of the embedded country holding each point ("" if none)."""
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-    joined = gpd.sjoin(pts, load_countries()[["iso_a3", "geometry"]], how="left",
-                       predicate="within")
-    joined = joined[~joined.index.duplicated()]
-    return joined["iso_a3"].fillna("").astype(str).to_numpy()
 
 
 def _countries(raw: pd.Series, kind: str, lon: NDArray, lat: NDArray) -> NDArray:
@@ -251,7 +242,7 @@ def _countries(raw: pd.Series, kind: str, lon: NDArray, lat: NDArray) -> NDArray
     out = np.array(codes + [""], dtype=object)[index]
     lookup = np.flatnonzero(out == "")
     if lookup.size:
-        out[lookup] = _centre_countries(lon[lookup], lat[lookup])
+        out[lookup] = country_at(lon[lookup], lat[lookup])
     return out.astype(str)
 
 

@@ -23,7 +23,7 @@ from rasterio.crs import CRS
 from . import _validate, raster_blocks, row_intervals
 from .constants import MEAN_RADIUS_KM
 from .engine import inverse
-from .places import PLACE_COLUMNS, load_countries, load_places
+from .places import PLACE_COLUMNS, country_at, embedded_countries, load_places
 from .raster import cell_area_km2, open_population
 from .raster_crs import lonlat_on_grid, raster_grid
 
@@ -140,23 +140,12 @@ def exact_km(lon1, lat1, lon2, lat2, *, engine: str = "auto") -> NDArray[np.floa
     return (inverse(lon1, lat1, lon2, lat2, engine=engine)[2] / 1000.0).reshape(shape)
 
 
-@functools.lru_cache(maxsize=1)
-def _countries():
-    return load_countries()
-
-
 # --- places layer ----------------------------------------------------------------------
 
 def _iso_a3(frame: pd.DataFrame) -> NDArray:
     if "iso_a3" in frame:
         return frame["iso_a3"].astype(str).to_numpy()
-    import geopandas as gpd
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
-                           crs="EPSG:4326")
-    joined = gpd.sjoin(pts, _countries()[["iso_a3", "geometry"]], how="left",
-                       predicate="within")
-    joined = joined[~joined.index.duplicated()]
-    return joined["iso_a3"].fillna("").astype(str).to_numpy()
+    return country_at(frame["lon"], frame["lat"])
 
 
 def point_hits(annuli: pd.DataFrame, members: list[NDArray], lon: NDArray, lat: NDArray, *,
@@ -325,7 +314,7 @@ def raster_sums(annuli: pd.DataFrame, members: list[NDArray], source, kind: str,
     """
     with open_population(source, kind=kind, nodata=nodata) as pop:
         grid = pop.grid
-        countries = raster_blocks.country_ids(pop, _countries()) if with_country else None
+        countries = raster_blocks.country_ids(pop, embedded_countries()) if with_country else None
         if grid.kind == "cells":
             sums = raster_blocks.cell_sums(
                 pop, annuli, members, countries=countries, progress=progress,
@@ -337,7 +326,7 @@ def raster_sums(annuli: pd.DataFrame, members: list[NDArray], source, kind: str,
                                           countries=countries, progress=progress)
     if not with_country:
         return sums
-    codes = _countries()["iso_a3"].astype(str).to_numpy()
+    codes = embedded_countries()["iso_a3"].astype(str).to_numpy()
     names = np.concatenate([[""], codes])
     g, c = np.nonzero(sums)
     return pd.DataFrame({"group": g, "iso_a3": names[c], "population": sums[g, c]})
@@ -440,7 +429,7 @@ def _coverage_mask(layer_kind, source, min_population) -> NDArray[np.bool_]:
     listed = frame.groupby("iso_a3")["min_population"].min()
     complete = set(listed.index[listed <= threshold])
     from rasterio import features
-    countries = _countries()
+    countries = embedded_countries()
     shapes = [g for g, iso in zip(countries.geometry.values, countries["iso_a3"], strict=True)
               if iso not in complete]
     row_lat, ncols, _ = _area_grid()

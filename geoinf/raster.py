@@ -30,7 +30,7 @@ from rasterio.windows import Window, from_bounds
 from . import _validate, datasets
 from .constants import A_KM, F
 from .errors import DataError, InputError
-from .raster_crs import RasterGrid, grid_problem, raster_grid
+from .raster_crs import RasterGrid, grid_problem, raster_grid, to_lonlat
 from .tables import bounded
 
 __all__ = [
@@ -184,16 +184,12 @@ class PopulationRaster:
         x = t.c + t.a * (cols + 0.5)
         y = t.f + t.e * (rows + 0.5)
         xx, yy = np.meshgrid(x, y)
-        lon, lat = self._to_lonlat.transform(xx.ravel(), yy.ravel())
+        lon, lat = to_lonlat(self.grid.crs).transform(xx.ravel(), yy.ravel())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             scale = np.asarray(pyproj.Proj(crs).get_factors(lon, lat).areal_scale)
         area = abs(t.a * t.e) / 1e6 / scale.reshape(xx.shape)
         return np.where(np.isfinite(area) & (area > 0), area, abs(t.a * t.e) / 1e6)
-
-    @functools.cached_property
-    def _to_lonlat(self) -> pyproj.Transformer:
-        return pyproj.Transformer.from_crs(self.grid.crs, "EPSG:4326", always_xy=True)
 
     def read(self, window: Window | None = None, *, stored: bool = False) -> NDArray:
         """Return people per cell in ``window`` (default: all; prefer windows).

@@ -27,9 +27,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import pyproj
 from numpy.typing import NDArray
 from rasterio.windows import Window
+
+from . import raster_crs
 
 __all__ = ["MAX_WINDOW_CELLS", "tile_windows", "run_sums", "cell_sums", "country_ids"]
 
@@ -306,8 +307,7 @@ def cell_sums(pop, annuli, members, *, hits: Callable, countries: Callable | Non
     which group (:func:`geoinf.population_sums.point_hits`); ``countries`` and
     ``progress`` as for :func:`run_sums`.
     """
-    to_lonlat = pyproj.Transformer.from_crs(pop.grid.crs, "EPSG:4326", always_xy=True)
-    fwd = pyproj.Transformer.from_crs("EPSG:4326", pop.grid.crs, always_xy=True)
+    to_lonlat, fwd = raster_crs.to_lonlat(pop.grid.crs), raster_crs.from_lonlat(pop.grid.crs)
     windows = _all_windows(pop.dataset)
     t = pop.dataset.transform
     centres, radii = _window_bounds(windows, t, to_lonlat, fwd)
@@ -371,8 +371,7 @@ def country_ids(pop, countries) -> Callable[[Window], NDArray]:
     if lonlat:
         shifted = [shapely.transform(geoms, lambda xy, k=k: xy + [k, 0.0]) for k in (-360, 360)]
         shapes = list(zip(np.concatenate([geoms, *shifted]), np.tile(number, 3), strict=True))
-    fwd = None if lonlat else pyproj.Transformer.from_crs("EPSG:4326", pop.grid.crs,
-                                                            always_xy=True)
+    fwd = None if lonlat else raster_crs.from_lonlat(pop.grid.crs)
 
     def ids(win: Window) -> NDArray:
         shape = (int(win.height), int(win.width))

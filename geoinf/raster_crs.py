@@ -38,6 +38,7 @@ from .errors import InputError
 from .row_intervals import meridian_km
 
 __all__ = ["PARALLEL_METHODS", "RasterGrid", "raster_grid", "grid_problem", "to_lonlat",
+           "from_lonlat",
            "is_wgs84_lonlat", "lonlat_on_grid"]
 
 PARALLEL_METHODS = frozenset({
@@ -108,7 +109,7 @@ def lonlat_on_grid(grid: RasterGrid, transform, shape: tuple[int, int], lon: NDA
     array([ True, False])
     """
     h, w = shape
-    x, y = _from_lonlat(grid.crs.to_wkt()).transform(lon, lat)
+    x, y = from_lonlat(grid.crs).transform(lon, lat)
     col, row = (np.asarray(x) - transform.c) / transform.a, \
         (np.asarray(y) - transform.f) / transform.e
     with np.errstate(invalid="ignore"):
@@ -121,14 +122,19 @@ def lonlat_on_grid(grid: RasterGrid, transform, shape: tuple[int, int], lon: NDA
 
 
 @functools.lru_cache(maxsize=8)
-def _from_lonlat(wkt: str) -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs("EPSG:4326", pyproj.CRS.from_wkt(wkt), always_xy=True)
+def _transformer(source: str, target: str) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(pyproj.CRS.from_user_input(source),
+                                       pyproj.CRS.from_user_input(target), always_xy=True)
 
 
 def to_lonlat(crs) -> pyproj.Transformer:
-    """Return the transformer from ``crs`` to WGS84 lon/lat degrees (``always_xy``)."""
-    return pyproj.Transformer.from_crs(pyproj.CRS.from_user_input(crs.to_wkt()), "EPSG:4326",
-                                       always_xy=True)
+    """Return the transformer from ``crs`` to WGS84 lon/lat degrees (``always_xy``; cached)."""
+    return _transformer(crs.to_wkt(), "EPSG:4326")
+
+
+def from_lonlat(crs) -> pyproj.Transformer:
+    """Return the transformer from WGS84 lon/lat degrees to ``crs`` (``always_xy``; cached)."""
+    return _transformer("EPSG:4326", crs.to_wkt())
 
 
 @dataclass
@@ -249,7 +255,7 @@ def _parallel_rows(crs, to_geo, t, shape) -> RasterGrid | None:
     """Per-row mapping of a grid whose rows are parallels, or None if pyproj disagrees."""
     h, w = shape
     lon_c = _central_lon(crs)
-    fwd = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    fwd = from_lonlat(crs)
     x_c, y_0 = fwd.transform(lon_c, 0.0)
     if not np.isfinite([x_c, y_0]).all():
         return None

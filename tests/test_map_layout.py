@@ -333,9 +333,10 @@ def test_search_finds_cities_and_points(browser, inf_frames, inf_page, screen): 
     assert f"Mk-41: {d:,.0f}\xa0km from" in popup.inner_text()
     # the map pans the popup into view (an animation: slower on a loaded machine)
     width = VIEWPORTS[screen][0]
-    page.wait_for_function(
+    page.wait_for_function(  # inside the screen and at rest (the same place two frames running)
         "w => { const r = document.querySelector('.geoinf-reach .leaflet-popup-content')"
-        ".getBoundingClientRect(); return r.left >= 0 && r.right <= w; }", arg=width,
+        ".getBoundingClientRect(); const at = r.left + ',' + r.top, was = window.__at;"
+        " window.__at = at; return at === was && r.left >= 0 && r.right <= w; }", arg=width,
         timeout=5000)
     rect = popup.bounding_box()
     assert rect["x"] >= 0 and rect["x"] + rect["width"] <= width

@@ -223,9 +223,12 @@ window.geoinfMap = window.geoinfMap || {
     };
     var list = null;
     var show = function (lon, lat) {
+      // open the popup once the view has settled, so its own auto-pan starts from rest
+      map.once('moveend', function () {
+        L.popup({maxWidth: 380, className: 'geoinf-reach'}).setLatLng([lat, lon])
+          .setContent(self.reachText(data, lon, lat)).openOn(map);
+      });
       map.setView([lat, lon], Math.max(map.getZoom(), 5));
-      L.popup({maxWidth: 380, className: 'geoinf-reach'}).setLatLng([lat, lon])
-        .setContent(self.reachText(data, lon, lat)).openOn(map);
     };
     var Search = L.Control.extend({onAdd: function () {
       var div = L.DomUtil.create('div', 'geoinf-panel geoinf-search');

@@ -50,13 +50,19 @@ def _to_lonlat(epsg: int) -> Transformer:
     return Transformer.from_crs(CRS.from_epsg(epsg), "EPSG:4326", always_xy=True)
 
 
+CHUNK = 1 << 18
+"""Ids parsed per step: the regex's intermediate strings stay bounded (~60 MB)."""
+
+
 def cell_corners(ids, problems: Problems, column: str
                  ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64],
                             NDArray[np.float64]]:
     """Return the EPSG code, size, easting and northing (metres) of each cell id.
 
     Every id that does not parse is recorded in ``problems`` (row and value; the first
-    :data:`~geoinf.tables.MAX_LISTED` worded, the rest counted) and gets NaN.
+    :data:`~geoinf.tables.MAX_LISTED` worded, the rest counted) and gets NaN. The ids are
+    parsed :data:`CHUNK` at a time, so memory beyond the result does not grow with the
+    file.
 
     Examples
     --------
@@ -66,6 +72,28 @@ def cell_corners(ids, problems: Problems, column: str
     ([3035, 3035], [1000.0, 1000.0], [4334000.0, 4334000.0], [2684000.0, 2684000.0])
     """
     text = _as_text(ids)
+    out = np.empty((4, len(text)))
+    bad, zero = [], []
+    for lo in range(0, len(text), CHUNK):
+        chunk = text.slice(lo, CHUNK)
+        b, z = _parse(chunk, out[:, lo:lo + len(chunk)])
+        bad.append(b + lo)
+        zero.append(z + lo)
+    bad = np.concatenate(bad) if bad else np.zeros(0, np.intp)
+    zero = np.concatenate(zero) if zero else np.zeros(0, np.intp)
+    for i in bad[:MAX_LISTED]:
+        problems.add_cell(int(i), column, f"{shown(text[int(i)].as_py())} is not an INSPIRE "
+                          "cell id (expected e.g. CRS3035RES1000mN2684000E4334000)")
+    for i in zero[:MAX_LISTED]:
+        problems.add_cell(int(i), column, f"{shown(text[int(i)].as_py())} has cell size 0")
+    problems.add_unlisted(max(0, bad.size - MAX_LISTED)
+                          + max(0, zero.size - MAX_LISTED))
+    epsg = np.where(np.isnan(out[0]), 0, out[0]).astype(np.int64)
+    return epsg, out[1], out[2], out[3]
+
+
+def _parse(text: pa.Array, out: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+    """Fill ``out`` (epsg, size, east, north) from ids; return the unparsed and size-0 rows."""
     parts = pc.extract_regex(text, CELL_ID_PATTERN)
     matched = parts.is_valid().to_numpy(zero_copy_only=False)
 
@@ -75,21 +103,12 @@ def cell_corners(ids, problems: Problems, column: str
 
     long_form = matched & ~np.isnan(number("epsg"))
     short = matched & ~long_form
-    bad = np.flatnonzero(~matched)
-    epsg = np.where(long_form, number("epsg"), _SHORT_EPSG)
-    size = np.where(long_form, number("res"), 1000.0 * number("res_km"))
-    east = np.where(long_form, number("east"), 1000.0 * number("east_km"))
-    north = np.where(long_form, number("north"), 1000.0 * number("north_km"))
-    zero = np.flatnonzero((long_form | short) & ~(size > 0))
-    for i in bad[:MAX_LISTED]:
-        problems.add_cell(int(i), column, f"{shown(text[int(i)].as_py())} is not an INSPIRE "
-                          "cell id (expected e.g. CRS3035RES1000mN2684000E4334000)")
-    for i in zero[:MAX_LISTED]:
-        problems.add_cell(int(i), column, f"{shown(text[int(i)].as_py())} has cell size 0")
-    problems.add_unlisted(max(0, bad.size - MAX_LISTED)
-                          + max(0, zero.size - MAX_LISTED))
-    epsg = np.where(np.isnan(epsg), 0, epsg).astype(np.int64)
-    return epsg, size, east, north
+    out[0] = np.where(long_form, number("epsg"), _SHORT_EPSG)
+    out[1] = np.where(long_form, number("res"), 1000.0 * number("res_km"))
+    out[2] = np.where(long_form, number("east"), 1000.0 * number("east_km"))
+    out[3] = np.where(long_form, number("north"), 1000.0 * number("north_km"))
+    out[0][~matched] = np.nan
+    return np.flatnonzero(~matched), np.flatnonzero((long_form | short) & ~(out[1] > 0))
 
 
 def cell_centres(ids, problems: Problems, column: str

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from . import _validate
+from .claims import load_deployments, standing_pairs
 from .errors import InputError
-from .sites import site_table
+from .sites import site_areas, site_table
 from .systems import system_table
 from .tables import TABLE_SUFFIXES, Problems, check_text, read_table, table_file
 from .treaty import inf_class
@@ -35,6 +36,7 @@ __all__ = [
     "load_scenario",
     "load_pairs",
     "select_pairs",
+    "pairs_as_of",
     "scenario_rings",
     "validate_pairs",
     "unknown_name",
@@ -45,7 +47,7 @@ DEFAULT_SCENARIO = "inf-2019"
 
 SCENARIO_COLUMNS = ("scenario", "site", "system", "basis", "description", "note")
 """Columns of a scenarios file (``scenario`` defaults to the file's stem)."""
-SCENARIO_BASES = ("deployed", "reported", "claimed", "planned", "hypothetical")
+SCENARIO_BASES = ("deployed", "reported", "claimed", "announced", "planned", "hypothetical")
 """Values of the ``basis`` column: how a pair is known."""
 
 _SCENARIO_REQUIRED = ("site", "system")
@@ -100,7 +102,7 @@ def list_scenarios(path: _PathLike | None = None) -> pd.DataFrame:
     Examples
     --------
     >>> list_scenarios()["scenario"].tolist()
-    ['inf-2019', 'euromissiles-1983', 'kaliningrad']
+    ['inf-2019', 'euromissiles-1983', 'kaliningrad', 'post-inf-2026']
     """
     df, probs = _read_scenarios(*table_file(path, "scenarios.csv"))
     probs.raise_if_any()
@@ -117,7 +119,9 @@ def list_scenarios(path: _PathLike | None = None) -> pd.DataFrame:
 
 def load_scenario(name_or_path: _PathLike = DEFAULT_SCENARIO, *,
                   sites: _PathLike | gpd.GeoDataFrame | None = None,
-                  systems: _PathLike | pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+                  systems: _PathLike | pd.DataFrame | None = None,
+                  as_of: str | None = None,
+                  deployments: _PathLike | pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """Load a scenario: its (site, system) pairs joined with both tables.
 
     Parameters
@@ -128,6 +132,14 @@ def load_scenario(name_or_path: _PathLike = DEFAULT_SCENARIO, *,
         without a ``scenario`` column is named after its stem).
     sites, systems : path or frame, optional
         Tables to resolve the ids against; default: the embedded catalog.
+    as_of : str, optional
+        A date ``YYYY-MM-DD``: keep only the pairs that stood then (see
+        :func:`geoinf.claims.standing_pairs`; a hypothetical pair of the scenario is
+        kept, labelled) and add ``deployment_status, status_since, status_source,
+        status_strength``. Default: every pair, columns as below.
+    deployments : path or frame, optional
+        The status changes for ``as_of`` (:func:`geoinf.claims.load_deployments`);
+        default: the embedded ``deployments.csv``.
 
     Returns
     -------
@@ -142,7 +154,8 @@ def load_scenario(name_or_path: _PathLike = DEFAULT_SCENARIO, *,
     ------
     InputError
         For an unknown scenario name (with the closest match and the valid
-        names) or, all at once, for rows naming unknown sites or systems.
+        names) or, all at once, for rows naming unknown sites or systems; for
+        an ``as_of`` that is not a date or precedes every status change.
 
     Examples
     --------
@@ -170,7 +183,54 @@ def load_scenario(name_or_path: _PathLike = DEFAULT_SCENARIO, *,
         df = df[keep].reset_index(drop=True)
     _check_pairs(df, probs, set(sites["id"]), set(systems["id"]))
     probs.raise_if_any()
-    return _join(df, sites, systems)
+    return _standing(_join(df, sites, systems), as_of, deployments)
+
+
+def _standing(pairs: gpd.GeoDataFrame, as_of, deployments, keep_hypothetical: bool = True
+              ) -> gpd.GeoDataFrame:
+    if as_of is None:
+        return pairs
+    table = deployments if isinstance(deployments, pd.DataFrame) else \
+        load_deployments(deployments)
+    return standing_pairs(pairs, as_of, deployments=table,
+                          keep_hypothetical=keep_hypothetical)
+
+
+def pairs_as_of(as_of: str, *, scenarios: _PathLike | None = None,
+                deployments: _PathLike | pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """Return every pair of every scenario that stood on a date, once each.
+
+    Parameters
+    ----------
+    as_of : str
+        A date ``YYYY-MM-DD``.
+    scenarios : path, optional
+        A scenarios file; default: the embedded ``scenarios.csv``.
+    deployments : path or frame, optional
+        The status changes (default: the embedded ``deployments.csv``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The columns of :func:`load_scenario` with ``as_of``; ``scenario`` is the first
+        scenario listing the pair. Hypothetical pairs are left out: they never stood.
+
+    Examples
+    --------
+    >>> sorted(set(pairs_as_of("1985-06-01")["system"]))
+    ['bgm-109g', 'pershing-2', 'ss-20']
+    >>> pairs_as_of("1960-01-01")
+    Traceback (most recent call last):
+    ...
+    geoinf.errors.InputError: as_of='1960-01-01' is before the first status change ...
+    """
+    df, probs = _read_scenarios(*table_file(scenarios, "scenarios.csv"))
+    sites, systems = site_table(None), system_table(None)
+    _check_pairs(df, probs, set(sites["id"]), set(systems["id"]))
+    probs.raise_if_any()
+    first = df.drop_duplicates(["site", "system"]).reset_index(drop=True)
+    return _standing(_join(first, sites, systems), as_of, deployments,
+                     keep_hypothetical=False)
 
 
 def _check_pairs(df: pd.DataFrame, probs: Problems, site_ids: set, system_ids: set) -> None:
@@ -199,8 +259,13 @@ def _join(pairs: pd.DataFrame, sites: gpd.GeoDataFrame, systems: pd.DataFrame
     out = (pairs[["scenario", "site", "system", "basis", "note"]]
            .merge(site_cols, on="site", how="left", validate="many_to_one")
            .merge(sys_cols, on="system", how="left", validate="many_to_one"))
-    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),
-                            crs="EPSG:4326")
+    out = gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),
+                           crs="EPSG:4326")
+    areas = site_areas(sites)
+    if (areas != None).any():  # noqa: E711 (elementwise): area sites keep their area
+        by_id = dict(zip(sites["id"], areas, strict=True))
+        out["area"] = [by_id.get(s) for s in out["site"]]
+    return out
 
 
 def load_pairs(site: str | Sequence[str], system: str | Sequence[str], *,
@@ -252,7 +317,7 @@ def _ids(value, name: str) -> list[str]:
 
 
 def select_pairs(scenario: _PathLike | None = None, *, site: str | None = None,
-                 system: str | None = None) -> gpd.GeoDataFrame:
+                 system: str | None = None, as_of: str | None = None) -> gpd.GeoDataFrame:
     """Return the pairs named on a command line: a scenario, site x system, or both.
 
     Parameters
@@ -262,6 +327,10 @@ def select_pairs(scenario: _PathLike | None = None, *, site: str | None = None,
     site, system : str, optional
         Comma-separated ids. Without ``scenario`` both are needed and every
         combination is formed (:func:`load_pairs`).
+    as_of : str, optional
+        A date ``YYYY-MM-DD``: only the pairs that stood then, with their status
+        (:func:`load_scenario`). Alone (no scenario, site or system): every scenario's
+        pairs that stood then (:func:`pairs_as_of`).
 
     Examples
     --------
@@ -279,12 +348,14 @@ def select_pairs(scenario: _PathLike | None = None, *, site: str | None = None,
         _validate.path(scenario, "scenario")
     sites = [s.strip() for s in site.split(",") if s.strip()] if site else []
     systems = [s.strip() for s in system.split(",") if s.strip()] if system else []
+    if scenario is None and as_of is not None and not sites and not systems:
+        return pairs_as_of(as_of)
     if scenario is None:
         if not sites or not systems:
             given = f"site {site!r}" if sites else f"system {system!r}" if systems else "neither"
             raise InputError(f"--site needs --system (or --scenario); got {given} only")
-        return load_pairs(sites, systems)
-    pairs = load_scenario(scenario)
+        return _standing(load_pairs(sites, systems), as_of, None)
+    pairs = load_scenario(scenario, as_of=as_of)
     for col, wanted in (("site", sites), ("system", systems)):
         for ident in wanted:
             if ident not in set(pairs[col]):
@@ -393,7 +464,10 @@ def scenario_rings(scenario: _PathLike | pd.DataFrame = DEFAULT_SCENARIO, *,
         load_scenario(_validate.path(scenario, "scenario"))
     rows = []
     for p in pairs.itertuples(index=False):
-        prec = float(p.precision_km) if conservative else 0.0
+        area = getattr(p, "area", None)
+        is_area = area is not None and not (isinstance(area, float) and np.isnan(area))
+        # an area site's area already holds its uncertainty: no widening by precision
+        prec = float(p.precision_km) if conservative and not is_area else 0.0
         two = p.range_km_low != p.range_km_high or prec > 0
         estimates = (("low", p.range_km_low, p.low_claimant, p.low_source, -prec),
                      ("high", p.range_km_high, p.high_claimant, p.high_source, prec))
@@ -416,5 +490,14 @@ def scenario_rings(scenario: _PathLike | pd.DataFrame = DEFAULT_SCENARIO, *,
         return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
     rings = range_rings(out["lon"].to_numpy(float), out["lat"].to_numpy(float),
                         out["range_km"].to_numpy(float), tolerance_km=tolerance_km)
-    return gpd.GeoDataFrame(out, geometry=np.asarray(rings.geometry.values),
-                            crs="EPSG:4326")
+    geometry = np.asarray(rings.geometry.values, dtype=object)
+    if "area" in pairs.columns:  # an area site's ring: the geodesic buffer of its area
+        from .buffers import geodesic_buffer
+        area_of = {(p.site, p.system): p.area for p in pairs.itertuples(index=False)}
+        areas = np.array([area_of[k] for k in zip(out["site"], out["system"], strict=True)],
+                         dtype=object)
+        has = np.flatnonzero(pd.notna(areas) & (areas != None))  # noqa: E711
+        if has.size:
+            geometry[has] = geodesic_buffer(areas[has], out["range_km"].to_numpy(float)[has],
+                                            tolerance_km=tolerance_km)
+    return gpd.GeoDataFrame(out, geometry=geometry, crs="EPSG:4326")

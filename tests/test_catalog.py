@@ -54,8 +54,14 @@ def test_shipped_sites_validate_and_every_row_is_cited():
     assert sites["source"].str.contains("http").all()
     assert set(sites["status"]) <= set(SITE_STATUSES)
     assert sites.crs.to_epsg() == 4326
-    assert np.allclose(sites.geometry.x, sites["lon"]) and np.allclose(sites.geometry.y,
-                                                                       sites["lat"])
+    point = (sites.geom_type == "Point").to_numpy()
+    pts = sites[point]
+    assert np.allclose(pts.geometry.x, pts["lon"]) and np.allclose(pts.geometry.y, pts["lat"])
+    # the one area site of the catalog is Belarus, its label point inside it
+    areas = sites[~point]
+    assert areas["id"].tolist() == ["belarus-area"]
+    assert areas.geometry.iloc[0].contains(shapely.Point(areas["lon"].iloc[0],
+                                                         areas["lat"].iloc[0]))
 
 
 def test_shipped_systems_validate_and_every_bound_is_cited():
@@ -91,7 +97,8 @@ def test_inf_class_is_derived_from_each_bound():
 def test_shipped_scenarios():
     listing = list_scenarios().set_index("scenario")
     assert catalog.DEFAULT_SCENARIO == "inf-2019"
-    assert set(listing.index) == {"inf-2019", "euromissiles-1983", "kaliningrad"}
+    assert set(listing.index) == {"inf-2019", "euromissiles-1983", "kaliningrad",
+                                  "post-inf-2026"}
     inf = load_scenario()
     assert set(zip(inf["site"], inf["system"], strict=True)) == {
         ("deveselu", "mk41-tomahawk"), ("redzikowo", "mk41-tomahawk"),
@@ -173,22 +180,24 @@ def test_scenario_with_unknown_site_and_system(tmp_path):
         load_scenario(path)
     message = str(info.value)
     assert message.startswith(f"{path}: 2 problems: row 3 field site: unknown site 'devesel'; "
-                              "did you mean 'deveselu'? valid: chernyakhovsk, comiso, ")
+                              "did you mean 'deveselu'? valid: asipovichy, belarus-area, "
+                              "chernyakhovsk, comiso, ")
     assert "; row 4 field system: unknown system '9m72'; did you mean '9m729'? valid: 9m729, " \
-           "bgm-109g, iskander-m, mk41-tomahawk, pershing-2, ss-20" in message
+           "bgm-109g, dark-eagle, iskander-m, mk41-tomahawk, mrc-sm6, mrc-tomahawk, oreshnik, " \
+           "pershing-2, ss-20" in message
 
 
 def test_unknown_scenario_name_suggests_the_closest():
     with pytest.raises(InputError) as info:
         load_scenario("inf2019")
     assert str(info.value) == ("unknown scenario 'inf2019'; did you mean 'inf-2019'? "
-                               "valid: euromissiles-1983, inf-2019, kaliningrad")
+                               "valid: euromissiles-1983, inf-2019, kaliningrad, post-inf-2026")
 
 
 def test_unknown_pair_ids_are_all_named():
     with pytest.raises(InputError, match=r"unknown site 'devesel'; did you mean 'deveselu'\?"
-                       r".*; unknown system 'tomahawk'; did you mean 'mk41-tomahawk'\?"):
-        load_pairs("devesel", "tomahawk")
+                       r".*; unknown system 'mk41-tomahwk'; did you mean 'mk41-tomahawk'\?"):
+        load_pairs("devesel", "mk41-tomahwk")
 
 
 def test_missing_file_and_unsupported_type(tmp_path):
@@ -215,13 +224,23 @@ def test_sites_from_parquet_as_places_are(tmp_path):
         load_sites(tmp_path / "bad.parquet")
 
 
-def test_geojson_non_point_feature_is_reported(tmp_path):
-    feature = {"type": "Feature", "properties": {"id": "l", "name": "Line"},
-               "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}}
+def test_geojson_feature_that_is_no_site_is_reported(tmp_path):
+    collection = {"type": "GeometryCollection", "geometries": [
+        {"type": "Point", "coordinates": [0, 0]},
+        {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}]}
+    feature = {"type": "Feature", "properties": {"id": "g", "name": "Mixed"},
+               "geometry": collection}
     path = _write(tmp_path, "s.geojson", json.dumps(
         {"type": "FeatureCollection", "features": [feature]}))
-    with pytest.raises(InputError, match=r"feature 1 field geometry: LineString is not a point"):
+    with pytest.raises(InputError, match=r"feature 1 field geometry: a GeometryCollection is "
+                                         r"not a site \(expected a point, line or polygon\)"):
         load_sites(path)
+    line = dict(feature, geometry={"type": "LineString", "coordinates": [[0, 0], [1, 1]]})
+    path = _write(tmp_path, "l.geojson", json.dumps(
+        {"type": "FeatureCollection", "features": [line]}))
+    with pytest.raises(InputError, match=r"LineString is not a point"):
+        load_sites(path, areas=False)
+    assert load_sites(path).geom_type.tolist() == ["LineString"]  # an area site by default
 
 
 # --- user files ---------------------------------------------------------------------------
@@ -344,7 +363,8 @@ def test_cli_listings(runner):
     bad = runner.invoke(main, ["scenarios", "inf2019"])
     assert bad.exit_code == 2
     assert bad.output.strip() == ("Error: unknown scenario 'inf2019'; did you mean "
-                                  "'inf-2019'? valid: euromissiles-1983, inf-2019, kaliningrad")
+                                  "'inf-2019'? valid: euromissiles-1983, inf-2019, kaliningrad, "
+                                  "post-inf-2026")
 
 
 def test_cli_user_scenario_with_user_sites(runner):

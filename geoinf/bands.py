@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from .buffers import geodesic_buffer
 from .rings import disc_polygons
 from .treaty import INF_EDGES_KM, inf_class
 
@@ -26,7 +27,7 @@ BAND_COLUMNS = ("system", "system_name", "estimate", "range_km", "claimant", "so
 
 
 def reach_bands(rings: gpd.GeoDataFrame, *, edges_km: Sequence[float] = INF_EDGES_KM,
-                tolerance_km: float = 0.1) -> gpd.GeoDataFrame:
+                tolerance_km: float = 0.1, areas: dict | None = None) -> gpd.GeoDataFrame:
     """Return each system's reach cut into INF bands and at its range estimates.
 
     A piece is the area whose nearest site of the system lies between ``min_km``
@@ -43,6 +44,10 @@ def reach_bands(rings: gpd.GeoDataFrame, *, edges_km: Sequence[float] = INF_EDGE
         Band edges; those below a system's range cut its reach.
     tolerance_km : float, default 0.1
         Boundary tolerance of the discs (:func:`geoinf.rings.disc_polygons`).
+    areas : dict, optional
+        Site id -> line or polygon, for area sites: their "discs" are the geodesic
+        buffers of the area (:func:`geoinf.geodesic_buffer`), so a piece is the area
+        whose distance to the nearest site or area lies in the interval.
 
     Returns
     -------
@@ -71,8 +76,7 @@ def reach_bands(rings: gpd.GeoDataFrame, *, edges_km: Sequence[float] = INF_EDGE
         edges = np.unique([e for e in edges_km if 0 < e < radius] + list(claims["range_km"]))
         sites = group.drop_duplicates("site")
         lon, lat = sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)
-        discs = disc_polygons(lon[:, None], lat[:, None], edges[None, :],
-                              tolerance_km=tolerance_km).reshape(lon.size, edges.size)
+        discs = _discs(sites, lon, lat, edges, tolerance_km, areas or {})
         unions = shapely.union_all(discs, axis=0)
         pieces = unions.copy()
         pieces[1:] = shapely.difference(unions[1:], unions[:-1])
@@ -90,3 +94,18 @@ def reach_bands(rings: gpd.GeoDataFrame, *, edges_km: Sequence[float] = INF_EDGE
         return gpd.GeoDataFrame(columns=[*BAND_COLUMNS, "geometry"], geometry="geometry",
                                 crs="EPSG:4326")
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+def _discs(sites, lon, lat, edges, tolerance_km, areas: dict):
+    """Discs (sites x edges) around point sites; geodesic buffers around area sites."""
+    discs = np.empty((lon.size, edges.size), dtype=object)
+    area = np.array([areas.get(s) for s in sites["site"]] + [None], dtype=object)[:-1]
+    has = area != None  # noqa: E711 (elementwise on an object array)
+    if (~has).any():
+        discs[~has] = disc_polygons(lon[~has, None], lat[~has, None], edges[None, :],
+                                    tolerance_km=tolerance_km).reshape(-1, edges.size)
+    if has.any():
+        discs[has] = geodesic_buffer(np.repeat(area[has], edges.size),
+                                     np.tile(edges, has.sum()),
+                                     tolerance_km=tolerance_km).reshape(-1, edges.size)
+    return discs

@@ -39,6 +39,7 @@ from .population_sums import (
     spherical_km,
     unit_vectors,
 )
+from .sites import area_sites
 
 __all__ = ["CITY_COLUMNS", "cities_in_range", "site_arrays"]
 
@@ -152,7 +153,10 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
     ----------
     sites : DataFrame
         Columns ``lon, lat`` and a label: ``id`` (else ``site``, else ``name``), e.g.
-        :func:`geoinf.load_sites` or a scenario from :func:`geoinf.load_scenario`.
+        :func:`geoinf.load_sites` or a scenario from :func:`geoinf.load_scenario`. A
+        site may be an area (a line or polygon: :func:`geoinf.sites.area_sites`): its
+        distance to a place is the exact :func:`geoinf.distance_to_km` (0 inside), and
+        so are ``distance_km`` and ``margin_km``.
     max_km, min_km : float or sequence of float
         Band edges in km (``min_km <= d <= max_km``), one value or one per site.
     places : GeoDataFrame, DataFrame or path, optional
@@ -188,7 +192,9 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
     0  Berlin  chernyakhovsk        603.5       96.5
     1   Minsk  chernyakhovsk        383.6      316.4
     """
+    sites = area_sites(sites)
     label, s_lon, s_lat = site_arrays(sites)
+    areas = sites["area"].to_numpy(object) if "area" in sites.columns else None
     lo, hi = _check_band(min_km, max_km, label.size)
     min_population = _validate.number(min_population, "min_population", lo=0)
     progress = _validate.optional_callable(progress, "progress")
@@ -200,8 +206,12 @@ def cities_in_range(sites: pd.DataFrame, *, max_km: float | Sequence[float],
     step = max(1, _CHUNK // max(label.size, 1))
     parts = []
     for a in range(0, len(frame), step):
-        hit, *summary = _reach(p_lon[a:a + step], p_lat[a:a + step], s_lon, s_lat, lo, hi,
-                               engine)
+        if areas is not None:
+            hit, *summary = _reach_areas(p_lon[a:a + step], p_lat[a:a + step], s_lon, s_lat,
+                                         areas, lo, hi, engine)
+        else:
+            hit, *summary = _reach(p_lon[a:a + step], p_lat[a:a + step], s_lon, s_lat, lo,
+                                   hi, engine)
         parts.append((hit + a, *summary))
         if progress is not None:
             progress(min(a + step, len(frame)), len(frame))
@@ -289,6 +299,30 @@ def _reach(p_lon, p_lat, s_lon, s_lat, lo, hi, engine):
     inside, dist = inside[hit], dist[hit]
     near, dist_near, margin, n_sites, key = _reduce_rows(inside, dist, lo, hi)
     return hit, near, dist_near, margin, n_sites, key if m <= SUMMARY_SITES else inside
+
+
+def _reach_areas(p_lon, p_lat, s_lon, s_lat, areas, lo, hi, engine):
+    """:func:`_reach` with area sites: their columns by exact distance to the area.
+
+    Point sites go through :func:`_pair_distances`; for an area site, every place its
+    outer buffer may hold gets the exact :func:`geoinf.distance_to_km`
+    (:func:`geoinf.area_sums.distances_within`), the others are farther than ``max_km``.
+    """
+    from .area_sums import distances_within  # builds on buffers, which import this module
+    is_area = areas != None  # noqa: E711 (elementwise on an object array)
+    inside = np.zeros((p_lon.size, s_lon.size), dtype=bool)
+    dist = np.full((p_lon.size, s_lon.size), np.inf)
+    pts = np.flatnonzero(~is_area)
+    if pts.size:
+        inside[:, pts], dist[:, pts], _ = _pair_distances(
+            p_lon, p_lat, s_lon[pts], s_lat[pts], lo[pts], hi[pts], True, engine)
+    for j in np.flatnonzero(is_area):
+        dist[:, j] = distances_within(areas[j], hi[j], p_lon, p_lat, engine=engine)
+        inside[:, j] = (dist[:, j] >= lo[j]) & (dist[:, j] <= hi[j])
+    hit = np.flatnonzero(inside.any(axis=1))
+    inside, dist = inside[hit], dist[hit]
+    near, dist_near, margin, n_sites, key = _reduce_rows(inside, dist, lo, hi)
+    return hit, near, dist_near, margin, n_sites, key if s_lon.size <= SUMMARY_SITES else inside
 
 
 def _reduce_rows(inside, dist, lo, hi):

@@ -32,6 +32,7 @@ from .places import embedded_countries
 from .population_layers import is_population_layer, load_population_layer
 from .population_sums import group_areas, places_sums, raster_sums
 from .rings import validate_edges
+from .sites import area_sites
 from .treaty import INF_EDGES_KM, band_label
 
 __all__ = [
@@ -94,7 +95,9 @@ def range_claims(sites, *, max_km: float | None = None,
     -------
     DataFrame
         ``site, site_name, system, estimate, range_km, lon, lat``; ``estimate`` is
-        ``single`` (one claim, or plain sites), ``low`` or ``high``.
+        ``single`` (one claim, or plain sites), ``low`` or ``high``. With area sites
+        (lines, polygons: :func:`geoinf.sites.area_sites`), ``area`` holds each one's
+        geometry (None for point sites) and ``lon, lat`` its label point.
 
     Examples
     --------
@@ -107,12 +110,14 @@ def range_claims(sites, *, max_km: float | None = None,
     """
     pairs = _pairs(sites)
     if pairs is None:
+        sites = area_sites(sites)
         label, lon, lat = site_arrays(sites)
         name = sites["name"].astype(str).to_numpy() if "name" in sites else label
         rng = np.inf if max_km is None else _validate.number(max_km, "max_km", lo=0,
                                                              lo_open=True)
-        return pd.DataFrame({"site": label, "site_name": name, "system": "",
-                             "estimate": "single", "range_km": rng, "lon": lon, "lat": lat})
+        out = pd.DataFrame({"site": label, "site_name": name, "system": "",
+                            "estimate": "single", "range_km": rng, "lon": lon, "lat": lat})
+        return _with_areas(out, sites)
     low = pairs["range_km_low"].to_numpy(float)
     high = pairs["range_km_high"].to_numpy(float)
     two = low != high
@@ -126,7 +131,20 @@ def range_claims(sites, *, max_km: float | None = None,
              base[split].assign(estimate="low", range_km=low[split]),
              base[split].assign(estimate="high", range_km=high[split])]
     out = pd.concat(parts, ignore_index=True)
-    return out[["site", "site_name", "system", "estimate", "range_km", "lon", "lat"]]
+    cols = ["site", "site_name", "system", "estimate", "range_km", "lon", "lat"]
+    if "area" in pairs.columns:
+        base_area = pairs["area"].to_numpy(object)
+        out["area"] = np.concatenate([base_area[~split], base_area[split], base_area[split]])
+        if out["area"].notna().any():
+            cols.append("area")
+    return out[cols]
+
+
+def _with_areas(items: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Add the ``area`` of area sites (lines, polygons) to their items; none for points."""
+    if "area" not in sites.columns:
+        return items
+    return items.assign(area=sites["area"].to_numpy(object))
 
 
 def _annuli(items: pd.DataFrame, edges: NDArray) -> pd.DataFrame:
@@ -189,6 +207,11 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
         band is capped at the system's range, with one row per range claim
         (``estimate`` low/high) where claims differ. Or a frame of plain sites
         (``lon, lat`` and ``id``/``name``): bands as given (or capped at ``max_km``).
+        A site may be an area (a line or polygon: :func:`geoinf.sites.area_sites`,
+        e.g. :func:`geoinf.sites.country_sites`): its bands are distances to the area,
+        exact (:func:`geoinf.distance_to_km`, 0 inside), by the same cell-centre and
+        place-centre rules (:mod:`geoinf.area_sums`); ranges up to
+        :data:`geoinf.area_sums.MAX_AREA_RANGE_KM`.
     edges_km : sequence of float, default (500, 1000, 5500)
         Increasing band edges; a first edge of 0 makes a whole disc.
     layer : {"places", "raster"} or path

@@ -31,7 +31,8 @@ from .palette import (
 from .places import embedded_countries
 
 __all__ = ["DENSITY_STOPS", "DENSITY_RGB", "BADGES", "display_geojson", "system_colours",
-           "short_name", "badge", "claimant_short", "reach_data", "band_layers", "ring_labels",
+           "short_name", "badge", "claimant_short", "reach_data", "band_layers", "area_layer",
+           "ring_labels",
            "site_layer", "city_layer", "basemap_layer", "population_layer"]
 
 DENSITY_STOPS = (1, 10, 100, 1000, 10000)
@@ -119,11 +120,15 @@ def display_geojson(geometry, properties: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def band_layers(bands: gpd.GeoDataFrame) -> list[JsLayer]:
+def band_layers(bands: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None = None
+                ) -> list[JsLayer]:
     """Return one layer per band piece in its system's colour, dashed for the longer claim only.
 
-    The fill and the line width grow with the INF class.
+    The fill and the line width grow with the INF class. Area sites (``areas``, default
+    ``bands.attrs["areas"]``: :attr:`geoinf.mapframes.MapFrames.areas`) come last, as
+    one layer of outlines (:func:`area_layer`).
     """
+    areas = bands.attrs.get("areas") if areas is None else areas
     layers = []
     colours = system_colours(bands)
     # widest pieces first, so that inner pieces (drawn later) stay clickable on top
@@ -146,7 +151,28 @@ def band_layers(bands: gpd.GeoDataFrame) -> list[JsLayer]:
                 f"{short}{' (longer claim only)' if row.estimate == 'high' else ''}")
         layers.append(JsLayer("polygons", "band", name, data,
                               {"interactive": True, "pane": "overlayPane"}, 1))
+    if areas is not None and len(areas):
+        layers.append(area_layer(areas))
     return layers
+
+
+def area_layer(areas: gpd.GeoDataFrame) -> JsLayer:
+    """Return the outlines of area sites (lines and polygons), each with its escaped name.
+
+    Examples
+    --------
+    >>> areas = gpd.GeoDataFrame({"site": ["a"], "site_name": ["<b>x</b>"]},
+    ...                          geometry=[shapely.box(20, 50, 21, 51)], crs="EPSG:4326")
+    >>> area_layer(areas).data["features"][0]["properties"]["tooltip"]
+    '<b>&lt;b&gt;x&lt;/b&gt;</b> (area site: distances are to its nearest point)'
+    """
+    style = {"color": BORDER, "weight": 2.4, "fill": False, "dashArray": "4 3"}
+    props = [{"style": style,
+              "tooltip": f"<b>{escape_text(r.site_name)}</b> (area site: distances are to its "
+                         "nearest point)"} for r in areas.itertuples()]
+    data = display_geojson(areas.geometry.values, props)
+    return JsLayer("polygons", "band", f"Area sites ({len(areas)})", data,
+                   {"interactive": True, "pane": "overlayPane"}, len(areas))
 
 
 def reach_data(sites: gpd.GeoDataFrame) -> dict:
@@ -157,6 +183,8 @@ def reach_data(sites: gpd.GeoDataFrame) -> dict:
     Texts are HTML-escaped; claimants are shortened (:func:`claimant_short`).
     """
     systems = []
+    if "is_area" in sites.columns:  # the page measures to points: area sites are left out
+        sites = sites[~sites["is_area"].astype(bool)]
     for _, group in sites.groupby("system", sort=False):
         first = group.iloc[0]
         claims = [[float(first.range_km_low), escape_text(claimant_short(first.low_claimant)

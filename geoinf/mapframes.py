@@ -26,9 +26,10 @@ from .cities import cities_in_range
 from .errors import InputError
 from .exposure import exposure_table
 from .geodesic import distance_km
+from .geometry_distance import distance_to_km
 from .raster import open_population
 from .raster_view import density_window
-from .sites import load_sites
+from .sites import load_sites, site_areas
 from .systems import SYSTEM_COLUMNS, load_systems
 from .treaty import INF_EDGES_KM, inf_class
 
@@ -59,6 +60,10 @@ class MapFrames:
     meta : dict
         Provenance: ``scenario``, ``description``, ``tolerance_km``, ``sources``,
         ``indicative`` (True when the indicative population grid is used), ``notes``.
+    areas : geopandas.GeoDataFrame or None
+        The area sites (lines, polygons): ``site, site_name`` and the area, drawn as
+        outlines (also in ``bands.attrs["areas"]``, which
+        :func:`geoinf.map_layers.band_layers` reads).
     """
 
     bands: gpd.GeoDataFrame
@@ -67,6 +72,7 @@ class MapFrames:
     summary: pd.DataFrame | None = None
     population: dict | None = None
     meta: dict = field(default_factory=dict)
+    areas: gpd.GeoDataFrame | None = None
 
 
 def _sites_frame(pairs: gpd.GeoDataFrame, table: gpd.GeoDataFrame | None = None
@@ -74,7 +80,9 @@ def _sites_frame(pairs: gpd.GeoDataFrame, table: gpd.GeoDataFrame | None = None
     table = load_sites() if table is None else table
     extra = table.reindex(columns=["id", "operator", "source", "note"]).rename(
         columns={"id": "site", "note": "site_note"})
-    out = pairs.merge(extra, on="site", how="left")
+    is_area = pairs["area"].notna().to_numpy() if "area" in pairs.columns else False
+    out = pairs.drop(columns="area", errors="ignore").assign(is_area=is_area).merge(
+        extra, on="site", how="left")
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(out["lon"], out["lat"]),
                             crs="EPSG:4326")
 
@@ -95,13 +103,13 @@ def _cities(pairs: gpd.GeoDataFrame, min_population: float) -> pd.DataFrame:
         codes = ids.get_indexer(group["site"])
         lon, lat = group["lon"].to_numpy(float), group["lat"].to_numpy(float)
         sites = pd.DataFrame({"id": codes.astype(str), "lon": lon, "lat": lat})
+        if "area" in group.columns:
+            sites["area"] = group["area"].to_numpy(object)
         reach_km = float(group["range_km_high"].max())
         found = cities_in_range(sites, max_km=reach_km, min_population=min_population)
         # labels are our own site numbers, so the ";"-joined list splits back exactly
         reach = [frozenset(int(c) for c in s.split(";")) for s in found["sites"]]
-        dist = np.atleast_2d(distance_km(found["lon"].to_numpy(float)[:, None],
-                                         found["lat"].to_numpy(float)[:, None],
-                                         lon[None, :], lat[None, :]))
+        dist = _site_distances(found, sites)
         hits = [tuple((system, ids[c], float(d)) for c, d in zip(codes, row, strict=True)
                       if d <= reach_km) for row in dist]
         parts.append(found.assign(systems=group["system_name"].iloc[0], reach=reach,
@@ -121,6 +129,18 @@ def _cities(pairs: gpd.GeoDataFrame, min_population: float) -> pd.DataFrame:
     merged = merged.drop(columns=["nearest", "reach"])
     return merged.sort_values("population", ascending=False, kind="stable",
                               ignore_index=True)
+
+
+def _site_distances(found: pd.DataFrame, sites: pd.DataFrame) -> np.ndarray:
+    """Return places x sites exact distances (km): to the point, or to the area site."""
+    p_lon, p_lat = found["lon"].to_numpy(float), found["lat"].to_numpy(float)
+    s_lon, s_lat = sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)
+    dist = np.atleast_2d(distance_km(p_lon[:, None], p_lat[:, None], s_lon[None, :],
+                                     s_lat[None, :])).reshape(p_lon.size, s_lon.size)
+    if "area" in sites.columns and p_lon.size:
+        for j in np.flatnonzero(sites["area"].notna().to_numpy()):
+            dist[:, j] = distance_to_km(sites["area"].iloc[j], p_lon, p_lat)
+    return dist
 
 
 def _unreached(pairs: gpd.GeoDataFrame, edges_km: Sequence[float] = INF_EDGES_KM
@@ -212,7 +232,7 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
                systems: str | os.PathLike | pd.DataFrame | None = None,
                radius_km: Sequence[float] | None = None, cities: bool = True,
                min_population: float = 100_000, population: bool | str | os.PathLike = False,
-               tolerance_km: float = 0.1) -> MapFrames:
+               tolerance_km: float = 0.1, as_of: str | None = None) -> MapFrames:
     """Compute everything a range map of a scenario (or of site x system pairs) shows.
 
     Parameters
@@ -224,7 +244,10 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
     sites : path or GeoDataFrame, optional
         With ``scenario=None``: your own sites table (:func:`geoinf.sites.load_sites`);
         each of its sites (or those named by ``site``) is paired with each catalog
-        ``system`` and with each of ``radius_km``.
+        ``system`` and with each of ``radius_km``. Area sites (lines, polygons, e.g.
+        :func:`geoinf.sites.country_sites`, or ``load_sites(path, areas=True)``: give
+        the frame) are drawn as outlines, their bands are
+        buffers of the area and their cities are found by exact distance to the area.
     systems : path or DataFrame, optional
         With ``sites``: the systems table ``system`` ids are resolved against
         (:func:`geoinf.systems.load_systems`); default: the catalog.
@@ -262,11 +285,17 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
         catalog = systems if isinstance(systems, pd.DataFrame) else load_systems(systems)
         pairs = _user_pairs(table, site, system, radius_km, catalog)
     else:
-        pairs = select_pairs(scenario, site=site, system=system)
+        pairs = select_pairs(scenario, site=site, system=system, as_of=as_of)
     rings = scenario_rings(pairs, tolerance_km=tolerance_km)
-    bands = reach_bands(rings, tolerance_km=tolerance_km)
+    areas = _areas(pairs)
+    bands = reach_bands(rings, tolerance_km=tolerance_km,
+                        areas=None if areas is None else dict(zip(areas["site"],
+                                                                  areas.geometry, strict=True)))
+    bands.attrs["areas"] = areas
     name = str(pairs["scenario"].iloc[0]) if len(pairs) else str(scenario)
-    meta = {"scenario": name if scenario is not None else "custom",
+    if as_of is not None and scenario is None and not (site or system):
+        name = f"as of {as_of}"
+    meta = {"scenario": name if scenario is not None or as_of is not None else "custom",
             "description": _description(scenario, name),
             "tolerance_km": tolerance_km, "sources": _sources(sites, systems, radius_km),
             "indicative": False,
@@ -281,7 +310,17 @@ def map_frames(scenario: str | os.PathLike | None = DEFAULT_SCENARIO, *,
         meta["indicative"] = image["indicative"]
     return MapFrames(bands=bands, sites=_sites_frame(pairs, table), cities=found,
                      summary=summary,
-                     population=image, meta=meta)
+                     population=image, meta=meta, areas=areas)
+
+
+def _areas(pairs: pd.DataFrame) -> gpd.GeoDataFrame | None:
+    """Return the area sites of a map (site, site_name, geometry), None when it has none."""
+    if "area" not in pairs.columns or not pairs["area"].notna().any():
+        return None
+    rows = pairs[pairs["area"].notna()].drop_duplicates("site")
+    return gpd.GeoDataFrame({"site": rows["site"].to_numpy(),
+                             "site_name": rows["site_name"].astype(str).to_numpy()},
+                            geometry=list(rows["area"]), crs="EPSG:4326")
 
 
 def _sources(sites, systems, radius_km) -> list[str]:
@@ -322,6 +361,10 @@ def _user_pairs(table: gpd.GeoDataFrame, site: str | None, system: str | None,
     plain["inf_class_low"] = plain["inf_class_high"] = [str(inf_class(r)) for r in radii]
     systems = pd.concat([catalog, plain], ignore_index=True).drop_duplicates("id", keep="last")
     pairs = load_pairs(ids, [*wanted, *plain["id"]], sites=table, systems=systems)
+    areas = site_areas(table)
+    if (areas != None).any():  # noqa: E711 (elementwise): area sites keep their area
+        by_id = dict(zip(table["id"].astype(str), areas, strict=True))
+        pairs["area"] = [by_id.get(str(s)) for s in pairs["site"]]
     return pairs.assign(scenario="custom")
 
 

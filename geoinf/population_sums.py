@@ -23,6 +23,7 @@ from rasterio.crs import CRS
 from . import _validate, raster_blocks, row_intervals
 from .constants import MEAN_RADIUS_KM
 from .engine import inverse
+from .errors import InputError
 from .places import PLACE_COLUMNS, country_at, embedded_countries, load_places
 from .raster import cell_area_km2, open_population
 from .raster_crs import lonlat_on_grid, raster_grid
@@ -154,7 +155,9 @@ def point_hits(annuli: pd.DataFrame, members: list[NDArray], lon: NDArray, lat: 
 
     A point is in an annulus when ``inner_km < d <= outer_km`` (``d <= outer_km`` for a
     disc), ``d`` the ellipsoidal distance; the spherical bounds (:func:`spherical_km`)
-    settle every point not near an edge, an exact inverse the others.
+    settle every point not near an edge, an exact inverse the others. Around an area
+    site (an ``area`` geometry), ``d`` is the exact distance to the area
+    (:func:`geoinf.area_sums.within`).
 
     Parameters
     ----------
@@ -169,13 +172,20 @@ def point_hits(annuli: pd.DataFrame, members: list[NDArray], lon: NDArray, lat: 
     -------
     ndarray of bool, shape (len(members), len(lon))
     """
+    is_area = _area_rows(annuli)
     sites, site_of = np.unique(annuli[["lon", "lat"]].to_numpy(float), axis=0,
                                return_inverse=True)
-    site_of = np.ravel(site_of)
+    site_of = np.where(is_area, -1, np.ravel(site_of))
     inside = np.zeros((len(annuli), lon.size), dtype=bool)
     inner, outer = annuli["inner_km"].to_numpy(float), annuli["outer_km"].to_numpy(float)
     p_unit, s_unit = unit_vectors(lon, lat), unit_vectors(sites[:, 0], sites[:, 1])
-    for s in range(len(sites)):  # one site at a time: a points-long vector, not a matrix
+    if is_area.any():
+        from .area_sums import within  # area_sums builds on buffers, which import this module
+        for a in np.flatnonzero(is_area):
+            radii = [outer[a], inner[a]] if inner[a] > 0 else [outer[a]]
+            hit = within(annuli["area"].iloc[a], radii, lon, lat, engine=engine)
+            inside[a] = hit[0] & ~hit[1] if inner[a] > 0 else hit[0]
+    for s in np.unique(site_of[site_of >= 0]):  # one site at a time: a vector, not a matrix
         mine = np.flatnonzero(site_of == s)
         lo, hi = inner[mine], outer[mine]
         d, lower, upper = spherical_km(p_unit, s_unit[s])
@@ -241,6 +251,35 @@ def _group_runs(annuli, members, grid, ncols, engine):
     ``grid`` has per-row ``row_lat, row_west, row_dlon, col_lo, col_hi``
     (:class:`geoinf.raster_crs.RasterGrid`); rows off the globe (NaN latitude) hold no run.
     """
+    rows = np.flatnonzero(np.isfinite(grid.row_lat) & (grid.col_hi > grid.col_lo))
+    is_area = _area_rows(annuli)
+    runs = [None] * len(annuli)
+    if is_area.any():
+        from .area_sums import annulus_runs  # builds on buffers, which import this module
+        for a, r in zip(np.flatnonzero(is_area), annulus_runs(annuli[is_area], grid, rows,
+                                                               engine=engine), strict=True):
+            runs[a] = r
+    points = annuli[~is_area]
+    if len(points):
+        for a, r in zip(np.flatnonzero(~is_area),
+                        _point_runs(points, grid, rows, ncols, engine), strict=True):
+            runs[a] = r
+    parts = [(np.full(runs[a][0].size, g), *runs[a]) for g, m in enumerate(members)
+             for a in m]
+    if not parts:
+        return (np.zeros(0, np.int64),) * 4
+    return row_intervals.union_runs(*(np.concatenate(x) for x in zip(*parts, strict=True)))
+
+
+def _area_rows(annuli: pd.DataFrame) -> NDArray[np.bool_]:
+    """Return which annuli are around an area site (a non-null ``area`` geometry)."""
+    if "area" not in annuli:
+        return np.zeros(len(annuli), dtype=bool)
+    return annuli["area"].notna().to_numpy()
+
+
+def _point_runs(annuli, grid, rows, ncols, engine) -> list[tuple]:
+    """Return the column runs (row, start, stop) of each annulus around a point site."""
     lon = annuli["lon"].to_numpy(float)
     lat = annuli["lat"].to_numpy(float)
     radius = np.concatenate([annuli["outer_km"].to_numpy(float),
@@ -249,7 +288,6 @@ def _group_runs(annuli, members, grid, ncols, engine):
                                axis=0, return_inverse=True)
     disc_of = np.ravel(disc_of)
     positive = discs[:, 2] > 0
-    rows = np.flatnonzero(np.isfinite(grid.row_lat) & (grid.col_hi > grid.col_lo))
     d, row, start, stop = row_intervals.grid_intervals(
         discs[positive, 0], discs[positive, 1], discs[positive, 2],
         row_lat=grid.row_lat[rows], west=grid.row_west[rows], dlon=grid.row_dlon[rows],
@@ -266,14 +304,9 @@ def _group_runs(annuli, members, grid, ncols, engine):
         return row[sl], start[sl], stop[sl]
 
     n = len(annuli)
-    runs = [row_intervals.annulus_runs(entries(disc_of[a]),
+    return [row_intervals.annulus_runs(entries(disc_of[a]),
                                        entries(disc_of[n + a]) if positive[disc_of[n + a]]
                                        else None, ncols) for a in range(n)]
-    parts = [(np.full(runs[a][0].size, g), *runs[a]) for g, m in enumerate(members)
-             for a in m]
-    if not parts:
-        return (np.zeros(0, np.int64),) * 4
-    return row_intervals.union_runs(*(np.concatenate(x) for x in zip(*parts, strict=True)))
 
 
 def raster_sums(annuli: pd.DataFrame, members: list[NDArray], source, kind: str,
@@ -316,6 +349,10 @@ def raster_sums(annuli: pd.DataFrame, members: list[NDArray], source, kind: str,
         grid = pop.grid
         countries = raster_blocks.country_ids(pop, embedded_countries()) if with_country else None
         if grid.kind == "cells":
+            if _area_rows(annuli).any():
+                raise InputError(f"{pop.path}: area sites are summed on rasters whose rows are "
+                                 "parallels (lon/lat, cylindrical, pseudocylindrical CRS); "
+                                 f"this one is in {grid.crs.name}")
             sums = raster_blocks.cell_sums(
                 pop, annuli, members, countries=countries, progress=progress,
                 hits=functools.partial(point_hits, engine=engine))

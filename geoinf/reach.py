@@ -1,6 +1,7 @@
 """The reverse question: which sites and systems reach a place, with distance and margin.
 
-Distances are exact ellipsoidal distances (WGS84) from each site to the place.
+Distances are exact ellipsoidal distances (WGS84) from each site to the place; from an
+area site (a line or polygon), to the nearest point of the area (0 inside).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from .engine import resolve_engine
 from .errors import InputError
 from .exposure import range_claims
 from .gazetteer import resolve_place
+from .geometry_distance import distance_to_km
 from .population_sums import exact_km
 from .treaty import inf_class
 
@@ -32,7 +34,8 @@ def sites_reaching(place, *, sites=None, max_km: float | None = None,
         A place name (see :func:`geoinf.gazetteer.resolve_place`) or coordinates in degrees.
     sites : scenario name, path or DataFrame, optional
         Default: every (site, system) pair of the embedded scenarios. A frame of
-        plain sites (no ranges) needs ``max_km``.
+        plain sites (no ranges) needs ``max_km``; its sites may be areas
+        (:func:`geoinf.sites.area_sites`).
     max_km : float, optional
         Range of plain sites.
     places : optional
@@ -53,9 +56,9 @@ def sites_reaching(place, *, sites=None, max_km: float | None = None,
     >>> r.attrs["place"]
     'Berlin (DE, 3,426,354)'
     >>> r[["site", "system", "estimate", "distance_km", "margin_km"]].head(2).round(1)
-            site         system estimate  distance_km  margin_km
-    0    postavy          ss-20   single        933.8     4066.2
-    1  redzikowo  mk41-tomahawk     high        327.8     2172.2
+                   site    system estimate  distance_km  margin_km
+    0  belarus-area  oreshnik     high        663.9     4836.1
+    1  belarus-area  oreshnik      low        663.9     4336.1
     """
     resolve_engine(engine)
     items = range_claims(sites, max_km=max_km, split_single=False)  # bad tables fail fast
@@ -65,6 +68,10 @@ def sites_reaching(place, *, sites=None, max_km: float | None = None,
     label, lon, lat = resolve_place(place, places=places)
     d = exact_km(items["lon"].to_numpy(float), items["lat"].to_numpy(float), lon, lat,
                  engine=engine)
+    if "area" in items.columns:  # area sites: the exact distance to the area (0 inside)
+        is_area = items["area"].notna().to_numpy()
+        d[is_area] = distance_to_km(items["area"].to_numpy(object)[is_area], lon, lat,
+                                    engine=engine)
     items = items.assign(distance_km=d, margin_km=items["range_km"] - d)
     items["inf_class"] = np.asarray(inf_class(items["range_km"].to_numpy(float)), dtype=object)
     out = items[items["margin_km"] >= 0].sort_values("margin_km", ascending=False, kind="stable")

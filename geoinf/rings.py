@@ -217,9 +217,12 @@ def _frame(geometry: NDArray[np.object_], columns: dict) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.DataFrame(columns), geometry=geometry, crs=_CRS)
 
 
-def range_rings(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
+def range_rings(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike | None = None, *,
                 tolerance_km: float = 0.1, engine: str = "auto") -> gpd.GeoDataFrame:
     """Return geodesic range discs around sites as a GeoDataFrame.
+
+    Also called as ``range_rings(sites, radius_km)`` with a sites table (points, lines
+    or polygons: see :func:`geoinf.sites.site_rings`).
 
     Parameters
     ----------
@@ -250,6 +253,10 @@ def range_rings(lon: ArrayLike, lat: ArrayLike, radius_km: ArrayLike, *,
     >>> range_rings(177.5, 64.7, 500).geom_type[0]  # Anadyr: split at the antimeridian
     'MultiPolygon'
     """
+    if isinstance(lon, pd.DataFrame):
+        from .sites import site_rings  # sites (and their buffers) build on this module
+        return site_rings(lon, lat if radius_km is None else radius_km,
+                          tolerance_km=tolerance_km, engine=engine)
     lon, lat, radius = validate_circles(lon, lat, radius_km)
     geometry = disc_polygons(lon, lat, radius, tolerance_km=tolerance_km, engine=engine)
     return _frame(geometry, {"lon": lon, "lat": lat, "radius_km": radius})
@@ -286,9 +293,13 @@ def validate_edges(edges_km: Sequence[float]) -> NDArray[np.float64]:
     return edges
 
 
-def range_bands(lon: ArrayLike, lat: ArrayLike, edges_km: Sequence[float] = INF_EDGES_KM, *,
+def range_bands(lon: ArrayLike, lat: ArrayLike | None = None,
+                edges_km: Sequence[float] = INF_EDGES_KM, *,
                 tolerance_km: float = 0.1, engine: str = "auto") -> gpd.GeoDataFrame:
     """Return geodesic bands (annuli) between consecutive range edges around sites.
+
+    Also called as ``range_bands(sites, edges_km)`` with a sites table (points, lines
+    or polygons: see :func:`geoinf.sites.site_rings`).
 
     Parameters
     ----------
@@ -318,6 +329,10 @@ def range_bands(lon: ArrayLike, lat: ArrayLike, edges_km: Sequence[float] = INF_
     0   500.0  1000.0       shorter-range
     1  1000.0  5500.0  intermediate-range
     """
+    if isinstance(lon, pd.DataFrame):
+        from .sites import site_rings  # sites (and their buffers) build on this module
+        return site_rings(lon, edges_km if lat is None else lat, bands=True,
+                          tolerance_km=tolerance_km, engine=engine)
     edges = validate_edges(edges_km)
     (lon, lat), _ = validate_points(lon=lon, lat=lat)
     positive = edges[edges > 0]

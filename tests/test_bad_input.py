@@ -251,6 +251,7 @@ def _edit(rows, i, **change):
 
 
 LINE = {"type": "LineString", "coordinates": [[20.0, 50.0], [21.0, 51.0]]}
+COLLECTION = {"type": "GeometryCollection", "geometries": [LINE]}  # a line site is an area
 VECTOR_DEFECTS = {  # name -> (collection or bytes/str, needles)
     "sites": {
         "good": (lambda: _features(_site_rows()), None),
@@ -260,8 +261,8 @@ VECTOR_DEFECTS = {  # name -> (collection or bytes/str, needles)
                            ["missing column", "id"]),
         "out-of-range": (lambda: _features(_edit(_site_rows(), 0, y=95.5)),
                          ["feature 1", "lat", "95.5"]),
-        "line": (lambda: _features(_site_rows(), {1: LINE}),
-                 ["feature 2", "geometry", "LineString"]),
+        "collection": (lambda: _features(_site_rows(), {1: COLLECTION}),
+                       ["feature 2", "geometry", "GeometryCollection"]),
         "duplicate-id": (lambda: _features(_edit(_site_rows(), 1, id="deveselu")),
                          ["feature 2", "id", "duplicate"]),
         "non-numeric": (lambda: _features([{"id": "a", "name": "A", "lon": "24.4E",

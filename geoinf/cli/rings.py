@@ -14,10 +14,18 @@ from ..catalog import scenario_rings, select_pairs
 from ..engine import resolve_engine
 from ..errors import InputError
 from ..rings import range_bands, range_rings
-from ..sites import load_sites
+from ..sites import site_areas, site_rings
 from ..treaty import EDGES_TEXT
 from . import main
-from .options import check_output, float_list, output_opt, overwrite_opt
+from .options import (
+    area_opt,
+    as_of_opt,
+    check_output,
+    float_list,
+    output_opt,
+    overwrite_opt,
+    user_sites,
+)
 
 __all__ = ["rings"]
 
@@ -39,13 +47,16 @@ log = logging.getLogger(__name__)
 @click.option("--system", default=None, help="Catalog system id(s), comma-separated, with --site.")
 @click.option("--sites", "sites_path", type=click.Path(dir_okay=False), default=None,
               help="Rings around every site of your own table (CSV/GeoJSON/GPKG with id, name, "
-                   "lon, lat), with --radius-km and --bands.")
+                   "lon, lat; or lines/polygons: features, or a wkt column), with "
+                   "--radius-km and --bands.")
 @click.option("--conservative", is_flag=True, help="With --scenario/--site: widen the outer and "
               "narrow the inner ring by the site's precision_km.")
+@area_opt
+@as_of_opt
 @output_opt
 @overwrite_opt
 def rings(lon, lat, radius_km, bands, tolerance_km, scenario, site, system, sites_path,
-          conservative, output, overwrite):
+          conservative, areas, as_of, output, overwrite):
     """Geodesic range rings (or INF bands) around a site.
 
     Rings are computed on the WGS84 ellipsoid, split at the antimeridian and closed
@@ -53,22 +64,31 @@ def rings(lon, lat, radius_km, bands, tolerance_km, scenario, site, system, site
     .geojson, .gpkg or .parquet file.
 
     Example: geoinf rings --lon 24.41 --lat 44.08 --radius-km 500,1000,5500 --bands
-    (or: geoinf rings --scenario inf-2019; geoinf rings --site deveselu --system mk41-tomahawk)
+    (or: geoinf rings --scenario inf-2019; geoinf rings --site deveselu --system mk41-tomahawk;
+    geoinf rings --area BLR --radius-km 500,1000 --bands: buffers of Belarus)
     """
     inputs = (scenario, sites_path)
     check_output(output, overwrite, *inputs)
-    if scenario is not None or site is not None or system is not None:
+    if scenario is not None or site is not None or system is not None or as_of is not None:
+        if areas:
+            raise InputError("--area draws ranges given by --radius-km; drop "
+                             "--scenario/--site/--system")
         if lon is not None or lat is not None or bands:
             raise InputError("--scenario/--site/--system take the ranges from the catalog; "
                              "drop --lon/--lat/--bands")
-        frame = scenario_rings(select_pairs(scenario, site=site, system=system),
+        frame = scenario_rings(select_pairs(scenario, site=site, system=system, as_of=as_of),
                                conservative=conservative, tolerance_km=tolerance_km)
-    elif sites_path is not None:
+    elif sites_path is not None or areas:
         if lon is not None or lat is not None:
-            raise InputError("--sites takes the sites from the file; drop --lon/--lat")
-        frame = _rings_of_table(load_sites(sites_path), radius_km, bands, tolerance_km)
+            raise InputError("--sites takes the sites from the file; drop --lon/--lat"
+                             if not areas else "--area gives the sites; drop --lon/--lat")
+        table = user_sites(sites_path, areas)
+        if (site_areas(table) != None).any():  # noqa: E711 (elementwise): buffers of areas
+            frame = site_rings(table, radius_km, bands=bands, tolerance_km=tolerance_km)
+        else:
+            frame = _rings_of_table(table, radius_km, bands, tolerance_km)
     elif lon is None or lat is None:
-        raise InputError("give --lon and --lat, --sites FILE, --scenario NAME, "
+        raise InputError("give --lon and --lat, --sites FILE, --area ISO3, --scenario NAME, "
                          "or --site ID --system ID")
     elif bands:
         frame = range_bands(lon, lat, radius_km, tolerance_km=tolerance_km)

@@ -11,16 +11,20 @@ band reads as the closed shape it is. Needs matplotlib (``pip install
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
+from pyproj import Transformer
 
 from ._io import atomic_write
 from .errors import InputError
+from .map_layers import claimant_short, short_name, system_colours
+from .map_panels import headline
 from .mapframes import MapFrames
-from .palette import BORDER, INF_COLOURS, LAND, SEA, SITE, UNKNOWN
+from .palette import BORDER, CLASS_FILL, CLASS_TEXT, LAND, SEA, SITE, UNKNOWN
 from .places import embedded_countries
 from .version import __version__
 
@@ -33,6 +37,13 @@ _SEAMS = shapely.MultiLineString([[(180, -90), (180, 90)], [(-180, -90), (-180, 
 # text from files is drawn as written: no mathtext ("$...$") and no LaTeX
 _LITERAL = {"parse_math": False, "usetex": False}
 _FORMATS = (".png", ".pdf", ".svg")
+
+
+def _halo() -> list:
+    """Return a white outline for text over the bands (matplotlib is imported lazily)."""
+    from matplotlib import patheffects
+
+    return [patheffects.withStroke(linewidth=2.2, foreground="white")]
 
 
 def require_matplotlib() -> None:
@@ -67,15 +78,19 @@ def polar_crs(lon_0: float) -> str:
 def range_figure(frames: MapFrames, *, width_in: float = 9.0, dpi: int = 150):
     """Return a matplotlib figure of the bands and sites, north-polar azimuthal equidistant.
 
-    Text (the scenario name in the title, the sources in the caption) is drawn as
-    written: ``$...$`` is not mathtext and LaTeX is not used.
+    The figure has the scenario's title and subtitle, one colour per system (the INF
+    class by fill, dashed where only the longer claim reaches, as on the interactive
+    map), site names and range labels ("1,000 km"), a graticule, a mark on the North
+    Pole where a range contains it, the legend below the map (never over it) and a
+    caption with a scale note and the sources. Text from files is drawn as written:
+    ``$...$`` is not mathtext and LaTeX is not used.
 
     Parameters
     ----------
     frames : MapFrames
         From :func:`geoinf.mapframes.map_frames`.
     width_in : float, default 9
-        Figure width in inches (the height follows the extent, plus the caption).
+        Figure width in inches (the height is 1.15 times the width).
     dpi : int, default 150
         Resolution when saved as PNG.
 
@@ -87,63 +102,190 @@ def range_figure(frames: MapFrames, *, width_in: float = 9.0, dpi: int = 150):
     --------
     >>> from geoinf.mapframes import map_frames
     >>> fig = range_figure(map_frames("kaliningrad", cities=False))
-    >>> fig.axes[0].get_title(loc="left").startswith("kaliningrad")
-    True
+    >>> fig.texts[0].get_text()
+    'Kaliningrad'
     """
     plt = _pyplot()
     sites = frames.sites.drop_duplicates("site")
-    lon_0 = float(np.degrees(np.arctan2(np.sin(np.radians(sites["lon"])).mean(),
-                                        np.cos(np.radians(sites["lon"])).mean())))
-    crs = polar_crs(round(lon_0))
-    bands = frames.bands.to_crs(crs)
-    x0, y0, x1, y1 = bands.total_bounds if len(bands) else sites.to_crs(crs).total_bounds
-    pad = 0.06 * max(x1 - x0, y1 - y0, 500.0)
+    lon_0 = round(float(np.degrees(np.arctan2(np.sin(np.radians(sites["lon"])).mean(),
+                                              np.cos(np.radians(sites["lon"])).mean()))))
+    crs = polar_crs(lon_0)
+    fig = plt.figure(figsize=(width_in, width_in * 1.15), dpi=dpi)
+    ax = fig.add_axes(_MAP_BOX)
+    ax.set_facecolor(SEA)
+    _set_extent(ax, frames, sites, crs, fig)
     countries = embedded_countries()
     simple = shapely.simplify(countries.geometry.values, 0.05, preserve_topology=True)
-    countries = gpd.GeoSeries(shapely.clip_by_rect(simple, -180, -40, 180, 90),
-                              crs="EPSG:4326").to_crs(crs)
-    fig, ax = plt.subplots(figsize=(width_in, width_in * 0.95), dpi=dpi)
-    ax.set_facecolor(SEA)
-    countries.plot(ax=ax, color=LAND, edgecolor=BORDER, linewidth=0.3)
-    outlines = frames.bands.boundary.to_numpy()
-    for row in bands.assign(boundary=outlines).sort_values(
-            "max_km", ascending=False).itertuples():
-        colour = INF_COLOURS.get(row.inf_class, UNKNOWN)
-        piece = gpd.GeoSeries([row.geometry], crs=crs)
-        piece.plot(ax=ax, color=colour, alpha=0.12, linewidth=0)
-        outline = gpd.GeoSeries([shapely.difference(row.boundary, _SEAMS)], crs="EPSG:4326")
-        outline.to_crs(crs).plot(ax=ax, color=colour, linewidth=0.9,
-                            linestyle="--" if row.estimate == "high" else "-")
+    gpd.GeoSeries(shapely.clip_by_rect(simple, -180, -40, 180, 90), crs="EPSG:4326").to_crs(
+        crs).plot(ax=ax, color=LAND, edgecolor=BORDER, linewidth=0.3)
+    _graticule(ax, lon_0)
+    colours = system_colours(frames.bands)
+    _draw_bands(ax, frames.bands, crs, colours)
+    _ring_labels(ax, frames.bands, crs)
+    pole = _pole_mark(ax, frames.bands)
     sites.to_crs(crs).plot(ax=ax, color=SITE, markersize=14, edgecolor="white",
                            linewidth=0.6, zorder=5)
-    ax.set_xlim(x0 - pad, x1 + pad)
-    ax.set_ylim(y0 - pad, y1 + pad)
+    _site_labels(ax, sites, crs)
     ax.set_axis_off()
     ax.add_patch(plt.Rectangle((0, 0), 1, 1, transform=ax.transAxes, facecolor=SEA,
                                zorder=-10))
-    meta = frames.meta
-    ax.set_title(f"{meta.get('scenario', '')}: range bands by INF class", fontsize=11,
-                 loc="left", **_LITERAL)
+    title, sub = headline(frames)
+    fig.text(0.02, 0.975, textwrap.fill(title, 70), fontsize=14, fontweight="bold",
+             va="top", gid="title", **_LITERAL)
+    if sub:
+        fig.text(0.02, 0.948, textwrap.fill(sub, 115), fontsize=8.5, va="top", color="#333",
+                 gid="subtitle", **_LITERAL)
+    legend = fig.legend(handles=_legend_handles(frames, colours, pole), loc="upper left",
+                        bbox_to_anchor=(0.02, _MAP_BOX[1] - 0.01), ncol=2, fontsize=7,
+                        frameon=False, borderaxespad=0)
+    for text in legend.get_texts():
+        text.set(**_LITERAL)
+    fig.text(0.02, 0.012, _caption(frames, lon_0, pole), fontsize=6, va="bottom",
+             color="#333", gid="credit", **_LITERAL)
+    return fig
+
+
+# the map's box in figure fractions (left, bottom, width, height): the title above it, the
+# legend and the caption below it
+_MAP_BOX = (0.02, 0.2, 0.96, 0.715)
+
+
+def _set_extent(ax, frames: MapFrames, sites, crs: str, fig) -> None:
+    """Fit the bands (or the sites) with a margin, in the map box's aspect ratio."""
+    bounds = frames.bands.to_crs(crs).total_bounds if len(frames.bands) else (
+        sites.to_crs(crs).total_bounds)
+    x0, y0, x1, y1 = bounds
+    pad = 0.05 * max(x1 - x0, y1 - y0, 500.0)
+    x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
+    width, height = fig.get_size_inches()
+    aspect = (_MAP_BOX[3] * height) / (_MAP_BOX[2] * width)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half_w = max(x1 - x0, (y1 - y0) / aspect) / 2
+    ax.set_xlim(cx - half_w, cx + half_w)
+    ax.set_ylim(cy - half_w * aspect, cy + half_w * aspect)
+    ax.set_aspect("equal", adjustable="box")
+
+
+def _project(lon, lat, crs: str):
+    return Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+
+
+def _graticule(ax, lon_0: int) -> None:
+    """Draw meridians every 30° and parallels every 10° (labelled on the central meridian)."""
+    lat = np.linspace(0, 90, 91)
+    for lon in range(-180, 180, 30):
+        x, y = _project(np.full_like(lat, lon), lat, polar_crs(lon_0))
+        ax.plot(x, y, color="#8aa", linewidth=0.35, zorder=1, gid="graticule")
+    lon = np.linspace(-180, 180, 361)
+    x_min, x_max = ax.get_xlim()
+    y_min, y_max = ax.get_ylim()
+    for par in range(0, 90, 10):
+        x, y = _project(lon, np.full_like(lon, par), polar_crs(lon_0))
+        ax.plot(x, y, color="#8aa", linewidth=0.35, zorder=1, gid="graticule")
+        lx, ly = _project(lon_0, par, polar_crs(lon_0))
+        if x_min < lx < x_max and y_min < ly < y_max:
+            ax.text(lx, ly, f"{par}°N", fontsize=6, color="#577", ha="left", va="bottom",
+                    zorder=1, gid="graticule-label", **_LITERAL)
+
+
+def _draw_bands(ax, bands: gpd.GeoDataFrame, crs: str, colours: dict) -> None:
+    """Fill each band in its system's colour (darker by INF class), outline its range edge."""
+    projected = bands.to_crs(crs)
+    for row, piece in sorted(zip(bands.itertuples(), projected.geometry, strict=True),
+                             key=lambda p: -p[0].max_km):
+        colour = colours.get(row.system, UNKNOWN)
+        gpd.GeoSeries([piece], crs=crs).plot(ax=ax, color=colour, linewidth=0,
+                                             alpha=CLASS_FILL.get(row.inf_class, 0.12))
+        outline = gpd.GeoSeries([shapely.difference(row.geometry.boundary, _SEAMS)],
+                                crs="EPSG:4326")
+        outline.to_crs(crs).plot(ax=ax, color=colour, linewidth=0.9,
+                                 linestyle="--" if row.estimate == "high" else "-")
+
+
+def _ring_labels(ax, bands: gpd.GeoDataFrame, crs: str) -> None:
+    """Label each range edge ("1,000 km") at its lowest point on the page."""
+    placed = []
+    span = np.diff(ax.get_xlim())[0]
+    for _, group in bands.groupby("system", sort=False):
+        group = group.sort_values("max_km")
+        for i, km in enumerate(group["max_km"]):
+            outer = shapely.union_all(group.geometry.iloc[:i + 1].to_numpy())
+            ring = shapely.get_exterior_ring(max(shapely.get_parts(outer), key=shapely.area))
+            xy = shapely.get_coordinates(gpd.GeoSeries([ring], crs="EPSG:4326").to_crs(crs)
+                                         .iloc[0])
+            if not len(xy):
+                continue
+            x, y = xy[np.argmin(xy[:, 1])]
+            if any(abs(x - px) < 0.06 * span and abs(y - py) < 0.02 * span
+                   for px, py in placed):
+                continue
+            placed.append((x, y))
+            ax.text(x, y, f"{km:,.0f} km", fontsize=6.5, color="#222", ha="center",
+                    va="bottom", zorder=6, gid="ring-label", path_effects=_halo(), **_LITERAL)
+
+
+def _pole_mark(ax, bands: gpd.GeoDataFrame) -> bool:
+    """Mark the North Pole (the projection's centre) if a band contains it; return whether."""
+    if not len(bands) or not bands.intersects(shapely.Point(0.0, 90.0)).any():
+        return False
+    ax.plot(0, 0, marker="+", markersize=11, markeredgewidth=1.6, color="#111", zorder=7,
+            gid="pole")
+    ax.text(0, 0, "  North Pole", fontsize=7, ha="left", va="center", zorder=7,
+            gid="pole-label", path_effects=_halo(), **_LITERAL)
+    return True
+
+
+def _site_labels(ax, sites: gpd.GeoDataFrame, crs: str) -> None:
+    """Name each site (up to 30) beside its marker, as written in the sites table."""
+    if len(sites) > 30:
+        return
+    for name, point in zip(sites["site_name"], sites.to_crs(crs).geometry, strict=True):
+        ax.annotate(str(name).split(" (")[0], (point.x, point.y), xytext=(4, 3),
+                    textcoords="offset points", fontsize=6.5, color=SITE, zorder=8,
+                    gid="site-label", path_effects=_halo(), **_LITERAL)
+
+
+def _legend_handles(frames: MapFrames, colours: dict, pole: bool) -> list:
+    """Return a legend row per system (its claims and claimants), the classes and marks."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    present = [c for c in INF_COLOURS if c in set(frames.bands["inf_class"])]
-    handles = [Patch(facecolor=INF_COLOURS[c], edgecolor=INF_COLOURS[c], alpha=0.5,
-                     label=c) for c in present]
-    handles += [Line2D([], [], color="#555", label="reached under the low (or only) claim"),
+    handles = []
+    for system, group in frames.sites.groupby("system", sort=False):
+        r = group.iloc[0]
+        claims = f"{r.range_km_low:,.0f} km ({claimant_short(r.low_claimant) or 'given'})"
+        if r.range_km_high != r.range_km_low:
+            claims += f" / {r.range_km_high:,.0f} km ({claimant_short(r.high_claimant)})"
+        colour = colours.get(system, UNKNOWN)
+        handles.append(Patch(facecolor=colour, edgecolor=colour, alpha=0.45,
+                             label=textwrap.shorten(f"{short_name(r.system_name)}: {claims}",
+                                                    80)))
+    present = set(frames.bands["inf_class"]) if len(frames.bands) else set()
+    handles += [Patch(facecolor="#3c3c3c", alpha=min(1.0, 2 * CLASS_FILL[c]), label=text)
+                for c, text in CLASS_TEXT.items() if c in present]
+    handles += [Line2D([], [], color="#555", label="solid: within every claim"),
                 Line2D([], [], color="#555", linestyle="--",
-                       label="reached under the high claim only"),
-                Line2D([], [], marker="o", color=SITE, linestyle="", label="site")]
-    legend = ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
-    for text in legend.get_texts():
-        text.set(**_LITERAL)
-    caption = (f"North-polar azimuthal equidistant projection (central meridian "
-               f"{round(lon_0):d}°). Geodesic distances on WGS84; band boundaries within "
-               f"{meta.get('tolerance_km', 0.1):g} km. " + "; ".join(meta.get("sources", []))
-               + f". geoinf {__version__}.")
-    fig.text(0.01, 0.005, caption, fontsize=6, wrap=True, va="bottom", ha="left", **_LITERAL)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    return fig
+                       label="dashed: only under the longer claim"),
+                Line2D([], [], marker="o", color=SITE, linestyle="", label="launch site")]
+    if pole:
+        handles.append(Line2D([], [], marker="+", color="#111", linestyle="",
+                              markersize=9, label="North Pole (inside a range)"))
+    return handles
+
+
+def _caption(frames: MapFrames, lon_0: int, pole: bool) -> str:
+    """Return the scale note and the credit line (sources, geoinf version)."""
+    meta = frames.meta
+    note = (f"North-polar azimuthal equidistant projection, central meridian {lon_0:d}°: "
+            "distances from the North Pole are true; elsewhere the map stretches east-west "
+            "away from the pole, so a range circle looks wider than tall. "
+            + ("A range that contains the pole is drawn closed around it (+). " if pole
+               else "")
+            + f"Geodesic distances on WGS84; band edges within {meta.get('tolerance_km', 0.1):g}"
+            " km of the true circle.")
+    credit = ("Sources: " + "; ".join(str(s) for s in meta.get("sources", []))
+              + f". Made with geoinf {__version__}.")
+    return "\n".join(textwrap.wrap(note, 170) + textwrap.wrap(credit, 170))
 
 
 def figure_format(path: str | os.PathLike) -> str:

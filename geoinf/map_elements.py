@@ -9,7 +9,7 @@ is HTML-escaped (:func:`escape_text`) wherever it is written into tooltips, popu
 layer names and panels.
 
 The layers and panels are drawn in the browser by the ``geoinfMap`` helpers of
-``geoinf/static/geoinf-map.js`` (:func:`helper_script`), styled by
+``geoinf/static/geoinf-map.js`` and ``geoinf-table.js`` (:func:`helper_script`), styled by
 ``geoinf/static/geoinf-map.css`` (:func:`helper_style`).
 """
 
@@ -51,14 +51,17 @@ def _static(name: str) -> str:
 
 
 def helper_script() -> str:
-    """Return the JavaScript of the ``geoinfMap`` helpers (``static/geoinf-map.js``).
+    """Return the JavaScript of the ``geoinfMap`` helpers.
+
+    ``static/geoinf-map.js`` (layers, panels, click and search), then
+    ``static/geoinf-table.js`` (the city table and its downloads).
 
     Examples
     --------
     >>> helper_script().startswith("window.geoinfMap = window.geoinfMap ||")
     True
     """
-    return _static("geoinf-map.js")
+    return _static("geoinf-map.js") + "\n" + _static("geoinf-table.js")
 
 
 def helper_style() -> str:

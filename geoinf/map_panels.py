@@ -8,6 +8,8 @@ a phone (``static/geoinf-map.js`` decides in the browser).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -214,8 +216,24 @@ def _claims_table(frames: MapFrames) -> str:
     return (f"<table><tr><th>range claim</th>{head}</tr>{''.join(rows)}</table>{note}")
 
 
+def _file_stem(frames: MapFrames) -> str:
+    """Return the scenario's name as a safe file name stem (letters, digits, - and _).
+
+    Examples
+    --------
+    >>> _file_stem(MapFrames(bands=None, sites=None, meta={"scenario": "../a b/<x>"}))
+    'a-b-x'
+    """
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", str(frames.meta.get("scenario") or "")).strip("-")
+    return stem or "geoinf"
+
+
 def summary_panel(frames: MapFrames) -> str | None:
-    """Return the people within each range claim and the largest cities; None if neither."""
+    """Return the people within each range claim and the largest cities; None if neither.
+
+    With cities, a button opens the table of every city in range
+    (``geoinfMap.cityTable``: sortable, downloadable as CSV and GeoJSON).
+    """
     parts = []
     if frames.summary is not None and len(frames.summary):
         if {"system", "range_km", "band", "coverage"} <= set(frames.summary.columns):
@@ -229,7 +247,10 @@ def summary_panel(frames: MapFrames) -> str | None:
         lines = ", ".join(f"{escape_text(c.name)} ({people_text(c.population)}, "
                           f"{c.distance_km:,.0f} km)" for c in top.itertuples())
         parts.append(f"<details><summary>Largest cities in range ({len(frames.cities):,} "
-                     f"in all)</summary>{lines} (distance to the nearest site)</details>")
+                     f"in all)</summary>{lines} (distance to the nearest site)</details>"
+                     f"<button type='button' class='geoinf-table-open' data-file="
+                     f"'{_file_stem(frames)}-cities'>Table of all {len(frames.cities):,} "
+                     "cities (sort, download CSV or GeoJSON)</button>")
     if not parts:
         return None
     return ("<details open><summary>Summary: people in range</summary>"

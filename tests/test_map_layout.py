@@ -351,3 +351,183 @@ def test_search_finds_cities_and_points(browser, inf_frames, inf_page, screen): 
     assert "No city in range" in page.locator(".geoinf-search ol").inner_text()
     assert distance_km(0, 0, 1, 0) > 0 and errors == []
     page.close()
+
+
+def _open_table(page):
+    page.evaluate("() => document.querySelectorAll('.geoinf-summary details')"
+                  ".forEach(d => d.open = true)")
+    page.locator(".geoinf-table-open").click()
+    page.locator(".geoinf-dialog").wait_for(timeout=2000)
+
+
+TABLE = """() => Array.from(document.querySelectorAll('.geoinf-dialog tbody tr'))
+  .map(tr => Array.from(tr.cells).map(td => td.textContent))"""
+
+
+def _download(page, selector, tmp_path):
+    with page.expect_download() as info:
+        page.locator(selector).click()
+    out = tmp_path / info.value.suggested_filename
+    info.value.save_as(out)
+    return out
+
+
+@pytest.mark.parametrize("screen", VIEWPORTS)
+def test_city_table_sorts_by_keyboard_and_downloads(browser, inf_frames, inf_page,  # noqa: F811
+                                                    screen, tmp_path):
+    import csv
+    import json
+
+    page, errors = open_at(browser, inf_page, VIEWPORTS[screen])
+    _open_table(page)
+    width, height = VIEWPORTS[screen]
+    box = page.locator(".geoinf-dialog").bounding_box()
+    assert box["x"] >= 0 and box["y"] >= 0
+    assert box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
+    cities = inf_frames.cities
+    heads = page.locator(".geoinf-dialog th").all_inner_texts()
+    assert heads[:3] == ["City", "Country", "People"]
+    assert page.locator(".geoinf-dialog th").nth(2).get_attribute("aria-sort") == "descending"
+    rows = page.evaluate(TABLE)
+    assert len(rows) == len(cities) and rows[0][0] == "Istanbul"
+    # the first header has focus; Tab to "People", Enter sorts ascending, Space descending
+    assert page.evaluate("() => document.activeElement.textContent") == "City"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.locator(".geoinf-dialog th").nth(2).get_attribute("aria-sort") == "ascending"
+    rows = page.evaluate(TABLE)
+    pop = [int(r[2].replace(",", "")) for r in rows]
+    assert pop == sorted(pop) and pop[0] == cities.population.min()
+    page.keyboard.press(" ")
+    assert page.evaluate(TABLE)[0][0] == "Istanbul"
+    # sorted by the distance to the nearest 9M729 site: reached cities first, blanks last
+    col = heads.index("9M729: km to nearest site")
+    page.locator(".geoinf-dialog th button").nth(col).focus()
+    page.keyboard.press("Enter")
+    rows = page.evaluate(TABLE)
+    nine = [min((h[2] for h in hits if h[0] == "9m729"), default=None)
+            for hits in cities.hits]
+    reached = sorted(round(d) for d in nine if d is not None)
+    got = [r[col] for r in rows]
+    assert [int(v.replace(",", "")) for v in got[:len(reached)]] == reached
+    assert all(v == "" for v in got[len(reached):])
+    # CSV: every city, and the numbers of the tooltips (margin inside each claim)
+    csv_file = _download(page, ".geoinf-dialog [data-act=csv]", tmp_path)
+    assert csv_file.name == "inf-2019-cities.csv"
+    with csv_file.open(encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == len(cities)
+    ist = next(r for r in table if r["City"] == "Istanbul")
+    city = cities[cities.name == "Istanbul"].iloc[0]
+    d = round(min(h[2] for h in city.hits if h[0] == "mk41-tomahawk"))
+    assert ist["Mk-41: km to nearest site"] == str(d)
+    assert ist["Mk-41: km inside the 1,600 km claim"] == str(1600 - d)
+    assert ist["9M729: km inside the 480 km claim"] == ""
+    assert ist["9M729: in range under"].startswith("only the 2,500 km claim (US assessment")
+    assert ist["People"] == str(int(city.population)) and ist["Country"] == city.country
+    # GeoJSON: a point per city at its position
+    gj = json.loads(_download(page, ".geoinf-dialog [data-act=geojson]", tmp_path).read_text())
+    assert len(gj["features"]) == len(cities)
+    feat = next(f for f in gj["features"] if f["properties"]["City"] == "Istanbul")
+    assert feat["geometry"]["coordinates"] == [round(city.lon, 4), round(city.lat, 4)]
+    assert feat["properties"]["Mk-41: km to nearest site"] == d
+    # Escape closes the table and gives the focus back to its button
+    page.keyboard.press("Escape")
+    assert page.locator(".geoinf-dialog").count() == 0
+    assert page.evaluate("() => document.activeElement.className") == "geoinf-table-open"
+    assert errors == []
+    page.close()
+
+
+HOSTILE_NAMES = ["=HYPERLINK(\"http://evil.example\",\"x\")", "<img src=x onerror="
+                 "window.__pwned=1>", "-2+3", " @SUM(A1)", "Kyiv, \"quoted\"\nline"]
+
+
+def test_city_table_text_is_literal(browser, inf_frames, tmp_path):  # noqa: F811
+    import csv
+    import dataclasses
+
+    cities = inf_frames.cities.head(40).copy()
+    cities.loc[cities.index[:len(HOSTILE_NAMES)], "name"] = HOSTILE_NAMES
+    frames = dataclasses.replace(inf_frames, cities=cities)
+    path = write_map(range_map(frames), tmp_path / "hostile.html")
+    page, errors = open_at(browser, path, VIEWPORTS["laptop"])
+    _open_table(page)
+    shown = [r[0] for r in page.evaluate(TABLE)[:len(HOSTILE_NAMES)]]
+    assert shown == HOSTILE_NAMES
+    assert page.evaluate("() => document.querySelectorAll('.geoinf-dialog img').length") == 0
+    with _download(page, ".geoinf-dialog [data-act=csv]", tmp_path).open(
+            encoding="utf-8-sig", newline="") as fh:
+        names = [r["City"] for r in csv.DictReader(fh)][:len(HOSTILE_NAMES)]
+    assert names == ["'" + HOSTILE_NAMES[0], HOSTILE_NAMES[1], "'-2+3", "' @SUM(A1)",
+                     HOSTILE_NAMES[4]]
+    assert page.evaluate("() => window.__pwned") is None and errors == []
+    page.close()
+
+
+FOCUSED = """() => { const e = document.activeElement;
+  return {cls: e.className, label: e.getAttribute('aria-label'), role: e.getAttribute('role'),
+          outline: getComputedStyle(e).outlineStyle, width: getComputedStyle(e).outlineWidth}; }"""
+
+
+def test_markers_are_reached_and_opened_by_keyboard(browser, inf_frames, inf_page):  # noqa: F811
+    page, errors = open_at(browser, inf_page, VIEWPORTS["laptop"])
+    names = set(inf_frames.sites.site_name)
+    for _ in range(80):  # Tab until a site marker has the focus
+        page.keyboard.press("Tab")
+        got = page.evaluate(FOCUSED)
+        if "geoinf-site" in got["cls"]:
+            break
+    assert "geoinf-site" in got["cls"], got
+    assert got["role"] == "button" and got["outline"] == "solid" and got["width"] == "3px"
+    site = next(n for n in names if n.split(" (")[0] in got["label"])
+    page.keyboard.press("Enter")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=2000)
+    assert site.split(" (")[0] in popup.inner_text()
+    assert "<" not in got["label"]  # the tooltip's text, not its markup
+    page.keyboard.press("Escape")  # closes the popup
+    page.wait_for_function("() => !document.querySelector('.leaflet-popup')", timeout=2000)
+    # a cluster of cities: Enter zooms in
+    zoom = page.evaluate("() => geoinfMap.registry[0].map.getZoom()")
+    page.locator(".leaflet-marker-icon.geoinf-cluster").first.focus()
+    assert "places here" in page.evaluate("() => document.activeElement.textContent")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => geoinfMap.registry[0].map.getZoom() > {zoom}", timeout=3000)
+    # a city: a named button; Enter opens its popup with the distances
+    page.wait_for_timeout(500)  # the cluster's zoom animation ends
+    page.evaluate("() => { geoinfMap.registry[0].map.setView([41.01, 28.95], 8, "
+                  "{animate: false}); }")
+    city = page.locator(".leaflet-marker-icon.geoinf-city[aria-label='Istanbul']")
+    city.wait_for(state="attached", timeout=5000)
+    city.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => Array.from(document.querySelectorAll("
+                           "'.leaflet-popup-content')).some(p => p.innerText.startsWith("
+                           "'Istanbul'))", timeout=3000)
+    assert errors == []
+    page.close()
+
+
+LABELS = """() => Array.from(document.querySelectorAll('.geoinf-city-label')).map(e => {
+  const r = e.getBoundingClientRect();
+  return {text: e.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom}; })"""
+
+
+def test_city_names_from_zoom_5_without_overlap(browser, inf_page):  # noqa: F811
+    page, errors = open_at(browser, inf_page, VIEWPORTS["laptop"])
+    assert page.evaluate(LABELS) == []  # the first view: no city names
+    for zoom, big in ((5, True), (7, False)):
+        page.evaluate(f"() => {{ geoinfMap.registry[0].map.setView([50, 20], {zoom}, "
+                      "{animate: false}); }")
+        page.wait_for_timeout(200)
+        labels = page.evaluate(LABELS)
+        texts = [t["text"] for t in labels]
+        assert ("Warsaw" in texts) and (("Poznań" in texts) != big), texts
+        for i, a in enumerate(labels):
+            assert a["right"] - a["left"] > 10
+            for b in labels[i + 1:]:
+                assert not _overlap(a, b), (a, b)
+    assert errors == []
+    page.close()

@@ -15,18 +15,34 @@ window.geoinfMap = window.geoinfMap || {
     if (v >= 1e6) { return (v / 1e6).toFixed(v >= 1e7 ? 0 : 1) + ' million'; }
     return this.whole(Math.round(v / 1e3) * 1e3);
   },
+  // non-interactive polygons (the basemap) are drawn on one canvas: far fewer DOM nodes
   polygons: function (data, o) {
+    var canvas = o.interactive ? undefined : L.canvas({pane: o.pane || 'overlayPane',
+                                                       padding: 0.3});
     return L.geoJSON(data, {pane: o.pane || 'overlayPane', interactive: o.interactive,
+      renderer: canvas,
       style: function (f) { return f.properties.style || o.style; },
       onEachFeature: function (f, layer) {
         if (f.properties.tooltip) { layer.bindTooltip(f.properties.tooltip, {sticky: true}); }
         if (f.properties.popup) { layer.bindPopup(f.properties.popup, {maxWidth: 420}); }
       }});
   },
+  // markers: rows [lon, lat, tooltip, popup, name]; each is a button (Tab reaches it, the
+  // tooltip shows on focus, Enter opens the popup) named by `name` (a text or a function
+  // returning one) or else its tooltip's text
   points: function (rows, o) {
-    var icon = L.divIcon({className: o.className, iconSize: [o.size, o.size]});
+    var self = this, icon = L.divIcon({className: o.className, iconSize: [o.size, o.size]});
+    var named = function () {
+      var r = this.geoinfRow, el = this.getElement();
+      if (el && !el.hasAttribute('aria-label')) {
+        el.setAttribute('aria-label', typeof r[4] === 'function' ? r[4]() : r[4] ||
+                        self.textOf(typeof r[2] === 'string' ? r[2] : ''));
+      }
+    };
     var markers = rows.map(function (r) {
-      var m = L.marker([r[1], r[0]], {icon: icon, keyboard: !o.cluster, title: ''});
+      var m = L.marker([r[1], r[0]], {icon: icon, keyboard: true, title: ''});
+      m.geoinfRow = r;
+      m.on('add', named);
       if (r[2]) { m.bindTooltip(r[2], o.label ? {permanent: true, direction: 'right',
         className: 'geoinf-label', offset: [6, 0]} : {}); }
       if (r[3]) { m.bindPopup(r[3], {maxWidth: 420}); }
@@ -34,13 +50,53 @@ window.geoinfMap = window.geoinfMap || {
     });
     if (o.cluster) {
       var group = L.markerClusterGroup(L.extend({iconCreateFunction: function (c) {
-        return L.divIcon({html: '<span>' + c.getChildCount() + '</span>',
-          className: 'geoinf-cluster', iconSize: [26, 26]});
+        return L.divIcon({html: '<span>' + c.getChildCount() + '</span><span class=' +
+          '"geoinf-sr"> places here; Enter zooms in</span>', className: 'geoinf-cluster',
+          iconSize: [26, 26]});
       }}, o.cluster));
+      group.on('clusterkeypress', function (e) {
+        if (e.originalEvent.key === 'Enter') { e.layer.zoomToBounds({padding: [20, 20]}); }
+      });
       group.addLayers(markers);
       return group;
     }
     return L.featureGroup(markers);
+  },
+  // city names from zoom 5 on (cities of a million or more; every city from zoom 7), the
+  // largest first, each only where it overlaps no name already placed
+  cityLabels: function (layer, rows) {
+    var self = this, group = L.layerGroup(), names = null, ctx = null, map = null;
+    var update = function () {
+      group.clearLayers();
+      var zoom = map.getZoom();
+      if (zoom < 5) { return; }
+      names = names || rows.map(function (r) { return self.plain(r[2]); });
+      ctx = ctx || document.createElement('canvas').getContext('2d');
+      ctx.font = '600 11px system-ui, Arial, sans-serif';
+      var view = map.getBounds().pad(0.1), placed = [];
+      rows.forEach(function (r, i) {
+        if (placed.length >= 120 || (zoom < 7 && r[4] < 1e6) ||
+            !view.contains([r[1], r[0]])) { return; }
+        var p = map.latLngToLayerPoint([r[1], r[0]]);
+        var box = [p.x + 4, p.y - 8, p.x + 12 + ctx.measureText(names[i]).width, p.y + 8];
+        if (placed.some(function (q) {
+          return box[0] < q[2] && q[0] < box[2] && box[1] < q[3] && q[1] < box[3]; })) {
+          return;
+        }
+        placed.push(box);
+        group.addLayer(L.marker([r[1], r[0]], {interactive: false, keyboard: false,
+          icon: L.divIcon({className: 'geoinf-city-label', html: self.escape(names[i]),
+                           iconSize: null, iconAnchor: [-6, 8]})}));
+      });
+    };
+    layer.on('add', function () {
+      map = layer._map;
+      group.addTo(map);
+      map.on('zoomend moveend', update);
+      update();
+    });
+    layer.on('remove', function () { map.off('zoomend moveend', update); group.remove(); });
+    layer.geoinfLabels = group;
   },
   // cities: [lon, lat, name, country, population, [[system, site, km], ...]]; ref: the
   // systems (name, claims [[km, claimant]]) and site names, written once for all cities.
@@ -80,10 +136,13 @@ window.geoinfMap = window.geoinfMap || {
     var self = this;
     var rows = data.rows.map(function (r) {  // texts made when first shown (Leaflet
       return [r[0], r[1], function () { return self.cityText(r, data.ref, false); },
-              function () { return self.cityText(r, data.ref, true); }];  // calls these)
+              function () { return self.cityText(r, data.ref, true); },  // calls these)
+              function () { return self.plain(r[2]); }];  // its name, when first added
     });
     var layer = this.points(rows, o);
-    layer.geoinfRows = data.rows;  // for the search box
+    this.cityLabels(layer, data.rows);
+    layer.geoinfRows = data.rows;  // for the search box and the table
+    layer.geoinfRef = data.ref;
     return layer;
   },
   labels: function (rows, o) {
@@ -206,8 +265,7 @@ window.geoinfMap = window.geoinfMap || {
   // same exact-distance listing as a click
   search: function (map, data) {
     var self = this;
-    var plain = function (html) { var d = document.createElement('div');
-                                  d.innerHTML = html; return d.textContent; };
+    var plain = function (html) { return self.plain(html); };
     var entries = function () {
       var out = [];
       data.systems.forEach(function (sys) {
@@ -282,6 +340,9 @@ window.geoinfMap = window.geoinfMap || {
       }
     });
     map.on('popupclose', function () { L.DomUtil.removeClass(box, 'geoinf-popup-open'); });
+    L.DomEvent.on(box, 'keydown', function (e) {  // Escape from a marker closes its popup
+      if (e.key === 'Escape' && !box._geoinfTable) { map.closePopup(); }
+    });
   },
   panel: function (map, html, position, className) {
     var self = this;
@@ -290,6 +351,9 @@ window.geoinfMap = window.geoinfMap || {
       div.innerHTML = html;
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
+      div.querySelectorAll('.geoinf-table-open').forEach(function (b) {
+        b.addEventListener('click', function () { self.cityTable(map, b); });
+      });
       var details = div.querySelector('details');
       if (details) {
         if (map.getSize().x < self.narrow) { details.removeAttribute('open'); }

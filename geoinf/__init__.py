@@ -13,15 +13,18 @@ from .catalog import (
     list_scenarios,
     load_pairs,
     load_scenario,
+    pairs_as_of,
     scenario_rings,
     select_pairs,
 )
 from .cities import cities_in_range
+from .claims import claim_support, load_claims, load_deployments
 from .densify import ring_boundaries
 from .errors import DataError, GeoinfError, GeoinfWarning, InputError
 from .exposure import exposure_table
 from .geodesic import distance_km, ring_vertices
 from .geometry_distance import distance_to_km
+from .launch_areas import area_exposure
 from .mapframes import MapFrames, map_frames
 from .places import load_countries, load_places
 from .population_layers import load_population_layer
@@ -29,7 +32,8 @@ from .raster import open_population
 from .reach import sites_reaching
 from .rings import disc_polygons, dissolve, range_bands, range_rings
 from .scenario_diff import exposure_diff
-from .sites import load_sites
+from .sites import country_sites, load_sites, site_rings
+from .surface import exposure_surface
 from .systems import load_systems
 from .treaty import INF_EDGES_KM, inf_class
 from .version import __version__
@@ -90,4 +94,12 @@ __all__ = [
     "fragment_libraries",
     "geodesic_buffer",
     "distance_to_km",
+    "exposure_surface",
+    "area_exposure",
+    "country_sites",
+    "site_rings",
+    "pairs_as_of",
+    "load_claims",
+    "load_deployments",
+    "claim_support",
 ]

@@ -29,6 +29,7 @@ import html
 import os
 import re
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import folium
@@ -71,7 +72,8 @@ _CLUSTER_CDN = ("https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/"
 
 def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: bool = True,
               tiles: str | None = None, cities: bool = True, population: bool = False,
-              height: str = "100%", polar_href: str | None = None) -> folium.Map:
+              height: str = "100%", polar_href: str | None = None,
+              overlays: Sequence = ()) -> folium.Map:
     """Return a folium map of range bands, sites and cities in range.
 
     Parameters
@@ -95,6 +97,9 @@ def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: b
         Link (e.g. the file name of :func:`geoinf.figure.range_figure`'s PNG) to an
         undistorted north-polar view, given in the legend's note on pole-containing
         ranges.
+    overlays : sequence of folium layers, optional
+        Extra layers drawn under the bands, listed in the layer control (e.g.
+        :func:`geoinf.map_surface.surface_layer`).
 
     Returns
     -------
@@ -125,10 +130,14 @@ def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: b
     m.get_root().header.add_child(Raw(f"<title>{escape_text(headline(frames)[0])}</title>"),
                                   name="geoinf_title")
     folium.map.CustomPane("geoinfBasemap", z_index=200, pointer_events=False).add_to(m)
+    _panels(frames, offline=offline, polar_href=polar_href).add_to(m)  # the view first:
+    # the layers are then drawn once, at the fitted zoom
     if tiles is None:
         basemap_layer().add_to(m)
     if frames.population is not None:
         population_layer(frames.population).add_to(m)
+    for layer in overlays:
+        layer.add_to(m)
     for layer in band_layers(frames.bands):
         layer.add_to(m)
     labels = ring_labels(frames.bands) if len(frames.bands) else None
@@ -138,6 +147,12 @@ def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: b
         city_layer(frames.cities, frames.sites).add_to(m)
     site_layer(frames.sites).add_to(m)
     EscapedLayerControl(collapsed=True, position="topright").add_to(m)
+    ClickReach(reach_data(frames.sites)).add_to(m)
+    return m
+
+
+def _panels(frames: MapFrames, *, offline: bool, polar_href: str | None) -> Panels:
+    """Return the title, legend, summary and about panels, and the bands' bounds to fit."""
     panels = [(title_panel(frames), "topleft", "geoinf-title"),
               (legend_panel(frames, polar_href=polar_href), "bottomleft", "geoinf-legend")]
     summary = summary_panel(frames)
@@ -148,9 +163,7 @@ def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: b
     if len(frames.bands):
         west, south, east, north = frames.bands.total_bounds
         bounds = [[max(south, -70), max(west, -170)], [min(north, 75), min(east, 170)]]
-    Panels(panels, bounds=bounds).add_to(m)
-    ClickReach(reach_data(frames.sites)).add_to(m)
-    return m
+    return Panels(panels, bounds=bounds)
 
 
 def _add_scripts(m: folium.Map, *, offline: bool) -> None:

@@ -72,7 +72,7 @@ def main(verbose: int, quiet: int) -> None:
 
 def _register() -> None:
     # each command module adds its commands to ``main`` when imported
-    from . import catalog, exposure, map, rings  # noqa: F401
+    from . import catalog, exposure, map, rings, surface  # noqa: F401
 
 
 _register()

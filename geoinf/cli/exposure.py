@@ -16,10 +16,18 @@ from ..errors import InputError
 from ..exposure import exposure_table
 from ..reach import sites_reaching
 from ..scenario_diff import estimate_gap, exposure_diff
-from ..sites import load_sites
 from ..treaty import EDGES_TEXT, INF_BANDS, INF_EDGES_KM
 from . import main
-from .options import check_output, float_list, non_negative, output_opt, overwrite_opt
+from .options import (
+    area_opt,
+    as_of_opt,
+    check_output,
+    float_list,
+    non_negative,
+    output_opt,
+    overwrite_opt,
+    user_sites,
+)
 
 __all__ = ["cities", "reach", "exposure", "diff"]
 
@@ -84,25 +92,31 @@ def _emit(frame: pd.DataFrame, fmt: str | None, output: str | None, overwrite: b
               callback=non_negative)
 @click.option("--places", "places", type=click.Path(dir_okay=False), default=None,
               help="Your own places table instead of the embedded GeoNames places.")
+@area_opt
+@as_of_opt
 @_format_opt("table", "csv", "geojson")
 @output_opt
 @overwrite_opt
-def cities(scenario, site, sites_path, band, min_km, max_km, min_population, places, fmt,
-           output, overwrite):
+def cities(scenario, site, sites_path, band, min_km, max_km, min_population, places, areas,
+           as_of, fmt, output, overwrite):
     """Cities within a distance band of the sites of a scenario.
 
     Example: geoinf cities --scenario inf-2019 --band intermediate-range
     --min-population 100000 --format csv -o cities.csv
-    (or: geoinf cities --sites my_sites.csv --max-km 1000 -o cities.csv)
+    (or: geoinf cities --sites my_sites.csv --max-km 1000 -o cities.csv;
+    geoinf cities --area BLR --max-km 1000: within 1,000 km of anywhere in Belarus)
     """
     if band is not None and (min_km is not None or max_km is not None):
         raise InputError("give --band or --min-km/--max-km, not both")
     inputs = (scenario, sites_path, places)
     check_output(output, overwrite, *inputs)
-    if sites_path is not None:
-        top = _user_sites(sites_path, scenario, site, band, max_km)
+    if sites_path is not None or areas:
+        if as_of is not None:
+            raise InputError("--as-of selects catalog pairs; it does not apply to --sites/--area")
+        top = _user_sites(sites_path, scenario, site, band, max_km, areas)
     else:
-        pairs = select_pairs(scenario or DEFAULT_SCENARIO, site=site)
+        pairs = select_pairs(scenario or (None if as_of and not site else DEFAULT_SCENARIO),
+                             site=site, as_of=as_of)
         top = pairs.sort_values("range_km_high").drop_duplicates("site", keep="last")
     lo, hi = INF_BANDS[band] if band else (min_km or 0.0, max_km)
     hi = top["range_km_high"].to_numpy(float) if hi is None else hi
@@ -118,20 +132,25 @@ def cities(scenario, site, sites_path, band, min_km, max_km, min_population, pla
     band_text = band or f"{lo:g}-{'range' if max_km is None else f'{max_km:g}'} km"
     _emit(frame, fmt, output, overwrite, _provenance(
         dataset=places or "embedded GeoNames places (CC BY 4.0)",
-        scenario=None if sites_path else scenario or DEFAULT_SCENARIO, sites=sites_path,
-        band=band_text, min_population=f"{min_population:g}"), inputs)
+        scenario=None if sites_path or areas else scenario or (
+            None if as_of and not site else DEFAULT_SCENARIO),
+        as_of=as_of, area=",".join(areas) or None, sites=sites_path, band=band_text,
+        min_population=f"{min_population:g}"), inputs)
 
 
 _PROGRESS_SITES = 1000
 
 
-def _user_sites(path, scenario, site, band, max_km):
-    """Return the sites of a user's table (or some ids of it), for ``cities --sites``."""
+def _user_sites(path, scenario, site, band, max_km, areas=()):
+    """Return the sites of a user's table and --area (or some ids), for ``cities --sites``."""
+    given = "--sites" if path is not None else "--area"
     if scenario is not None:
-        raise InputError("--sites takes the sites from the file; drop --scenario")
+        raise InputError(f"{given} takes the sites from the file; drop --scenario"
+                         if path is not None else "--area gives the sites; drop --scenario")
     if band is None and max_km is None:
-        raise InputError("--sites needs --max-km or --band (a sites table has no range claims)")
-    sites = load_sites(path)
+        raise InputError(f"{given} needs --max-km or --band (a sites table has no range "
+                         "claims)")
+    sites = user_sites(path, areas)
     if site:
         wanted = [s.strip() for s in site.split(",") if s.strip()]
         bad = [w for w in wanted if w not in set(sites["id"])]
@@ -190,21 +209,48 @@ def reach(place, scenario, fmt, output, overwrite):
               help="Comma-separated keys: site, system, estimate, band, country.")
 @click.option("--uncertainty", is_flag=True,
               help="Report people under the low and high claims and the difference.")
+@click.option("--sites", "sites_path", type=click.Path(dir_okay=False), default=None,
+              help="Your own sites table (points, lines or polygons) instead of a scenario: "
+                   "bands as given by --edges-km.")
+@area_opt
+@click.option("--radius-km", "radius_km", type=float, default=None,
+              help="With --area: launch positions anywhere in the area; min / median / max "
+                   "people within this range of one position, and within range of some "
+                   "position (indicative grid or --raster).")
+@click.option("--resolution", type=float, default=None,
+              help="With --area --radius-km: spacing of the launch positions in degrees "
+                   "[default: 0.25].")
+@as_of_opt
 @_format_opt("table", "csv")
 @output_opt
 @overwrite_opt
 def exposure(scenario, edges_km, layer, population_column, raster, kind, nodata, by,
-             uncertainty, fmt, output, overwrite):
+             uncertainty, sites_path, areas, radius_km, resolution, as_of, fmt, output,
+             overwrite):
     """People within each band per site (and all sites together), system, country.
 
     Example: geoinf exposure --scenario inf-2019 --by band,country --layer raster
-    (or: geoinf exposure --layer ESTAT_Census_2021_V2.csv --by band,country)
+    (or: geoinf exposure --layer ESTAT_Census_2021_V2.csv --by band,country;
+    geoinf exposure --area BLR --edges-km 0,1000,5500 --layer raster;
+    geoinf exposure --area BLR --radius-km 5500: over launch positions in Belarus;
+    geoinf exposure --as-of 2026-06-01 --layer raster: what stood on that date)
     """
     if raster is not None and layer not in ("places", "raster"):
         raise InputError(f"give --raster {raster} or --layer {layer}, not both")
-    inputs = (scenario, raster, layer)
+    if (sites_path is not None or areas) and scenario is not None:
+        raise InputError("--sites/--area give the sites; drop --scenario")
+    inputs = (scenario, raster, layer, sites_path)
     check_output(output, overwrite, *inputs)
+    if radius_km is not None or resolution is not None:
+        _launch_areas(areas, radius_km, resolution, raster, layer, sites_path, edges_km, fmt,
+                      output, overwrite, inputs)
+        return
+    if as_of is not None and (sites_path is not None or areas):
+        raise InputError("--as-of selects catalog pairs; it does not apply to --sites/--area")
     keys = tuple(k.strip() for k in by.split(",") if k.strip())
+    table = user_sites(sites_path, areas)
+    if as_of is not None:
+        table = select_pairs(scenario, as_of=as_of)
     source = raster if raster is not None else layer
     show = source != "places" and not str(source).lower().endswith((".csv", ".geojson",
                                                                      ".gpkg", ".parquet"))
@@ -214,7 +260,8 @@ def exposure(scenario, edges_km, layer, population_column, raster, kind, nodata,
         def progress(done, total):
             bar.length = total
             bar.update(done - bar.pos)
-        frame = exposure_table(scenario or DEFAULT_SCENARIO, layer=source, by=keys,
+        frame = exposure_table(table if table is not None else scenario or DEFAULT_SCENARIO,
+                               layer=source, by=keys,
                                edges_km=edges_km or INF_EDGES_KM, kind=kind,
                                progress=progress, nodata=nodata,
                                population_column=population_column)
@@ -222,9 +269,36 @@ def exposure(scenario, edges_km, layer, population_column, raster, kind, nodata,
         frame = estimate_gap(frame)
     p = frame.attrs.get("provenance", {})
     _emit(frame, fmt, output, overwrite, _provenance(
-        dataset=p.get("layer"), scenario=scenario or DEFAULT_SCENARIO,
+        dataset=p.get("layer"),
+        scenario=None if table is not None and as_of is None else scenario or (
+            "all scenarios" if as_of else DEFAULT_SCENARIO),
+        as_of=as_of, sites=sites_path, area=",".join(areas) or None,
         edges_km=p.get("edges_km"), rule=p.get("rule"),
         tolerance="exact (cell-centre and place-centre rule); areas on a 0.1° grid"), inputs)
+
+
+def _launch_areas(areas, radius_km, resolution, raster, layer, sites_path, edges_km, fmt,
+                  output, overwrite, inputs):
+    """``exposure --area ISO3 --radius-km R``: people in range over launch positions."""
+    from ..launch_areas import AREA_RESOLUTION_DEG, area_exposure
+
+    if not areas or radius_km is None:
+        raise InputError("--radius-km/--resolution summarise launch positions in an area: "
+                         "give --area ISO3 and --radius-km")
+    if sites_path is not None or edges_km is not None or layer not in ("places", "raster"):
+        raise InputError("--area with --radius-km reads the indicative grid or --raster FILE; "
+                         "drop --sites/--edges-km/--layer FILE")
+    res = AREA_RESOLUTION_DEG if resolution is None else resolution
+    codes = [c.strip() for a in areas for c in a.split(",") if c.strip()]
+    frames = [area_exposure(code, radius_km, resolution_deg=res, layer=raster)
+              for code in codes]
+    frame = pd.concat(frames, ignore_index=True)
+    _emit(frame, fmt, output, overwrite, _provenance(
+        dataset=frames[0].attrs.get("layer"), area=",".join(codes),
+        radius_km=f"{radius_km:g}",
+        rule=f"min/median/max over launch positions in the area on a {res:g} degree grid "
+             "(people within range of one position, cell-centre rule); anywhere = within "
+             "range of some point of the area (its geodesic buffer)"), inputs)
 
 
 @main.command("diff")

@@ -14,7 +14,7 @@ from ..catalog import DEFAULT_SCENARIO
 from ..errors import InputError
 from ..mapframes import map_frames
 from . import main
-from .options import float_list, non_negative, overwrite_opt
+from .options import area_opt, as_of_opt, float_list, non_negative, overwrite_opt, user_sites
 
 __all__ = ["map_command"]
 
@@ -45,9 +45,16 @@ def _progress(message: str, started: float) -> None:
               "(needs matplotlib: pip install 'geoinf[figure]').")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="HTML file to write [default: ./geoinf-SCENARIO.html].")
+@click.option("--surface", "surface_path", type=click.Path(dir_okay=False), default=None,
+              help="Add an exposure surface (a file from geoinf surface) as a layer.")
+@click.option("--surface-band", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Band of --surface to show (one per --edges-km band).")
+@area_opt
+@as_of_opt
 @overwrite_opt
 def map_command(scenario, site, system, sites_path, radius_km, online, no_cities,
-                min_population, population, png, output, overwrite):
+                min_population, population, png, output, surface_path, surface_band, areas,
+                as_of, overwrite):
     """Write an interactive range map as one HTML file that opens offline.
 
     Bands per system coloured by INF class (dashed where only the high range claim
@@ -55,23 +62,34 @@ def map_command(scenario, site, system, sites_path, radius_km, online, no_cities
     Prints the path of the file written.
 
     Example: geoinf map --scenario euromissiles-1983 -o euromissiles.html
-    (or: geoinf map --sites my_sites.csv --radius-km 500,2500)
+    (or: geoinf map --sites my_sites.csv --radius-km 500,2500;
+    geoinf map --area BLR --radius-km 1000,5500: bands around anywhere in Belarus;
+    geoinf map --as-of 1985-06-01: every catalog pair that stood on that date)
     """
     started = time.monotonic()
-    if radius_km is not None and sites_path is None:
+    if radius_km is not None and sites_path is None and not areas:
         raise InputError("--radius-km draws ranges around --sites FILE; for catalog sites "
                          "give --system")
     if sites_path is not None and scenario is not None:
         raise InputError("--sites takes the sites from the file; drop --scenario")
-    if scenario is None and sites_path is None and not (site and system):
+    if areas and scenario is not None:
+        raise InputError("--area gives the sites; drop --scenario")
+    if as_of is not None and (sites_path is not None or areas):
+        raise InputError("--as-of selects catalog pairs; it does not apply to --sites/--area")
+    if scenario is None and sites_path is None and not areas and not (site and system) \
+            and as_of is None:
         scenario = DEFAULT_SCENARIO
     name = (Path(str(scenario)).stem if scenario is not None
-            else Path(sites_path).stem if sites_path is not None else "custom")
+            else Path(sites_path).stem if sites_path is not None
+            else "-".join(a.replace(",", "-") for a in areas) if areas
+            else f"as-of-{as_of}" if as_of is not None else "custom")
+    if as_of is not None and scenario is not None:
+        name = f"{name}-as-of-{as_of}"
     output = Path(output or f"geoinf-{name}.html")
     if output.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"{output}: a map is written as .html (got "
                          f"{output.suffix or 'no suffix'!r})")
-    inputs = (scenario, sites_path)
+    inputs = (scenario, sites_path, surface_path)
     check_writable(output, overwrite=overwrite, inputs=inputs)
     if png is not None:
         from ..figure import figure_format, require_matplotlib
@@ -81,16 +99,23 @@ def map_command(scenario, site, system, sites_path, radius_km, online, no_cities
             raise InputError(f"--png {png} is the -o file; give the figure another name")
         check_writable(png, overwrite=overwrite, inputs=inputs)
         require_matplotlib()
-    frames = map_frames(scenario, site=site, system=system, sites=sites_path,
+    overlay = None
+    if surface_path is not None:
+        from ..map_surface import surface_layer  # rasterio and folium: only when asked
+
+        overlay = surface_layer(surface_path, band=surface_band)
+    table = user_sites(sites_path, areas) if areas else sites_path
+    frames = map_frames(scenario, site=site, system=system, sites=table,
                         radius_km=radius_km, cities=not no_cities,
-                        min_population=min_population, population=population)
+                        min_population=min_population, population=population, as_of=as_of)
     _progress(f"computed {len(frames.bands)} bands"
               + ("" if frames.cities is None else f", {len(frames.cities):,} cities"), started)
     from ..render import map_html, range_map  # folium only when a map is drawn
 
     page = map_html(range_map(frames, offline=not online,
                               tiles="OpenStreetMap" if online else None,
-                              cities=not no_cities,
+                              cities=not no_cities, overlays=() if overlay is None
+                              else (overlay,),
                               polar_href=None if png is None else
                               os.path.relpath(Path(png).resolve(), output.resolve().parent)))
     _write_outputs(page, frames if png is not None else None, output, png,

@@ -11,7 +11,8 @@ switch (:func:`resolve_engine`, :func:`use_compiled`), the kernel table
 (:func:`compiled_kernels`, loaded once), the thread policy (:func:`threads_for`)
 and the compiled calls the numpy modules make: the inverse with its pyproj
 fallback (:func:`inverse`), the direct problem (:func:`forward`), ring vertices,
-densification and disc assembly, and the places x sites passes of the analysis.
+densification and disc assembly, the places x sites passes of the analysis and the
+point x edge search of distances to lines and areas.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ __all__ = [
     "compiled_discs",
     "compiled_pair_distances",
     "compiled_place_summary",
+    "compiled_near_edges",
 ]
 
 ENGINES = ("auto", "pyproj", "numba")
@@ -70,14 +72,15 @@ class Kernels(NamedTuple):
     assembly: object
     inverse: object
     pairs: object
+    segments: object
 
 
 def _import_kernels() -> Kernels:
     """Import the kernel modules; ImportError without numba."""
-    from ._kernels import assembly, densify, direct, inverse, pairs
+    from ._kernels import assembly, densify, direct, inverse, pairs, segments
 
     return Kernels(direct=direct, densify=densify, assembly=assembly, inverse=inverse,
-                   pairs=pairs)
+                   pairs=pairs, segments=segments)
 
 
 @functools.cache
@@ -451,3 +454,18 @@ def compiled_place_summary(p_lon, p_lat, s_lon, s_lat, lo, hi, *, radius_km, eps
         return compiled_kernels().pairs.place_summary(
             p_lon, p_lat, s_lon, s_lat, lo, hi, radius_km=radius_km, eps=eps,
             slack_km=slack_km)
+
+
+def compiled_near_edges(p, start, count, blocks, frames, *, upper_only, n_upper, eps, slack_km,
+                        radius_km):
+    """Point x edge pairs that can hold each point's nearest edge, in one compiled pass.
+
+    The compiled twin of the block and edge filters of :mod:`geoinf.geometry_distance`
+    (``blocks`` and ``frames`` are its tables): returns ``(q, e)``, point and edge of
+    every pair whose exact distance the caller solves.
+    """
+    with threads_for(int(np.sum(count)) * 8):
+        return compiled_kernels().segments.near_edges(
+            p, start, count, (blocks.start, blocks.size, blocks.centre, blocks.radius,
+                              blocks.dev_km, blocks.first), frames, upper_only, n_upper, eps,
+            slack_km, radius_km)

@@ -13,12 +13,14 @@ straight edges stay within 1 m of the geodesic ones.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from .constants import MEAN_RADIUS_KM, WGS84
-from .engine import resolve_engine
+from .engine import compiled_near_edges, resolve_engine
 from .errors import InputError
 from .geodesic import validate_points
 from .geometry_parts import GeometryParts, as_geometries, geometry_parts
@@ -30,6 +32,8 @@ __all__ = ["distance_to_km", "parts_distance_km", "dense_polygons"]
 _PAIRS = 2_000_000  # point x edge pairs bounded per chunk (memory)
 _INSIDE_DEV_KM = 1e-3  # polygon edges densified for the inside test to within 1 m
 _MAX_PIECES = 4096
+_BLOCK = 32  # consecutive edges bounded by one spherical cap
+_UPPER_BLOCKS = 4  # blocks searched for an upper bound
 
 
 def distance_to_km(geometries: ArrayLike, lon: ArrayLike, lat: ArrayLike, *,
@@ -85,26 +89,30 @@ def parts_distance_km(parts: GeometryParts, owner: NDArray[np.intp], lon: NDArra
                       ) -> NDArray[np.float64]:
     """Distance (km) from points ``lon, lat`` to geometry ``owner`` of ``parts`` (flat arrays).
 
-    ``engine`` is a resolved engine name. With ``upper_only`` an upper bound that is
-    the exact distance to the edge nearest on the sphere (see :func:`_nearest_edges`).
+    ``engine`` is a resolved engine name. With ``upper_only`` an upper bound: the exact
+    distance to an edge near the nearest (see :func:`_nearest_edges`).
     """
     out = np.full(lon.size, np.inf)
     a, b, e_owner = _segments(parts)
     if a.size:
-        counts = np.bincount(e_owner, minlength=parts.n)
+        blocks = _edge_blocks(parts, a, b, e_owner)
+        counts = np.bincount(blocks.owner, minlength=parts.n)
         starts = np.cumsum(counts) - counts
-        per_point = counts[owner]
-        bounds = np.cumsum(per_point)
-        cuts = np.searchsorted(bounds, np.arange(_PAIRS, bounds[-1] if bounds.size else 0,
-                                                 _PAIRS))
-        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, lon.size], strict=True):
-            if hi > lo:
-                sl = slice(lo, hi)
-                out[sl] = _nearest_edges(parts, a, b, starts[owner[sl]], per_point[sl],
-                                         lon[sl], lat[sl], engine, upper_only)
+        for sl in _chunks(counts[owner], _PAIRS):
+            out[sl] = _nearest_edges(parts, a, b, blocks, starts[owner[sl]], counts[owner[sl]],
+                                     lon[sl], lat[sl], engine, upper_only)
     inside = _inside(dense_polygons(parts.polygons), owner, lon, lat)
     out[inside] = 0.0
     return out
+
+
+def _chunks(count: NDArray[np.intp], limit: int) -> list[slice]:
+    """Cut a run of items with ``count`` pairs each into slices of about ``limit`` pairs."""
+    bounds = np.cumsum(count)
+    total = int(bounds[-1]) if bounds.size else 0
+    cuts = np.searchsorted(bounds, np.arange(limit, total, limit))
+    return [slice(lo, hi) for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, count.size],
+                                            strict=True) if hi > lo]
 
 
 def _segments(parts: GeometryParts):
@@ -123,6 +131,47 @@ def _deviation_km(length_km: NDArray) -> NDArray:
     Measured on WGS84: below 0.00084 x length up to 10,000 km, 0.0105 x length at 19,000 km.
     """
     return length_km * np.where(length_km > 9_000.0, 0.02, 0.002)
+
+
+class _Blocks(NamedTuple):
+    """Runs of up to :data:`_BLOCK` consecutive edges of one geometry, each in a spherical cap.
+
+    Every point of every edge's great-circle arc is within ``radius`` (radians) of
+    ``centre``; ``dev_km`` is the largest geodesic deviation of the block's edges and
+    ``first`` the unit vector of a vertex of the block.
+    """
+
+    start: NDArray[np.intp]
+    size: NDArray[np.intp]
+    owner: NDArray[np.intp]
+    centre: NDArray[np.float64]
+    radius: NDArray[np.float64]
+    dev_km: NDArray[np.float64]
+    first: NDArray[np.float64]
+
+
+def _edge_blocks(parts, a, b, e_owner) -> _Blocks:
+    """Cut the edges (sorted by owner) into blocks of consecutive edges of one owner."""
+    n = a.size
+    new_owner = np.r_[True, e_owner[1:] != e_owner[:-1]]
+    owner_start = np.maximum.accumulate(np.where(new_owner, np.arange(n), 0))
+    rank = np.arange(n) - owner_start
+    block_of = np.cumsum(new_owner | (rank % _BLOCK == 0)) - 1
+    start = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1]])
+    size = np.diff(np.r_[start, n])
+    va = unit_vectors(parts.lon[a], parts.lat[a])
+    vb = unit_vectors(parts.lon[b], parts.lat[b])
+    total = np.add.reduceat(va + vb, start, axis=0)
+    norm = np.linalg.norm(total, axis=1)
+    centre = np.where(norm[:, None] > 1e-9, total / np.maximum(norm, 1e-300)[:, None], va[start])
+    half = np.arccos(np.clip((va * vb).sum(1), -1.0, 1.0)) / 2.0
+    c = centre[block_of]
+    far = np.maximum(np.arccos(np.clip((va * c).sum(1), -1.0, 1.0)),
+                     np.arccos(np.clip((vb * c).sum(1), -1.0, 1.0))) + half
+    radius = np.maximum.reduceat(far, start) + 1e-12
+    dev = np.maximum.reduceat(_deviation_km(2.0 * half * MEAN_RADIUS_KM), start)
+    return _Blocks(start=start, size=size, owner=e_owner[start], centre=centre,
+                   radius=radius, dev_km=dev, first=va[start])
 
 
 def _edge_frames(parts, a, b):
@@ -151,37 +200,83 @@ def _sphere_km(p, frames, e):
     return to_a, np.where(between, np.minimum(cross, ends), ends)
 
 
-def _nearest_edges(parts, a, b, start, count, lon, lat, engine, upper_only=False):
-    """Exact distance from each point to the nearest of its ``count`` edges from ``start``.
+def _near_blocks(p, blocks: _Blocks, start, count):
+    """Point x block pairs that can hold the nearest edge, and each point's upper bound (km).
 
-    With ``upper_only``, the exact distance to the edge nearest on the sphere: an upper
-    bound of the distance, equal to it but where the sphere picks another edge.
+    A block's lower bound is the distance to its cap (less the geodesic deviation,
+    through the sphere's factor); the upper bound is the distance to a vertex.
     """
+    q = np.repeat(np.arange(start.size), count)
+    k = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
+    to_c = np.arccos(np.clip(np.einsum("ij,ij->i", p[q], blocks.centre[k]), -1.0, 1.0))
+    lower = ((np.maximum(to_c - blocks.radius[k], 0.0) * MEAN_RADIUS_KM - blocks.dev_km[k])
+             * (1 - SPHERE_EPS) - SPHERE_SLACK_KM)
+    to_v = np.arccos(np.clip(np.einsum("ij,ij->i", p[q], blocks.first[k]), -1.0, 1.0))
+    best_upper = np.full(start.size, np.inf)
+    np.minimum.at(best_upper, q, to_v * MEAN_RADIUS_KM * (1 + SPHERE_EPS) + SPHERE_SLACK_KM)
+    keep = lower <= best_upper[q]
+    return q[keep], k[keep], best_upper, lower[keep]
+
+
+def _nearest_edges(parts, a, b, blocks, start, count, lon, lat, engine, upper_only=False):
+    """Exact distance from each point to the nearest edge of its ``count`` blocks from ``start``.
+
+    With ``upper_only``, the exact distance to the edge nearest on the sphere among
+    the edges of the few blocks with the lowest bounds: an upper bound of the distance.
+    The candidate pairs come from :func:`_candidates` (numpy) or, with the compiled
+    engine, from :func:`geoinf.engine.compiled_near_edges` (the same rules).
+    """
+    p = unit_vectors(lon, lat)
     frames = _edge_frames(parts, a, b)
-    q = np.repeat(np.arange(lon.size), count)
-    e = np.repeat(start - np.cumsum(count) + count, count) + np.arange(count.sum())
-    to_a, arc = _sphere_km(unit_vectors(lon, lat)[q], frames, e)
-    if upper_only:
-        order = np.lexsort((arc, q))
-        keep = order[np.r_[True, q[order][1:] != q[order][:-1]]]
-    else:
-        lower = (arc - _deviation_km(frames[-1][e])) * (1 - SPHERE_EPS) - SPHERE_SLACK_KM
-        upper = to_a * (1 + SPHERE_EPS) + SPHERE_SLACK_KM
-        best_upper = np.full(lon.size, np.inf)
-        np.minimum.at(best_upper, q, upper)
-        keep = np.flatnonzero(lower <= best_upper[q])
-    ea, eb = a[e[keep]], b[e[keep]]
-    d = segment_distance_km(lon[q[keep]], lat[q[keep]], parts.lon[ea], parts.lat[ea],
-                            parts.lon[eb], parts.lat[eb], engine=engine)
     out = np.full(lon.size, np.inf)
-    np.minimum.at(out, q[keep], d)
+    if engine == "numba":
+        pairs = [compiled_near_edges(p, start, count, blocks, frames, upper_only=upper_only,
+                                     n_upper=_UPPER_BLOCKS, eps=SPHERE_EPS,
+                                     slack_km=SPHERE_SLACK_KM, radius_km=MEAN_RADIUS_KM)]
+    else:
+        pairs = _candidates(p, blocks, frames, start, count, upper_only)
+    for q, e in pairs:
+        ea, eb = a[e], b[e]
+        d = segment_distance_km(lon[q], lat[q], parts.lon[ea], parts.lat[ea],
+                                parts.lon[eb], parts.lat[eb], engine=engine)
+        np.minimum.at(out, q, d)
     return out
+
+
+def _candidates(p, blocks, frames, start, count, upper_only):
+    """Yield ``(q, e)`` point x edge pairs that can hold each point's nearest edge (numpy)."""
+    n = start.size
+    qb, kb, best_upper, lower = _near_blocks(p, blocks, start, count)
+    if upper_only:  # the edges of the few blocks with the lowest bounds are enough
+        order = np.lexsort((lower, qb))
+        rank = np.arange(qb.size) - np.searchsorted(qb[order], qb[order])
+        pick = np.sort(order[rank < _UPPER_BLOCKS])
+        qb, kb = qb[pick], kb[pick]
+    per_point = np.bincount(qb, weights=blocks.size[kb], minlength=n).astype(np.intp)
+    first_pair = np.r_[0, np.cumsum(np.bincount(qb, minlength=n))]
+    for sl in _chunks(per_point, _PAIRS):
+        lo, hi = first_pair[sl.start], first_pair[sl.stop]
+        size = blocks.size[kb[lo:hi]]
+        q = np.repeat(qb[lo:hi], size)
+        e = np.repeat(blocks.start[kb[lo:hi]] - np.cumsum(size) + size, size) \
+            + np.arange(size.sum())
+        to_a, arc = _sphere_km(p[q], frames, e)
+        if upper_only:
+            order = np.lexsort((arc, q))
+            keep = order[np.r_[True, q[order][1:] != q[order][:-1]]]
+        else:
+            lower = (arc - _deviation_km(frames[-1][e])) * (1 - SPHERE_EPS) - SPHERE_SLACK_KM
+            upper = to_a * (1 + SPHERE_EPS) + SPHERE_SLACK_KM
+            np.minimum.at(best_upper, q, upper)
+            keep = np.flatnonzero(lower <= best_upper[q])
+        yield q[keep], e[keep]
 
 
 def _inside(polygons: NDArray[np.object_], owner, lon, lat) -> NDArray[np.bool_]:
     has = np.flatnonzero(polygons[owner] != None)  # noqa: E711 (elementwise)
     inside = np.zeros(lon.size, dtype=bool)
     if has.size:
+        shapely.prepare(polygons[owner[has]])
         inside[has] = shapely.contains_xy(polygons[owner[has]], lon[has], lat[has])
     return inside
 

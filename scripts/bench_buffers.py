@@ -1,28 +1,37 @@
 """Benchmark geodesic buffers of lines and areas against the usual recipes (one run).
 
 geoinf.geodesic_buffer vs the geopandas AEQD recipe (project each geometry to an
-azimuthal-equidistant CRS at its centroid, buffer, project back) vs shapely's buffer
-in degrees, on random polylines (5-20 vertices, 100-1,000 km, lat 35-70) and
-country polygons, at 500 / 1,000 / 5,500 km. For each: time, invalid outputs, and
-grid points misclassified against exact geoinf.distance_to_km (points within
-0.1 km of the edge are not counted). PostGIS ST_Buffer(geography) is not run here
-(see the report); it is skipped with a message.
+azimuthal-equidistant CRS at its centroid, buffer, project back), vs shapely's buffer
+in degrees and vs PostGIS ``ST_Buffer(geography)`` (Debian's postgresql-15-postgis-3 in
+a throw-away localhost cluster started and stopped here; skipped with a message when
+absent), on random polylines (5-20 vertices, 100-1,000 km, lat 35-70) and country
+polygons, at 500 / 1,000 / 5,500 km. For each: time, the ratio of the baseline's time
+to geoinf's, invalid outputs, and grid points misclassified against exact
+geoinf.distance_to_km (points within 0.1 km of the edge are not counted).
 
-    python scripts/bench_buffers.py [--lines 1000] [--countries 200] [--grid 2.0]
+    python scripts/bench_buffers.py [--quick] [--lines 1000] [--countries 200] [--grid 2.0]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import socket
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
 import geoinf
+import geoinf.engine
 from geoinf.constants import WGS84
+
+RADII_KM = (500, 1000, 5500)
 
 
 def random_lines(n: int, rng) -> np.ndarray:
@@ -55,41 +64,130 @@ def degrees(geoms, r_km):
     return shapely.buffer(geoms, r_km / 111.32)
 
 
-def wrong_points(geoms, bufs, r_km, grid_deg):
+class PostGIS:
+    """A throw-away PostgreSQL + PostGIS cluster on localhost (started and stopped here)."""
+
+    BIN = Path("/usr/lib/postgresql/15/bin")
+
+    def __init__(self, workdir: Path):
+        self.ok = shutil.which("psql") is not None and (self.BIN / "initdb").exists()
+        if not self.ok:
+            print("PostGIS: skipped (apt-get install -y postgresql-15-postgis-3 postgis)")
+            return
+        self.data = workdir / "pgdata"
+        with socket.socket() as sock:
+            sock.bind(("localhost", 0))
+            self.port = sock.getsockname()[1]
+        self.user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self.data.mkdir()
+        if self.user:
+            shutil.chown(workdir, "postgres")
+            shutil.chown(self.data, "postgres")
+        self._run(self.BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust")
+        self._run(self.BIN / "pg_ctl", "-D", self.data, "-w", "-l", self.data / "log", "-o",
+                  f"-c listen_addresses=localhost -p {self.port} "
+                  f"-c unix_socket_directories={self.data}", "start")
+        self.sql("create extension postgis;")
+
+    def _run(self, *cmd):
+        return subprocess.run([*self.user, *map(str, cmd)], check=True, capture_output=True,
+                              text=True)
+
+    def sql(self, text: str) -> str:
+        f = self.data / "q.sql"
+        f.write_text(text)
+        if self.user:
+            shutil.chown(f, "postgres")
+        return self._run("psql", "-h", "localhost", "-p", self.port, "-U", "postgres", "-q",
+                         "-A", "-t", "-v", "ON_ERROR_STOP=1", "-f", f).stdout
+
+    def load(self, name: str, geoms) -> None:
+        rows = "\n".join(f"{i}\t{w}" for i, w in enumerate(shapely.to_wkb(geoms, hex=True)))
+        f = self.data / f"{name}.tsv"
+        f.write_text(rows + "\n")
+        if self.user:
+            shutil.chown(f, "postgres")
+        self.sql(f"create table {name} (id int, g geography);\n"
+                 f"\\copy {name} from '{f}'\n")
+
+    def buffers(self, name: str, r_km: float) -> tuple[float, np.ndarray]:
+        out = self.sql(f"drop table if exists buf;\n\\timing on\n"
+                       f"create table buf as select id, ST_Buffer(g, {r_km * 1000}) b "
+                       f"from {name};\n\\timing off\n"
+                       "select encode(ST_AsBinary(b::geometry), 'hex') from buf order by id;")
+        lines = out.splitlines()
+        secs = [float(x.split()[1]) / 1e3 for x in lines if x.startswith("Time:")]
+        wkb = [x for x in lines if x and not x.startswith("Time:")]
+        return secs[0], shapely.from_wkb(wkb)
+
+    def stop(self) -> None:
+        if self.ok:
+            self._run(self.BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "stop")
+
+
+def grid(grid_deg: float):
     lon, lat = np.meshgrid(np.arange(-180 + grid_deg / 2, 180, grid_deg),
                            np.arange(-90 + grid_deg / 2, 90, grid_deg))
-    lon, lat = lon.ravel(), lat.ravel()
-    d = geoinf.distance_to_km(geoms[:, None], lon[None, :], lat[None, :])
+    return lon.ravel(), lat.ravel()
+
+
+def wrong_points(bufs, d, r_km, lon, lat) -> int:
+    """Grid points the buffers misclassify, against exact distances ``d`` (geoms x points)."""
     inside = np.stack([shapely.contains_xy(b, lon, lat) for b in bufs])
     return int(((inside != (d <= r_km)) & (np.abs(d - r_km) > 0.1)).sum())
 
 
+def timed(fn):
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="50 lines, 10 countries, 5 deg grid")
     ap.add_argument("--lines", type=int, default=1000)
     ap.add_argument("--countries", type=int, default=200)
     ap.add_argument("--grid", type=float, default=2.0)
     args = ap.parse_args()
+    if args.quick:
+        args.lines, args.countries, args.grid = 50, 10, 5.0
+    print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     rng = np.random.default_rng(17)
     countries = np.asarray(geoinf.load_countries().geometry.values[:args.countries], dtype=object)
     sets = {"polylines": random_lines(args.lines, rng), "countries": countries}
-    if shutil.which("pg_ctl") is None and shutil.which("psql") is None:
-        print("PostGIS: skipped (no PostgreSQL on PATH)")
-    for name, geoms in sets.items():
-        for r in (500, 1000, 5500):
-            row = [f"{name:9s} {r:5d} km"]
-            times = {}
-            for label, fn in (("geoinf", lambda g, r=r: geoinf.geodesic_buffer(g, r)),
-                              ("aeqd", lambda g, r=r: aeqd(g, r)),
-                              ("degrees", lambda g, r=r: degrees(g, r))):
-                t = time.perf_counter()
-                bufs = fn(geoms)
-                times[label] = time.perf_counter() - t
-                invalid = int((~shapely.is_valid(bufs)).sum())
-                wrong = wrong_points(geoms, bufs, r, args.grid)
-                row.append(f"{label} {times[label]:7.2f} s invalid {invalid} wrong {wrong}")
-            row.append(f"aeqd/geoinf {times['aeqd'] / times['geoinf']:.2f}x")
-            print(" | ".join(row), flush=True)
+    if geoinf.engine.compiled_kernels() is not None:  # loaded once: "auto" then uses them
+        geoinf.geodesic_buffer(sets["polylines"][:2], 100, engine="numba")
+    aeqd(sets["polylines"][:2], 100)  # pyproj's first transformer costs about a second
+    lon, lat = grid(args.grid)
+    with tempfile.TemporaryDirectory() as tmp:
+        pg = PostGIS(Path(tmp))
+        try:
+            for name, geoms in sets.items():
+                if pg.ok:
+                    pg.load(name, geoms)
+                d = geoinf.distance_to_km(geoms[:, None], lon[None, :], lat[None, :])
+                for r in RADII_KM:
+                    _row(name, geoms, r, pg, d, lon, lat)
+        finally:
+            pg.stop()
+    print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+
+
+def _row(name, geoms, r, pg, d, lon, lat) -> None:
+    runs = {"geoinf": lambda: timed(lambda: geoinf.geodesic_buffer(geoms, r)),
+            "aeqd": lambda: timed(lambda: aeqd(geoms, r)),
+            "degrees": lambda: timed(lambda: degrees(geoms, r))}
+    if pg.ok:
+        runs["postgis"] = lambda: pg.buffers(name, r)
+    times, cells = {}, []
+    for label, run in runs.items():
+        times[label], bufs = run()
+        invalid = int((~shapely.is_valid(bufs)).sum())
+        wrong = wrong_points(bufs, d, r, lon, lat)
+        ratio = "" if label == "geoinf" else f" ({times[label] / times['geoinf']:.2f}x)"
+        cells.append(f"{label} {times[label]:7.2f} s{ratio} invalid {invalid} wrong {wrong}")
+    print(f"{name:9s} {r:5d} km | " + " | ".join(cells), flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 ``series`` (GeographicLib's series coefficients and the small numeric helpers the
 others share), ``direct`` (the direct geodesic problem and uniform ring vertices),
 ``densify`` (the densification plan and fill), ``assembly`` (closing rings into disc
-polygons), ``inverse`` (the inverse problem: distances and azimuths) and ``pairs``
-(place x site distances for cities in range). Every module here imports numba:
+polygons), ``inverse`` (the inverse problem: distances and azimuths), ``pairs``
+(place x site distances for cities in range) and ``segments`` (the point x edge search
+of distances to lines and areas). Every module here imports numba:
 install it with ``pip install "geoinf[speedups]"``; pyproj stays the reference.
 """

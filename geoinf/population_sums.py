@@ -253,6 +253,10 @@ def _group_runs(annuli, members, grid, ncols, engine):
     """
     rows = np.flatnonzero(np.isfinite(grid.row_lat) & (grid.col_hi > grid.col_lo))
     is_area = _area_rows(annuli)
+    if not is_area.any():
+        fast = _disc_runs(annuli, members, grid, rows, ncols, engine)
+        if fast is not None:
+            return fast
     runs = [None] * len(annuli)
     if is_area.any():
         from .area_sums import annulus_runs  # builds on buffers, which import this module
@@ -269,6 +273,49 @@ def _group_runs(annuli, members, grid, ncols, engine):
     if not parts:
         return (np.zeros(0, np.int64),) * 4
     return row_intervals.union_runs(*(np.concatenate(x) for x in zip(*parts, strict=True)))
+
+
+def _disc_runs(annuli, members, grid, rows, ncols, engine):
+    """Return :func:`_group_runs` when every group is one distinct disc, else None.
+
+    The common case (one disc per site, inner radius 0): the discs' runs are the groups'
+    runs, with no deduplication of discs, no annulus differences and no union of
+    annuli; the result is the same arrays.
+    """
+    if not members or any(len(m) != 1 for m in members):
+        return None
+    which = np.array([m[0] for m in members], dtype=np.intp)
+    inner = annuli["inner_km"].to_numpy(float)[which]
+    if (inner != 0).any():
+        return None
+    lon, lat = annuli["lon"].to_numpy(float)[which], annuli["lat"].to_numpy(float)[which]
+    outer = annuli["outer_km"].to_numpy(float)[which]
+    if which.size > 1 and len(np.unique(np.stack([lon, lat, outer], axis=1), axis=0)) \
+            < which.size:
+        return None  # repeated discs: the general path solves each once
+    on = np.flatnonzero(outer > 0)
+    whole = rows.size == grid.row_lat.size  # every row on the globe: no gathers
+    pick = (lambda a: a) if whole else (lambda a: a[rows])
+    d, row, start, stop = row_intervals.grid_intervals(
+        lon[on], lat[on], outer[on], row_lat=pick(grid.row_lat), west=pick(grid.row_west),
+        dlon=pick(grid.row_dlon), ncols=ncols, col_range=(pick(grid.col_lo), pick(grid.col_hi)),
+        row_meridian_km=pick(grid.row_meridian_km), engine=engine)
+    if not whole:
+        row = rows[row]
+    if on.size == 1 and not (stop[:, 1] > start[:, 1]).any():
+        # one disc meeting each row once (no ±180° wrap): rows already distinct; sorted
+        # here, the runs are union_runs' result without its sort and merge
+        one = np.flatnonzero(stop[:, 0] > start[:, 0])
+        if one.size > 1 and row[one[0]] > row[one[-1]]:
+            one = one[::-1]
+        row = row[one].astype(np.int64)
+        if (row[1:] > row[:-1]).all():
+            return (np.full(row.size, on[0], dtype=np.int64), row,
+                    start[one, 0].astype(np.int64), stop[one, 0].astype(np.int64))
+    keep = stop > start  # two slots per entry
+    return row_intervals.union_runs(np.repeat(on[d], 2).reshape(-1, 2)[keep],
+                                    np.repeat(row, 2).reshape(-1, 2)[keep], start[keep],
+                                    stop[keep])
 
 
 def _area_rows(annuli: pd.DataFrame) -> NDArray[np.bool_]:

@@ -174,11 +174,10 @@ class PopulationRaster:
         """
         window = window or Window(0, 0, self.dataset.width, self.dataset.height)
         t = self.dataset.transform
-        rows = np.arange(int(window.row_off), int(window.row_off + window.height))
         crs = self.grid.crs
         if crs.is_geographic:
-            edge = t.f + t.e * rows
-            return cell_area_km2(edge + t.e, edge, abs(t.a))[:, None]
+            return self._row_areas[int(window.row_off):int(window.row_off + window.height)]
+        rows = np.arange(int(window.row_off), int(window.row_off + window.height))
         cols = np.arange(int(window.col_off), int(window.col_off + window.width)) if per_cell \
             else np.array([int(window.col_off + window.width // 2)])
         x = t.c + t.a * (cols + 0.5)
@@ -190,6 +189,15 @@ class PopulationRaster:
             scale = np.asarray(pyproj.Proj(crs).get_factors(lon, lat).areal_scale)
         area = abs(t.a * t.e) / 1e6 / scale.reshape(xx.shape)
         return np.where(np.isfinite(area) & (area > 0), area, abs(t.a * t.e) / 1e6)
+
+    @functools.cached_property
+    def _row_areas(self) -> NDArray[np.float64]:
+        """Return the exact cell area of every row of a lon/lat raster, km² (column, read-only)."""
+        t = self.dataset.transform
+        edge = t.f + t.e * np.arange(self.dataset.height)
+        area = cell_area_km2(edge + t.e, edge, abs(t.a))[:, None]
+        area.setflags(write=False)
+        return area
 
     def read(self, window: Window | None = None, *, stored: bool = False) -> NDArray:
         """Return people per cell in ``window`` (default: all; prefer windows).
@@ -268,8 +276,10 @@ class PopulationRaster:
         if people.size == 0:
             return
         with np.errstate(invalid="ignore"):
-            if people.min() >= 0 and (people.max(axis=1) <= bound.min(axis=1)).all():
-                return  # the usual case: two reductions, no temporary arrays
+            if people.min() >= 0:  # NaN fails every comparison: it is never let through
+                top = people.max()
+                if top <= bound.min() or (people.max(axis=1) <= bound.min(axis=1)).all():
+                    return  # the usual case: two or three reductions, no temporary arrays
             bad = ~((people >= 0) & (people <= bound))
         raise InputError(self._bad_values(raw[bad], window))
 

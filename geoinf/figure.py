@@ -235,14 +235,34 @@ def _pole_mark(ax, bands: gpd.GeoDataFrame) -> bool:
     return True
 
 
+_LABEL_OFFSETS = ((4, 3, "left", "bottom"), (4, -3, "left", "top"), (-4, 3, "right", "bottom"),
+                  (-4, -3, "right", "top"), (0, 6, "center", "bottom"), (0, -6, "center", "top"))
+"""Places tried for a site's name, in points from its marker (greedy, first free one)."""
+
+
 def _site_labels(ax, sites: gpd.GeoDataFrame, crs: str) -> None:
-    """Name each site (up to 30) beside its marker, as written in the sites table."""
-    if len(sites) > 30:
+    """Name each site (up to 30) beside its marker, where it overlaps no name placed before.
+
+    Each site is named once (a site of several systems has one name); the first of
+    :data:`_LABEL_OFFSETS` that overlaps no earlier name is used, and a name with no
+    free place is left out (as the page's city names are).
+    """
+    points = sites.drop_duplicates("site") if "site" in sites.columns else sites
+    if len(points) > 30:
         return
-    for name, point in zip(sites["site_name"], sites.to_crs(crs).geometry, strict=True):
-        ax.annotate(str(name).split(" (")[0], (point.x, point.y), xytext=(4, 3),
-                    textcoords="offset points", fontsize=6.5, color=SITE, zorder=8,
-                    gid="site-label", path_effects=_halo(), **_LITERAL)
+    renderer = ax.figure.canvas.get_renderer()
+    placed = []
+    for name, point in zip(points["site_name"], points.to_crs(crs).geometry, strict=True):
+        for dx, dy, ha, va in _LABEL_OFFSETS:
+            text = ax.annotate(str(name).split(" (")[0], (point.x, point.y), xytext=(dx, dy),
+                               textcoords="offset points", fontsize=6.5, color=SITE,
+                               zorder=8, ha=ha, va=va, gid="site-label",
+                               path_effects=_halo(), **_LITERAL)
+            box = text.get_window_extent(renderer).expanded(1.05, 1.1)
+            if not any(box.overlaps(other) for other in placed):
+                placed.append(box)
+                break
+            text.remove()
 
 
 def _legend_handles(frames: MapFrames, colours: dict, pole: bool) -> list:

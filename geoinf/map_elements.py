@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 import math
 import re
 from importlib.resources import files
@@ -28,9 +29,9 @@ from folium.template import Template
 
 from .errors import InputError
 
-__all__ = ["escape_text", "helper_script", "helper_style", "Raw", "Verbatim", "VerbatimMap",
-           "VerbatimTileLayer", "VerbatimImageOverlay", "EscapedLayerControl", "JsLayer",
-           "Panels", "ClickReach"]
+__all__ = ["escape_text", "script_json", "helper_script", "helper_style", "Raw", "Verbatim",
+           "VerbatimMap", "VerbatimTileLayer", "VerbatimImageOverlay", "EscapedLayerControl",
+           "JsLayer", "Panels", "ClickReach"]
 
 
 def escape_text(value) -> str:
@@ -43,6 +44,23 @@ def escape_text(value) -> str:
     """
     missing = value is None or (isinstance(value, float) and math.isnan(value))
     return html.escape("" if missing else str(value))
+
+
+def script_json(value) -> str:
+    r"""Return a value as compact JSON safe inside a ``<script>`` (as Jinja's ``tojson``).
+
+    ``<``, ``>``, ``&`` and ``'`` are written as ``\\u`` escapes, so no text can end the
+    script or open a comment; no spaces after separators (the layer data is most of
+    the page).
+
+    Examples
+    --------
+    >>> script_json({"b": ["</script>", 1.5], "a": None})
+    '{"a":null,"b":["\\u003c/script\\u003e",1.5]}'
+    """
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("'", "\\u0027"))
 
 
 @functools.cache
@@ -185,8 +203,9 @@ class JsLayer(Layer, Verbatim):
     Parameters
     ----------
     helper : str
-        The ``geoinfMap`` function that builds the layer: ``"polygons"``, ``"points"``,
-        ``"cities"`` or ``"labels"``.
+        The ``geoinfMap`` function that builds the layer: ``"polygons"`` (GeoJSON),
+        ``"rings"`` (compact polygons, :func:`geoinf.map_layers.compact_rings`),
+        ``"points"``, ``"cities"`` or ``"labels"``.
     kind : str
         What the layer shows (``"band"``, ``"site"``, ``"city"``, ``"label"``,
         ``"basemap"``); kept
@@ -205,7 +224,7 @@ class JsLayer(Layer, Verbatim):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = geoinfMap.register({{ this._parent.get_name() }},
             {{ this.kind|tojson }}, {{ this.layer_name|tojson }},
-            geoinfMap.{{ this.helper }}({{ this.data|tojson }}, {{ this.options|tojson }}),
+            geoinfMap.{{ this.helper }}({{ this.data_json }}, {{ this.options|tojson }}),
             {{ this.count|tojson }});
         {% endmacro %}
     """)
@@ -216,6 +235,11 @@ class JsLayer(Layer, Verbatim):
         self._name = "geoinf_" + kind
         self.helper, self.kind, self.data, self.options, self.count = (
             helper, kind, data, options, count)
+
+    @property
+    def data_json(self) -> str:
+        """The data as compact script-safe JSON (:func:`script_json`)."""
+        return script_json(self.data)
 
 
 class Panels(Verbatim):

@@ -17,6 +17,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .map_claims import (
+    BADGES,
+    band_claims,
+    claim_label,
+    claim_ref,
+    claimant_short,
+    latest_statuses,
+    pair_status,
+    system_claims,
+)
 from .map_elements import JsLayer, VerbatimImageOverlay, escape_text
 from .mapframes import MERCATOR_MAX_LAT
 from .palette import (
@@ -32,8 +42,8 @@ from .places import embedded_countries
 
 __all__ = ["DENSITY_STOPS", "DENSITY_RGB", "BADGES", "display_geojson", "system_colours",
            "short_name", "badge", "claimant_short", "reach_data", "band_layers", "area_layer",
-           "ring_labels",
-           "site_layer", "city_layer", "basemap_layer", "population_layer"]
+           "ring_labels", "site_layer", "city_layer", "compact_rings", "basemap_layer",
+           "population_layer"]
 
 DENSITY_STOPS = (1, 10, 100, 1000, 10000)
 """People per km² at each colour stop of the population overlay."""
@@ -43,10 +53,6 @@ DENSITY_RGB = np.array([[255, 245, 200], [254, 204, 92], [253, 141, 60], [227, 2
 """Colour of each of :data:`DENSITY_STOPS` (interpolated in log density between them)."""
 
 _DASH = {"low": None, "single": None, "high": "7 5"}
-
-BADGES = {"claimed": "ALLEGED", "hypothetical": "HYPOTHETICAL", "planned": "PLANNED"}
-"""Badge shown for a scenario pair's ``basis`` (how the deployment is known)."""
-
 
 def badge(basis) -> str:
     """Return the HTML badge of a pair's basis ('' when it has none).
@@ -120,17 +126,19 @@ def display_geojson(geometry, properties: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def band_layers(bands: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None = None
-                ) -> list[JsLayer]:
+def band_layers(bands: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None = None, *,
+                claims: dict[str, pd.DataFrame] | None = None) -> list[JsLayer]:
     """Return one layer per band piece in its system's colour, dashed for the longer claim only.
 
     The fill and the line width grow with the INF class. Area sites (``areas``, default
     ``bands.attrs["areas"]``: :attr:`geoinf.mapframes.MapFrames.areas`) come last, as
-    one layer of outlines (:func:`area_layer`).
+    one layer of outlines (:func:`area_layer`). With ``claims`` (:func:`system_claims`),
+    each band's tooltip says which drawn claims reach all of it, part of it, or none.
     """
     areas = bands.attrs.get("areas") if areas is None else areas
     layers = []
     colours = system_colours(bands)
+    claims = claims or {}
     # widest pieces first, so that inner pieces (drawn later) stay clickable on top
     for row in bands.sort_values("max_km", ascending=False, kind="stable").itertuples():
         colour = colours.get(row.system, UNKNOWN)
@@ -140,8 +148,10 @@ def band_layers(bands: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None = None
         tooltip = (f"<b>{escape_text(short_name(row.system_name))}</b>: "
                    f"{row.min_km:,.0f}&ndash;{_km(row.max_km)} from the nearest of "
                    f"{row.n_sites} site{'s' if row.n_sites != 1 else ''}, {cls}<br>"
-                   f"reached under {claim} ({_km(row.range_km)}: "
-                   f"{escape_text(row.claimant)})")
+                   + (band_claims(claims[row.system], row.min_km, row.max_km)
+                      if row.system in claims else
+                      f"reached under {claim} ({_km(row.range_km)}: "
+                      f"{escape_text(row.claimant)})"))
         style = {"color": colour, "weight": CLASS_WEIGHT.get(row.inf_class, 1.6),
                  "fillColor": colour, "fillOpacity": CLASS_FILL.get(row.inf_class, 0.12),
                  "dashArray": _DASH.get(row.estimate)}
@@ -179,39 +189,23 @@ def reach_data(sites: gpd.GeoDataFrame) -> dict:
     """Return each system's claims and sites, for the page's "what reaches here" answer.
 
     A click on the map lists, per system, the ellipsoidal distance to its nearest site
-    (computed in the page, Vincenty's inverse on WGS84) and each claim that reaches it.
+    (computed in the page, Vincenty's inverse on WGS84) and each drawn claim that
+    reaches it (figure, who, year).
     Texts are HTML-escaped; claimants are shortened (:func:`claimant_short`).
     """
     systems = []
     if "is_area" in sites.columns:  # the page measures to points: area sites are left out
         sites = sites[~sites["is_area"].astype(bool)]
-    for _, group in sites.groupby("system", sort=False):
+    every = system_claims(sites)
+    for system, group in sites.groupby("system", sort=False):
         first = group.iloc[0]
-        claims = [[float(first.range_km_low), escape_text(claimant_short(first.low_claimant)
-                                                          or "given range")]]
-        if first.range_km_high != first.range_km_low:
-            claims.append([float(first.range_km_high),
-                           escape_text(claimant_short(first.high_claimant))])
+        claims = [[float(c.range_km), escape_text(c.who), escape_text(c.year)]
+                  for _, c in every[system].iterrows() if c.drawn]
         places = group.drop_duplicates("site")
         systems.append({"name": escape_text(short_name(first.system_name)), "claims": claims,
                         "sites": [[float(r.lon), float(r.lat), escape_text(r.site_name)]
                                   for r in places.itertuples()]})
     return {"systems": systems}
-
-
-def claimant_short(text) -> str:
-    """Return who makes a range claim, without the citation details (plain text).
-
-    Examples
-    --------
-    >>> claimant_short("Russia: Lt-Gen Mikhail Matveevsky, briefing of 23 Jan 2019")
-    'Russia'
-    >>> claimant_short("US assessment as reported in the press (no official US number)")
-    'US assessment as reported in the press'
-    """
-    whole = str(text if text is not None and text == text else "")
-    short = whole.split(" (")[0].split("; ")[0]
-    return short.split(": ")[0].strip() or whole.strip()
 
 
 def ring_labels(bands: gpd.GeoDataFrame) -> JsLayer | None:
@@ -239,7 +233,26 @@ def _given(value) -> bool:
     return escape_text(value).strip() != ""
 
 
-def _site_popup(rows: pd.DataFrame) -> str:
+def _status_text(pair) -> str:
+    """Return "reported since 2019-02-10 (source; strength)" for a pair, escaped."""
+    status, since = pair_status(pair)
+    if not status:
+        return ""
+    text = escape_text(status) + (f" since {escape_text(since)}" if since else "")
+    source, strength = pair.get("status_source"), pair.get("status_strength")
+    if not _given(source) and "deployment_status" not in pair.index:
+        latest = latest_statuses()
+        key = (pair.get("site"), pair.get("system"))
+        if key in latest.index:
+            source, strength = latest.loc[key, "source"], latest.loc[key, "strength"]
+    if _given(strength):
+        text += f" ({escape_text(strength)})"
+    if _given(source):
+        text += f"<br><small>Status source: {_link(source)}</small>"
+    return text
+
+
+def _site_popup(rows: pd.DataFrame, claims: dict | None = None) -> str:
     """Return a site's popup: only the fields its table fills, then each system's claims."""
     first = rows.iloc[0]
     country = f" ({escape_text(first.country)})" if _given(first.get("country")) else ""
@@ -253,16 +266,26 @@ def _site_popup(rows: pd.DataFrame) -> str:
     precision = first.get("precision_km")
     if precision is not None and np.isfinite(precision) and precision > 0:
         parts.append(f"<br>Location precision: ±{precision:g} km")
-    for r in rows.itertuples():
+    for _, pair in rows.iterrows():
+        r = pair
         ranges = (_km(r.range_km_low) if r.range_km_low == r.range_km_high else
                   f"{r.range_km_low:,.0f}&ndash;{_km(r.range_km_high)}")
-        basis = f" ({escape_text(r.basis)})" if _given(r.basis) else ""
-        parts.append(f"<hr style='margin:4px 0'>{badge(r.basis)} <b>"
-                     f"{escape_text(r.system_name)}</b>{basis}: {ranges}")
+        status = _status_text(pair)
+        parts.append(f"<hr style='margin:4px 0'>{badge(pair_status(pair)[0])} <b>"
+                     f"{escape_text(r.system_name)}</b>: {ranges}"
+                     + (f"<br>{status}" if status else ""))
+        mine = (claims or {}).get(r.system)
+        if mine is not None and "date" in mine and (mine["date"] != "").any():
+            for _, c in mine.iterrows():
+                parts.append(f"<br>{claim_label(c, details=True)}: {escape_text(c.claimant)}"
+                             + (f" &mdash; {_link(c.source)}" if _given(c.source) else ""))
+            if _given(r.note):
+                parts.append(f"<br><i>{escape_text(r.note)}</i>")
+            continue
         for which in ("low", "high") if r.range_km_low != r.range_km_high else ("low",):
-            claimant, source = getattr(r, f"{which}_claimant"), getattr(r, f"{which}_source")
+            claimant, source = r[f"{which}_claimant"], r[f"{which}_source"]
             if _given(claimant) or _given(source):
-                km = _km(getattr(r, f"range_km_{which}"))
+                km = _km(r[f"range_km_{which}"])
                 parts.append(f"<br>{km}: {escape_text(claimant)}"
                              + (f" &mdash; {_link(source)}" if _given(source) else ""))
         if _given(r.note):
@@ -281,15 +304,16 @@ def site_layer(sites: gpd.GeoDataFrame) -> JsLayer:
     rows = []
     groups = list(sites.groupby("site", sort=False))
     label = len(groups) <= 30
+    claims = system_claims(sites)
     for _, group in groups:
         first = group.iloc[0]
         systems = ", ".join(dict.fromkeys(short_name(n) for n in group.system_name))
         name = str(first.site_name)
-        tags = "".join(dict.fromkeys(badge(b) for b in group["basis"]))
+        tags = "".join(dict.fromkeys(badge(pair_status(p)[0]) for _, p in group.iterrows()))
         tip = (escape_text(name.split(" (")[0]) + (f" {tags}" if tags else "") if label else
                f"{escape_text(name)}: {escape_text(systems)}")
         rows.append([round(float(first.lon), 5), round(float(first.lat), 5), tip,
-                     _site_popup(group)])
+                     _site_popup(group, claims)])
     return JsLayer("points", "site", f"Sites ({len(rows)})", rows,
                    {"className": "geoinf-site", "size": 14, "label": label}, len(rows))
 
@@ -306,11 +330,10 @@ def city_layer(cities: pd.DataFrame, sites: gpd.GeoDataFrame) -> JsLayer:
     site_ids = list(dict.fromkeys(sites["site"]))
     site_index = {s: i for i, s in enumerate(site_ids)}
     names = sites.drop_duplicates("site").set_index("site")["site_name"]
+    claims = system_claims(sites)
     ref = {"sites": [escape_text(names[s]) for s in site_ids],
            "systems": [{"name": escape_text(short_name(r.system_name)),
-                        "claims": [[float(r.range_km_low), escape_text(r.low_claimant)]]
-                        + ([[float(r.range_km_high), escape_text(r.high_claimant)]]
-                           if r.range_km_high != r.range_km_low else [])}
+                        "claims": claim_ref(claims[r.system])}
                        for r in systems.itertuples()]}
     rows = []
     hits_of = cities["hits"] if "hits" in cities.columns else [()] * len(cities)
@@ -320,11 +343,43 @@ def city_layer(cities: pd.DataFrame, sites: gpd.GeoDataFrame) -> JsLayer:
                      [[sys_index[h[0]], site_index[h[1]], round(h[2])] for h in hits
                       if h[0] in sys_index and h[1] in site_index]])
     cluster = {"maxClusterRadius": 40, "disableClusteringAtZoom": 7,
-               "spiderfyOnMaxZoom": False, "chunkedLoading": True,
-               "showCoverageOnHover": False}
+               "spiderfyOnMaxZoom": False, "showCoverageOnHover": False,
+               # markers clustered in short slices: the page answers input meanwhile
+               "chunkedLoading": True, "chunkInterval": 25, "chunkDelay": 10}
     return JsLayer("cities", "city", f"Cities in range ({len(rows):,})",
                    {"rows": rows, "ref": ref},
                    {"className": "geoinf-city", "size": 9, "cluster": cluster}, len(rows))
+
+
+def compact_rings(geometry, *, decimals: int = 2) -> dict:
+    """Return polygons as compact integer rings (``geoinfMap.rings``'s data).
+
+    Each polygon is a list of rings, each ring a flat list ``[lon0, lat0, dlon1, dlat1,
+    ...]`` of integers (degrees x ``10**decimals``), every vertex after the first as the
+    difference from the one before (the closing vertex left out). About a third of the
+    size of GeoJSON, and read as plain numbers.
+
+    Examples
+    --------
+    >>> compact_rings([shapely.box(10, 50, 10.5, 51)], decimals=1)
+    {'scale': 10, 'parts': [[[105, 500, 0, 10, -5, 0, 0, -10]]]}
+    """
+    scale = 10 ** decimals
+    parts = []
+    for polygon in shapely.get_parts(np.asarray(geometry, dtype=object)):
+        if shapely.is_empty(polygon):
+            continue
+        rings = [shapely.get_exterior_ring(polygon),
+                 *shapely.get_interior_ring(polygon, range(shapely.get_num_interior_rings(
+                     polygon)))]
+        flat = []
+        for ring in rings:
+            xy = np.round(shapely.get_coordinates(ring)[:-1] * scale).astype(np.int64)
+            if len(xy) >= 3:
+                flat.append(np.diff(xy, axis=0, prepend=0).ravel().tolist())
+        if flat:
+            parts.append(flat)
+    return {"scale": scale, "parts": parts}
 
 
 @functools.lru_cache(maxsize=2)
@@ -334,19 +389,18 @@ def _basemap_data(tolerance_deg: float = 0.1, min_area_deg2: float = 0.1) -> str
     parts = parts[shapely.area(parts) > min_area_deg2]
     parts = shapely.simplify(parts, tolerance_deg, preserve_topology=True)
     parts = shapely.clip_by_rect(parts, -180.0, -MERCATOR_MAX_LAT, 180.0, MERCATOR_MAX_LAT)
-    parts = shapely.transform(parts, lambda xy: np.round(xy, 2))
-    features = ",".join('{"type":"Feature","properties":{},"geometry":' + shapely.to_geojson(g)
-                        + "}" for g in parts if not shapely.is_empty(g))
-    return '{"type":"FeatureCollection","features":[' + features + "]}"
+    return json.dumps(compact_rings(parts, decimals=2), separators=(",", ":"))
 
 
 def basemap_layer() -> JsLayer:
-    """Return the Natural Earth countries as a non-interactive basemap (offline maps)."""
+    """Return the Natural Earth countries as a non-interactive basemap (offline maps).
+
+    Drawn as one multipolygon on a canvas (``geoinfMap.rings``, :func:`compact_rings`).
+    """
     data = json.loads(_basemap_data())
     style = {"color": BORDER, "weight": 0.6, "fillColor": LAND, "fillOpacity": 1}
-    return JsLayer("polygons", "basemap", "Countries (Natural Earth)", data,
-                   {"interactive": False, "pane": "geoinfBasemap", "style": style},
-                   len(data["features"]))
+    return JsLayer("rings", "basemap", "Countries (Natural Earth)", data,
+                   {"pane": "geoinfBasemap", "style": style}, len(data["parts"]))
 
 
 def population_layer(image: dict) -> VerbatimImageOverlay:

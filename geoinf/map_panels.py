@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ._offline import ASSET_VERSIONS
+from .map_claims import claim_label, pair_status, system_claims
 from .map_elements import escape_text
-from .map_layers import DENSITY_RGB, badge, claimant_short, short_name, system_colours
+from .map_layers import DENSITY_RGB, badge, short_name, system_colours
 from .mapframes import MERCATOR_MAX_LAT, MapFrames
 from .palette import CLASS_FILL, CLASS_TEXT
 from .treaty import INF_CLASSES
@@ -51,35 +52,39 @@ def title_panel(frames: MapFrames) -> str:
             "(distances on the Earth's ellipsoid).</span></p>")
 
 
-def _claim(km: float, claimant) -> str:
-    who = claimant_short(claimant) or "given range"
-    return (f"<span title='{escape_text(claimant)}'>{km:,.0f} km "
-            f"({escape_text(who)})</span>")
+def _claims_text(claims: pd.DataFrame) -> str:
+    """Return each drawn claim of a system (figure, claimant, year, strength), then a note.
 
-
-def _claims_text(row: pd.Series) -> str:
-    """Return each range claim of a system with who makes it (in full on hover)."""
-    low = _claim(row.range_km_low, row.low_claimant)
-    if row.range_km_low == row.range_km_high:
-        return low
-    return f"{low} / {_claim(row.range_km_high, row.high_claimant)}"
+    The claimant in full shows on hover; the note counts the published figures not drawn.
+    """
+    drawn = claims[claims["drawn"]]
+    out = [f"<span class='geoinf-claim' title='{escape_text(c.claimant)}'>"
+           f"{claim_label(c, details=True)}</span>" for _, c in drawn.iterrows()]
+    text = " &middot; ".join(out)
+    rest = len(claims) - len(drawn)
+    if rest:
+        text += (f" <small>(and {rest} published figure{'s' if rest > 1 else ''} not drawn: "
+                 "see a city's popup)</small>")
+    return text
 
 
 def _system_rows(frames: MapFrames) -> list[str]:
     colours = system_colours(frames.bands)
+    claims = system_claims(frames.sites)
     rows = []
     for system, group in frames.sites.groupby("system", sort=False):
         first = group.iloc[0]
         col = colours.get(system, "#444")
-        bases = set(group["basis"])
-        tags = badge(first.basis) if len(bases) == 1 else "".join(
-            f"{badge(b)}<small> ({(group['basis'] == b).sum()} of {len(group)} "
-            "sites)</small>" for b in dict.fromkeys(group["basis"]) if badge(b))
+        status = [pair_status(r)[0] for _, r in group.iterrows()]
+        kinds = list(dict.fromkeys(status))
+        tags = badge(kinds[0]) if len(kinds) == 1 else "".join(
+            f"{badge(b)}<small> ({status.count(b)} of {len(group)} sites)</small>"
+            for b in kinds if badge(b))
         tags = f" {tags}" if tags else ""
         rows.append(f"<div style='margin:2px 0'><span class='geoinf-swatch' "
                     f"style='border-color:{col};background:{col}55'></span><b>"
                     f"{escape_text(short_name(first.system_name))}</b>{tags}: "
-                    f"{_claims_text(first)}</div>")
+                    f"{_claims_text(claims[system])}</div>")
     return rows
 
 
@@ -107,10 +112,10 @@ def legend_panel(frames: MapFrames, *, polar_href: str | None = None) -> str:
                      f"{CLASS_TEXT[c]}</div>")
     if (frames.bands.get("estimate", pd.Series(dtype=str)) == "high").any():
         lines.append("<div><span class='geoinf-swatch' style='border-color:#555;"
-                     "border-width:2px 0 0 0;height:2px'></span>solid: within every claim"
+                     "border-width:2px 0 0 0;height:2px'></span>solid: within every drawn claim"
                      "</div><div><span class='geoinf-swatch' style='border-color:#555;"
                      "border-style:dashed;border-width:2px 0 0 0;height:2px'></span>dashed: "
-                     "only under the longer claim</div>")
+                     "only under the longer claims</div>")
     lines.append("<div><span class='geoinf-site' style='display:inline-block;width:12px;"
                  "height:12px;margin:0 8px 0 4px;vertical-align:middle'></span>launch site "
                  "(click for sources)</div>")

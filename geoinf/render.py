@@ -38,6 +38,7 @@ from ._io import atomic_write
 from ._offline import ASSET_VERSIONS, guarded_scripts, inline_head
 from .catalog import DEFAULT_SCENARIO
 from .errors import InputError
+from .map_claims import system_claims
 from .map_elements import (
     ClickReach,
     EscapedLayerControl,
@@ -138,7 +139,7 @@ def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: b
         population_layer(frames.population).add_to(m)
     for layer in overlays:
         layer.add_to(m)
-    for layer in band_layers(frames.bands):
+    for layer in band_layers(frames.bands, claims=system_claims(frames.sites)):
         layer.add_to(m)
     labels = ring_labels(frames.bands) if len(frames.bands) else None
     if labels is not None:

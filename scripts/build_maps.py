@@ -17,7 +17,7 @@ from geoinf.mapframes import map_frames
 from geoinf.render import range_map, write_map
 
 MAPS = Path(__file__).resolve().parent.parent / "maps"
-SCENARIOS = ("inf-2019", "euromissiles-1983")
+SCENARIOS = ("inf-2019", "euromissiles-1983", "post-inf-2026")
 
 
 def screenshot(html: Path, png: Path) -> tuple[int, int]:

@@ -2,6 +2,8 @@
 
 import dataclasses
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from geoinf.mapframes import map_frames
@@ -98,3 +100,26 @@ def test_text_from_files_is_literal_and_png_written(kaliningrad, tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1350, round(9 * 1.15 * 150))
+
+
+def test_site_labels_do_not_overlap():
+    import geopandas as gpd
+
+    f = map_frames("post-inf-2026", cities=False)
+    # a dense cluster: five sites within ~60 km, and a site of three systems (Mainz-Kastel)
+    extra = f.sites[f.sites.site == "krichev"].iloc[[0] * 5].copy()
+    extra["site"] = [f"k{i}" for i in range(5)]
+    extra["site_name"] = [f"Cluster site {i}" for i in range(5)]
+    extra["lon"] = extra["lon"] + 0.2 * np.arange(5)
+    extra["lat"] = extra["lat"] + 0.1 * np.arange(5)
+    both = pd.concat([f.sites, extra], ignore_index=True)
+    f.sites = gpd.GeoDataFrame(both, crs="EPSG:4326",
+                               geometry=gpd.points_from_xy(both.lon, both.lat))
+    fig = range_figure(f)
+    renderer = fig.canvas.get_renderer()
+    labels = _by_gid(fig, "site-label")
+    names = [t.get_text() for t in labels]
+    assert len(names) == len(set(names))  # each site named once
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert "Krichev" in " ".join(names) or "Krychaw" in " ".join(names)

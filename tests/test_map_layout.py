@@ -202,7 +202,7 @@ def _band_styles(page):
     import json
     import re
 
-    return [json.loads(m.group(1)) for m in re.finditer(r'"style": (\{[^}]*\})', page)
+    return [json.loads(m.group(1)) for m in re.finditer(r'"style": ?(\{[^}]*\})', page)
             if '"dashArray"' in m.group(1)]
 
 

@@ -15,7 +15,25 @@ window.geoinfMap = window.geoinfMap || {
     if (v >= 1e6) { return (v / 1e6).toFixed(v >= 1e7 ? 0 : 1) + ' million'; }
     return this.whole(Math.round(v / 1e3) * 1e3);
   },
-  // non-interactive polygons (the basemap) are drawn on one canvas: far fewer DOM nodes
+  // compact polygons: {scale, parts: [[ring, ...], ...]}, each ring a flat list of integer
+  // [lon, lat] x scale, every pair after the first as the difference from the one before;
+  // drawn as one non-interactive multipolygon on one canvas (the basemap)
+  rings: function (data, o) {
+    var k = 1 / data.scale;
+    var latlngs = data.parts.map(function (part) {
+      return part.map(function (flat) {
+        var out = new Array(flat.length / 2), x = 0, y = 0;
+        for (var i = 0; i < flat.length; i += 2) {
+          x += flat[i]; y += flat[i + 1];
+          out[i / 2] = [y * k, x * k];
+        }
+        return out;
+      });
+    });
+    return L.polygon(latlngs, L.extend({pane: o.pane || 'overlayPane', interactive: false,
+      renderer: L.canvas({pane: o.pane || 'overlayPane', padding: 0.3})}, o.style));
+  },
+  // non-interactive polygons are drawn on one canvas: far fewer DOM nodes
   polygons: function (data, o) {
     var canvas = o.interactive ? undefined : L.canvas({pane: o.pane || 'overlayPane',
                                                        padding: 0.3});
@@ -99,8 +117,25 @@ window.geoinfMap = window.geoinfMap || {
     layer.geoinfLabels = group;
   },
   // cities: [lon, lat, name, country, population, [[system, site, km], ...]]; ref: the
-  // systems (name, claims [[km, claimant]]) and site names, written once for all cities.
-  // Every text in rows and ref is HTML-escaped by geoinf before it is written here.
+  // systems (name, claims [[km, phrase, drawn, who]]) and site names, written once for all
+  // cities. Every text in rows and ref is HTML-escaped by geoinf before it is written here.
+  // which claims put a distance in range: the drawn ones (every one, or which), then any
+  // published figure not drawn that also reaches; `brief`: without "in range (under)"
+  claimsText: function (sys, km, brief) {
+    var drawn = sys.claims.filter(function (c) { return c[2]; });
+    var reach = drawn.filter(function (c) { return c[0] >= km; });
+    var others = sys.claims.filter(function (c) { return !c[2] && c[0] >= km; });
+    var list = function (cs) {
+      var p = cs.slice().sort(function (a, b) { return b[0] - a[0]; })
+        .map(function (c) { return c[1]; });
+      return p.length > 1 ? p.slice(0, -1).join(', ') + ' and ' + p[p.length - 1] : p[0];
+    };
+    var text = reach.length === drawn.length && drawn.length > 1 ?
+      (brief ? '' : 'in range under ') + 'every claim' : reach.length && drawn.length > 1 ?
+      (brief ? 'only ' : 'in range only under ') + list(reach) : brief ? 'its range' :
+      'in range';
+    return text + (others.length ? '; also within ' + list(others) + ' (not drawn)' : '');
+  },
   cityText: function (r, ref, full) {
     var self = this;
     var out = ['<b>' + r[2] + '</b>' + (r[3] ? ' (' + r[3] + ')' : '') + ', ' +
@@ -110,18 +145,17 @@ window.geoinfMap = window.geoinfMap || {
     Object.keys(bySystem).forEach(function (k) {
       var sys = ref.systems[k], hits = bySystem[k];
       hits.sort(function (a, b) { return a[2] - b[2]; });
-      var near = hits[0][2];
-      var claims = sys.claims.filter(function (c) { return c[0] >= near; });
-      var needs = claims.length === sys.claims.length && sys.claims.length > 1 ?
-        'in range under every claim' : claims.length === 1 && sys.claims.length > 1 ?
-        'in range only under the ' + self.km(claims[0][0]) + ' claim (' + claims[0][1] +
-        ')' : 'in range';
-      out.push('<b>' + sys.name + '</b>: ' + needs);
+      out.push('<b>' + sys.name + '</b>: ' + self.claimsText(sys, hits[0][2]));
+      var figures = [];  // each drawn figure once
+      sys.claims.forEach(function (c) {
+        if (c[2] && figures.indexOf(c[0]) < 0) { figures.push(c[0]); }
+      });
+      figures.sort(function (a, b) { return a - b; });
       var shown = full ? hits : hits.slice(0, 1);
       shown.forEach(function (h) {
-        var margins = claims.map(function (c) {
-          return self.km(c[0] - h[2]) + ' inside the ' + self.km(c[0]) + ' claim';
-        }).filter(function (t, i) { return claims[i][0] >= h[2]; });
+        var margins = figures.filter(function (km) { return km >= h[2]; }).map(function (km) {
+          return self.km(km - h[2]) + ' inside the ' + self.km(km) + ' claim';
+        });
         out.push('&nbsp;&nbsp;' + self.km(h[2]) + ' from ' + ref.sites[h[1]] +
                  (margins.length ? ' &mdash; ' + margins.join(', ') : ''));
       });
@@ -202,7 +236,7 @@ window.geoinfMap = window.geoinfMap || {
       if (!within.length) { return; }
       var claims = within.map(function (c) {
         return self.km(c[0] - best[0]) + ' inside the ' + self.km(c[0]) + ' claim (' +
-               c[1] + ')';
+               c[1] + ')' + (c[2] ? ', ' + c[2] : '');
       });
       lines.push('<b>' + sys.name + '</b>: ' + self.km(best[0]) + ' from ' + best[1] +
                  (reaching > 1 ? ' (and ' + (reaching - 1) + ' more site' +
@@ -422,6 +456,8 @@ window.geoinfMap = window.geoinfMap || {
     });
     top = Math.min(top, size.y * 0.3);
     bottom = Math.min(bottom, size.y * 0.3);
-    map.fitBounds(bounds, {paddingTopLeft: [8, top + 4], paddingBottomRight: [8, bottom + 4]});
+    // no zoom animation: the layers added next are drawn once, at the fitted view
+    map.fitBounds(bounds, {paddingTopLeft: [8, top + 4], paddingBottomRight: [8, bottom + 4],
+                           animate: false});
   }
 };

@@ -34,16 +34,20 @@
         return near(r) ? near(r)[2] : null; }});
       cols.push({head: name + 'nearest site', text: true, get: function (r) {
         return near(r) ? ref.sites[near(r)[1]] : null; }});
+      var figures = [];  // each drawn figure once
       sys.claims.forEach(function (c) {
-        cols.push({head: name + 'km inside the ' + self.whole(c[0]) + ' km claim',
-          get: function (r) { return near(r) && near(r)[2] <= c[0] ? c[0] - near(r)[2] : null; }});
+        if (c[2] && figures.indexOf(c[0]) < 0) { figures.push(c[0]); }
+      });
+      figures.sort(function (a, b) { return a - b; });
+      figures.forEach(function (km) {
+        cols.push({head: name + 'km inside the ' + self.whole(km) + ' km claim',
+          get: function (r) { return near(r) && near(r)[2] <= km ? km - near(r)[2] : null; }});
       });
       if (sys.claims.length > 1) {
         cols.push({head: name + 'in range under', text: true, get: function (r) {
-          if (!near(r)) { return null; }
-          var within = sys.claims.filter(function (c) { return c[0] >= near(r)[2]; });
-          return within.length === sys.claims.length ? 'every claim' :
-            'only the ' + self.whole(within[0][0]) + ' km claim (' + within[0][1] + ')';
+          // no tags: plain() decodes it; no-break spaces as plain spaces in the files
+          return near(r) ? self.claimsText(sys, near(r)[2], true).replace(/&nbsp;/g, ' ') :
+            null;
         }});
       }
     });

@@ -12,7 +12,8 @@ the buffer. Pieces that meet share their perpendicular rays vertex for vertex
 (each ray is sampled once), so the union leaves no slivers.
 
 Each piece is returned as a closed ring (interior on its left) for
-:func:`geoinf.sphere_polygons.ring_pieces`.
+:func:`geoinf.sphere_polygons.ring_pieces`. The outer curves (offset curves and
+arcs) are sampled to the buffer's tolerance, the rays to :data:`RAY_TOLERANCE_KM`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,19 @@ from .geometry_distance import parts_distance_km
 from .geometry_parts import GeometryParts
 from .offset_curves import Curves, coarse_points, sample_curves, subset
 
-__all__ = ["piece_rings"]
+__all__ = ["piece_rings", "RAY_TOLERANCE_KM"]
+
+RAY_TOLERANCE_KM = 2.0
+"""Tolerance the rays are sampled to (or the buffer's, if larger): they are seams.
+
+A ray is shared, vertex for vertex, by the two pieces it separates, and every
+point of it is strictly nearer the geometry than ``r`` but its end (a lateral
+chord error ``d`` moves a point near the end by only ``d**2 / 2r`` radially), so
+a ray is never part of the union's boundary, where a left-out neighbour's gap is
+filled (:func:`geoinf.buffers.geodesic_buffer`): its accuracy does not enter the
+tolerance, only the outer curves' does. Rays are most of the samples at large
+distances.
+"""
 
 _ARC_STEP_DEG = 15.0  # initial samples of arcs, then bisected to the tolerance
 _OFFSET_STEP_M = 250_000.0
@@ -102,7 +115,9 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
                                      left[bands, None], arc[joins, None],
                                      ray_first[joins, None], ray_last[joins, None]],
                                     axis=None).astype(np.intp))
-    xy, off = _sample(curves, need, tolerance_km, engine)
+    tol = np.full(curves.lon.size, tolerance_km)
+    tol[:n_rays] = max(tolerance_km, RAY_TOLERANCE_KM)  # seams inside the union
+    xy, off = _sample(curves, need, tol, engine)
     ray_end = off[1:n_rays + 1] - 1
     # snap the ends of offset curves and arcs onto the rays they meet
     for curve, ray in ((right[bands], e4[bands] + _SR), (left[bands], e4[bands] + _SL)):
@@ -125,9 +140,9 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
     return ring_xy, ring_off, owner, pruned
 
 
-def _sample(curves: Curves, need: NDArray[np.intp], tolerance_km: float, engine: str):
+def _sample(curves: Curves, need: NDArray[np.intp], tolerance_km: NDArray, engine: str):
     """Sample the curves ``need``; the others get no samples (empty slots in ``off``)."""
-    xy, sub_off = sample_curves(subset(curves, need), tolerance_km, engine=engine)
+    xy, sub_off = sample_curves(subset(curves, need), tolerance_km[need], engine=engine)
     counts = np.zeros(curves.lon.size, dtype=np.intp)
     counts[need] = np.diff(sub_off)
     off = np.zeros(curves.lon.size + 1, dtype=np.intp)
@@ -144,7 +159,7 @@ def _reaches_boundary(parts, outer: Curves, owner, tolerance_km, engine) -> NDAr
     length is bounded by 1.05 x the chord (arcs are sampled every 15 degrees or
     finer) plus the tolerance.
     """
-    lon, lat, k = coarse_points(outer)
+    lon, lat, k = coarse_points(outer, engine=engine)
     d = parts_distance_km(parts, owner[k], lon, lat, engine=engine, upper_only=True)
     same = k[1:] == k[:-1]
     _, _, chord = inverse(lon[:-1], lat[:-1], lon[1:], lat[1:], engine=engine)

@@ -50,6 +50,8 @@ __all__ = [
     "compiled_pair_distances",
     "compiled_place_summary",
     "compiled_near_edges",
+    "compiled_curve_points",
+    "compiled_curve_samples",
 ]
 
 ENGINES = ("auto", "pyproj", "numba")
@@ -73,14 +75,15 @@ class Kernels(NamedTuple):
     inverse: object
     pairs: object
     segments: object
+    curves: object
 
 
 def _import_kernels() -> Kernels:
     """Import the kernel modules; ImportError without numba."""
-    from ._kernels import assembly, densify, direct, inverse, pairs, segments
+    from ._kernels import assembly, curves, densify, direct, inverse, pairs, segments
 
     return Kernels(direct=direct, densify=densify, assembly=assembly, inverse=inverse,
-                   pairs=pairs, segments=segments)
+                   pairs=pairs, segments=segments, curves=curves)
 
 
 @functools.cache
@@ -469,3 +472,19 @@ def compiled_near_edges(p, start, count, blocks, frames, *, upper_only, n_upper,
             p, start, count, (blocks.start, blocks.size, blocks.centre, blocks.radius,
                               blocks.dev_km, blocks.first), frames, upper_only, n_upper, eps,
             slack_km, radius_km)
+
+
+def compiled_curve_points(curves, k, u):
+    """Lon, lat of the curves ``k`` of :class:`geoinf.offset_curves.Curves` at ``u``, compiled."""
+    with threads_for(k.size * 2 * _INVERSE_WORK):
+        return compiled_kernels().curves.curve_points(curves, k, u)
+
+
+def compiled_curve_samples(curves, limit_km, max_levels):
+    """Sample the curves as :func:`geoinf.offset_curves.sample_curves` does, compiled.
+
+    Returns ``(xy, offsets)``; an interval is bisected while its middle misses the
+    chord's middle by more than ``limit_km`` (at most ``max_levels`` times).
+    """
+    with threads_for(int(np.sum(curves.n0)) * 40 * _INVERSE_WORK):
+        return compiled_kernels().curves.sample_curves(curves, limit_km, max_levels)

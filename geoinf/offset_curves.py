@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from .engine import inverse
+from .engine import compiled_curve_points, compiled_curve_samples, inverse
 from .segment_distance import line_points
 
 __all__ = ["Curves", "curve_points", "sample_curves", "coarse_points", "subset"]
@@ -44,9 +44,14 @@ class Curves(NamedTuple):
     n0: NDArray[np.intp]  # initial number of intervals
 
 
-def curve_points(c: Curves, k: NDArray[np.intp], u: NDArray[np.float64]
-                 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Return lon, lat of curves ``k`` at parameters ``u`` (flat arrays)."""
+def curve_points(c: Curves, k: NDArray[np.intp], u: NDArray[np.float64], *,
+                 engine: str = "pyproj") -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return lon, lat of curves ``k`` at parameters ``u`` (flat arrays).
+
+    ``engine`` is a resolved engine name: pyproj's direct problem, or the compiled one.
+    """
+    if engine == "numba":
+        return compiled_curve_points(c, k, u)
     s = c.s0[k] + u * (c.s1[k] - c.s0[k])
     lon, lat, az = c.lon[k].copy(), c.lat[k].copy(), c.az[k].copy()
     moved = np.flatnonzero(s != 0.0)
@@ -72,14 +77,21 @@ def _miss_km(lon_a, lat_a, lon_b, lat_b, lon_m, lat_m, engine) -> NDArray[np.flo
     return d / 1000.0
 
 
-def sample_curves(c: Curves, tolerance_km: float, *, engine: str = "pyproj"
-                  ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-    """Sample every curve densely enough for ``tolerance_km``; return points and offsets.
+def sample_curves(c: Curves, tolerance_km: float | NDArray[np.float64], *,
+                  engine: str = "pyproj") -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """Sample every curve densely enough for ``tolerance_km`` (one, or one per curve).
+
+    Returns points and offsets.
 
     Curve ``k``'s samples, from ``u = 0`` to ``u = 1`` inclusive, are
-    ``xy[offsets[k]:offsets[k + 1]]`` (lon, lat).
+    ``xy[offsets[k]:offsets[k + 1]]`` (lon, lat). With the compiled engine each
+    curve is bisected in one compiled pass (the same rule).
     """
+    if engine == "numba":
+        return compiled_curve_samples(c, _CHECK * np.asarray(tolerance_km, dtype=float),
+                                      _MAX_LEVELS)
     n = c.lon.size
+    limit_km = _CHECK * np.broadcast_to(np.asarray(tolerance_km, dtype=float), (n,))
     k = np.repeat(np.arange(n), c.n0)
     j = np.arange(k.size) - np.repeat(np.cumsum(c.n0) - c.n0, c.n0)
     ua = j / c.n0[k]
@@ -95,7 +107,7 @@ def sample_curves(c: Curves, tolerance_km: float, *, engine: str = "pyproj"
             break
         um = (ua + ub) / 2.0
         lm = curve_points(c, k, um)
-        bad = _miss_km(*la, *lb, *lm, engine) > _CHECK * tolerance_km
+        bad = _miss_km(*la, *lb, *lm, engine) > limit_km[k]
         good = ~bad
         kept_k.append(k[good])
         kept_u.append(ua[good])
@@ -125,10 +137,11 @@ def subset(c: Curves, k: NDArray[np.intp]) -> Curves:
     return Curves(*(f[k] for f in c))
 
 
-def coarse_points(c: Curves) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
+def coarse_points(c: Curves, *, engine: str = "pyproj"
+                  ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
     """Return lon, lat at ``u = j / n0`` (``j = 0 … n0``) of every curve and the curve of each."""
     n1 = c.n0 + 1
     k = np.repeat(np.arange(c.lon.size), n1)
     j = np.arange(k.size) - np.repeat(np.cumsum(n1) - n1, n1)
-    lon, lat = curve_points(c, k, j / c.n0[k])
+    lon, lat = curve_points(c, k, j / c.n0[k], engine=engine)
     return lon, lat, k

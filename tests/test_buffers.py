@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import geoinf
+import geoinf.engine
 from geoinf.constants import WGS84
 from geoinf.errors import InputError
 
@@ -56,8 +57,8 @@ def _boundary(poly, per_edge=3):
     return np.concatenate(out)
 
 
-def _check(geom, r, tol=TOL, grid=True):
-    buf = geoinf.geodesic_buffer(geom, r, tolerance_km=tol)[0]
+def _check(geom, r, tol=TOL, grid=True, engine="auto"):
+    buf = geoinf.geodesic_buffer(geom, r, tolerance_km=tol, engine=engine)[0]
     assert buf.is_valid and buf.geom_type in ("Polygon", "MultiPolygon")
     for part in shapely.get_parts(buf):
         assert shapely.is_ccw(part.exterior)
@@ -117,6 +118,26 @@ def test_hole_smaller_than_twice_the_distance_fills():
                             [[(24, 52), (26, 52), (26, 53), (24, 53)]])
     assert len(_check(holed, 50, grid=False).interiors) == 1  # 50 km: hole stays
     assert len(_check(holed, 500).interiors) == 0
+
+
+def _short_edges_line():
+    """Edges of 20 m, 300 m, 3 km and 30 km with sharp and slight turns, then a long one."""
+    lon, lat, az = [30.0], [60.0], 10.0
+    for length, turn in ((20, 50), (300, -80), (3_000, 0.5), (30_000, 120), (20, -1),
+                         (400_000, 30)):
+        az += turn
+        x, y, _ = WGS84.fwd(lon[-1], lat[-1], az, length)
+        lon.append(x)
+        lat.append(y)
+    return shapely.LineString(zip(lon, lat, strict=True))
+
+
+@pytest.mark.parametrize("engine", ["pyproj", pytest.param("numba", marks=pytest.mark.skipif(
+    geoinf.engine.compiled_kernels() is None, reason="numba not installed"))])
+@pytest.mark.parametrize("r", [5, 1000, 5500])
+def test_short_edges_stay_valid_within_tolerance(r, engine):
+    # rays are sampled to RAY_TOLERANCE_KM (km), far more than these edges are long
+    _check(_short_edges_line(), r, grid=r > 5, engine=engine)
 
 
 def test_self_touching_line():

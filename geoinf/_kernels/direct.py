@@ -58,7 +58,7 @@ from .series import sin_series5 as _sin_series5
 from .series import sin_series6 as _sin_series6
 from .series import sincos_small as _sincos_small
 
-__all__ = ["direct", "ring_vertices"]
+__all__ = ["direct", "endpoint", "line_from", "line_end", "ring_vertices"]
 
 _TINY = math.sqrt(np.finfo(float).tiny)
 
@@ -170,7 +170,14 @@ def _rotate(s, c, sd, cd):
 
 @njit(**_INLINE)
 def _position_at(ln, lon1, t, st, ct):
-    """End point (lon2, lat2) at arc ``t`` (see :func:`_arc`) along a line from :func:`_line`.
+    """End point (lon2, lat2) at arc ``t`` (see :func:`_arc`) along a line from :func:`_line`."""
+    lon2, lat2, _, _ = _end_at(ln, lon1, t, st, ct)
+    return lon2, lat2
+
+
+@njit(**_INLINE)
+def _end_at(ln, lon1, t, st, ct):
+    """End point and azimuth there: (lon2, lat2, sin alpha2, cos alpha2) (unnormalised).
 
     GeographicLib's direct step: ``tau12 = s12 / (b A1)`` is ``t`` plus a small
     correction, ``sigma12`` is ``tau12`` plus the small C1' series difference;
@@ -202,7 +209,7 @@ def _position_at(ln, lon1, t, st, ct):
     lam12 = omg12 + a3c * (sig12 + (_sin_series5(ssig2, csig2, d1, d2, d3, d4, d5) - b31))
     lon2 = _ang_normalize_near(lon1 + _ang_normalize_near(lam12 / _DEG))
     lat2 = _atan2d_fast(sbet2, _F1 * cbet2)
-    return lon2, lat2
+    return lon2, lat2, salp0, calp0 * csig2
 
 
 @njit(**_JIT)
@@ -213,6 +220,28 @@ def _position(sbet1, cbet1, salp1, calp1, lon1, t, st, ct):
     copy, which keeps the compile time of the kernels down.
     """
     return _position_at(_line(sbet1, cbet1, salp1, calp1), lon1, t, st, ct)
+
+
+@njit(**_INLINE)
+def line_from(lat1, azi1):
+    """Set up the geodesic line leaving latitude ``lat1`` along ``azi1`` (degrees)."""
+    sbet1, cbet1 = _centre(lat1)
+    salp1, calp1 = _azimuth(azi1)
+    return _line(sbet1, cbet1, salp1, calp1)
+
+
+@njit(**_INLINE)
+def line_end(ln, lon1, s12):
+    """End of ``s12`` metres along a line from :func:`line_from` at ``lon1``: lon2, lat2, azi2."""
+    t, st, ct = _arc(s12)
+    lon2, lat2, salp2, calp2 = _end_at(ln, _ang_normalize(lon1), t, st, ct)
+    return lon2, lat2, _atan2d_fast(salp2, calp2)
+
+
+@njit(**_JIT)
+def endpoint(lon1, lat1, azi1, s12):
+    """One direct problem: end point and forward azimuth there, (lon2, lat2, azi2) degrees."""
+    return line_end(line_from(lat1, azi1), lon1, s12)
 
 
 @njit(parallel=True, **_JIT)

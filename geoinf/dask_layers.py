@@ -6,8 +6,11 @@ task opens the file and reads its own rows, so a task's memory is one chunk), an
 chunks. Tasks run in process, or on dask when the layer is a dask array or a
 ``dask.distributed.Client`` is active (dask's convention: an active client is the default
 scheduler); a task lost with its worker is rerun by the scheduler, and sums do not depend
-on the order the tasks finish in. dask, distributed and xarray are imported only when
-used, never by ``import geoinf``.
+on the order the tasks finish in. On a cluster a raster file is cut into at least
+:data:`TASKS_PER_THREAD` chunks per worker thread, so that the workers stay busy to the
+end, and a task on a worker runs numba's parallel kernels on the worker's share of
+threads (:func:`worker_threads`), not on every core of the host. dask, distributed and
+xarray are imported only when used, never by ``import geoinf``.
 
 DataArray values are people per cell (``kind="density"``: per km², lon/lat grids only):
 the array's ``scale_factor``/``add_offset`` attributes are applied, its nodata
@@ -18,9 +21,11 @@ rows.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,19 +34,19 @@ from rasterio.windows import Window
 
 from .errors import InputError
 from .raster import MAX_POPULATION, cell_area_km2, open_population
+from .raster_arrays import array_label, is_data_array, spatial_array
 from .raster_crs import RasterGrid, raster_grid
 
-__all__ = ["CHUNK_CELLS", "is_data_array", "active_client", "RowSource", "row_source",
+__all__ = ["CHUNK_CELLS", "TASKS_PER_THREAD", "SCATTER_BYTES", "is_data_array",
+           "active_client", "chunk_rows_for", "worker_threads", "RowSource", "row_source",
            "chunk_values", "run_tasks"]
 
 CHUNK_CELLS = 1 << 21
-"""Cells per row chunk of a raster file (16 MiB as float64; at least one row)."""
-
-
-def is_data_array(obj) -> bool:
-    """Return whether ``obj`` is an ``xarray.DataArray`` (without importing xarray)."""
-    xr = sys.modules.get("xarray")
-    return xr is not None and isinstance(obj, xr.DataArray)
+"""Cells per row chunk of a raster file, at most (16 MiB as float64; at least one row)."""
+TASKS_PER_THREAD = 4
+"""Row chunks of a raster file per thread of an active cluster, at least (load balance)."""
+SCATTER_BYTES = 1 << 20
+"""Arrays of task arguments this large go to the workers once, scattered, not in the graph."""
 
 
 def active_client():
@@ -53,6 +58,71 @@ def active_client():
         return default_client()
     except ValueError:
         return None
+
+
+def _cluster_threads() -> int:
+    """Return the worker threads of the active client's cluster (0: no client)."""
+    client = active_client()
+    return 0 if client is None else sum(client.nthreads().values())
+
+
+def chunk_rows_for(shape: tuple[int, int], chunk_rows: int | None = None) -> int:
+    """Return the rows per chunk of a raster file of ``shape`` (rows, cols).
+
+    ``chunk_rows`` when given; else at most :data:`CHUNK_CELLS` cells, and on an active
+    cluster few enough rows for :data:`TASKS_PER_THREAD` chunks per worker thread.
+
+    Examples
+    --------
+    >>> chunk_rows_for((4560, 8400))
+    249
+    """
+    if chunk_rows:
+        return int(chunk_rows)
+    rows = max(1, CHUNK_CELLS // max(1, shape[1]))
+    threads = _cluster_threads()
+    if threads:
+        rows = min(rows, max(1, math.ceil(shape[0] / (TASKS_PER_THREAD * threads))))
+    return rows
+
+
+@contextmanager
+def worker_threads(engine: str) -> Iterator[None]:
+    """On a dask worker, run numba's parallel kernels on the worker's share of threads.
+
+    A worker's threads (``threads_per_worker``) are its parallelism; dask's nanny sets
+    ``OMP_NUM_THREADS=1`` in each worker process for that reason, but numba's thread pool
+    would still take every core of the host, so that two workers on two cores run four
+    threads. Here numba's thread count (a per-thread setting, restored on exit) becomes
+    ``OMP_NUM_THREADS`` (1 unless the cluster sets it). Elsewhere, or with the pyproj
+    engine, nothing changes.
+    """
+    if engine != "numba" or not _on_worker():
+        yield
+        return
+    import numba
+
+    before = numba.get_num_threads()
+    try:
+        want = int(os.environ.get("OMP_NUM_THREADS") or 1)
+    except ValueError:
+        want = 1
+    numba.set_num_threads(min(max(1, want), numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def _on_worker() -> bool:
+    if "distributed" not in sys.modules:
+        return False
+    from distributed import get_worker
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -137,7 +207,7 @@ def row_source(layer=None, *, kind: str = "count", nodata: float | None = None,
     with open_population(layer, kind=kind, nodata=nodata) as pop:
         grid, shape, path, indicative = pop.grid, pop.dataset.shape, str(pop.path), pop.indicative
     _check_rows(grid, path, what)
-    step = chunk_rows or max(1, CHUNK_CELLS // shape[1])
+    step = chunk_rows_for(shape, chunk_rows)
     chunks = [(r, min(r + step, shape[0])) for r in range(0, shape[0], step)]
     reader = RasterRows(path, kind, nodata, shape[1])
     label = "embedded indicative population grid" if layer is None else path
@@ -153,13 +223,9 @@ def _check_rows(grid: RasterGrid, label: str, what: str) -> None:
 
 def _array_source(arr, kind, nodata, chunk_rows, what) -> RowSource:
     """Return a DataArray as row chunks (its own chunks when it is dask-backed)."""
-    label = f"DataArray {arr.name!r}" if arr.name is not None else "DataArray"
-    arr = _two_dims(arr, label)
-    crs = arr.rio.crs
-    if crs is None:
-        raise InputError(f"{label}: no CRS, so its cells cannot be placed; expected a "
-                         "DataArray with a CRS (rioxarray: da.rio.write_crs('EPSG:4326'))")
-    grid = raster_grid(crs, arr.rio.transform(), arr.shape, where=label)
+    label = array_label(arr)
+    arr = spatial_array(arr, label)
+    grid = raster_grid(arr.rio.crs, arr.rio.transform(), arr.shape, where=label)
     _check_rows(grid, label, what)
     h, w = arr.shape
     data = arr.data
@@ -176,25 +242,12 @@ def _array_source(arr, kind, nodata, chunk_rows, what) -> RowSource:
         edges = np.concatenate([[0], np.cumsum(row_chunks)]).astype(int)
         items = [data.blocks[k, 0] for k in range(len(row_chunks))]
     else:
-        step = chunk_rows or max(1, CHUNK_CELLS // w)
+        step = chunk_rows_for((h, w), chunk_rows)
         edges = np.append(np.arange(0, h, step), h)
         items = [np.asarray(data[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)]
     chunks = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
     return RowSource(label, grid, (h, w), chunks, items, _spec(arr, label, kind, nodata, grid),
                      lazy)
-
-
-def _two_dims(arr, label):
-    """Return the array as (y, x): a leading band dimension of length 1 is dropped."""
-    try:
-        y, x = arr.rio.y_dim, arr.rio.x_dim
-    except Exception as err:  # noqa: BLE001 - rioxarray's MissingSpatialDimensionError
-        raise InputError(f"{label}: no spatial dimensions ({err}); expected (y, x) or "
-                         "(band, y, x) with one band".splitlines()[0]) from None
-    extra = [d for d in arr.dims if d not in (y, x)]
-    if any(arr.sizes[d] != 1 for d in extra):
-        raise InputError(f"{label}: dimensions {dict(arr.sizes)}; expected (y, x) or one band")
-    return arr.squeeze(extra, drop=True).transpose(y, x) if extra else arr.transpose(y, x)
 
 
 def _spec(arr, label, kind, nodata, grid) -> ValueSpec:
@@ -257,7 +310,9 @@ def run_tasks(fn: Callable, args: Sequence[tuple], *, lazy: bool,
     """Yield ``(k, fn(*args[k]))`` for every task, in process or on dask, in any order.
 
     On dask when ``lazy`` (the layer is a dask array) or a distributed client is active
-    (:func:`active_client`); results are collected as they complete.
+    (:func:`active_client`); results are collected as they complete. On a client, numpy
+    arguments of :data:`SCATTER_BYTES` or more (the chunks of a numpy-backed DataArray)
+    are scattered to the workers, each sent once, instead of riding in the task graph.
     """
     client = active_client()
     if not (lazy or client):
@@ -268,8 +323,8 @@ def run_tasks(fn: Callable, args: Sequence[tuple], *, lazy: bool,
         return
     import dask
 
-    tasks = [dask.delayed(fn, pure=True)(*a) for a in args]
     if client is None:
+        tasks = [dask.delayed(fn, pure=True)(*a) for a in args]
         for k, result in enumerate(dask.compute(*tasks)):
             yield k, result
         if progress is not None:
@@ -277,9 +332,17 @@ def run_tasks(fn: Callable, args: Sequence[tuple], *, lazy: bool,
         return
     from distributed import as_completed
 
+    tasks = [dask.delayed(fn, pure=True)(*_scattered(client, a)) for a in args]
     futures = client.compute(tasks)
     index = {f.key: k for k, f in enumerate(futures)}
     for done, future in enumerate(as_completed(futures), start=1):
         yield index[future.key], future.result()
         if progress is not None:
             progress(done, len(args))
+
+
+def _scattered(client, args: tuple) -> tuple:
+    """Return ``args`` with its large numpy arrays replaced by futures of scattered copies."""
+    return tuple(client.scatter(a, hash=False)
+                 if isinstance(a, np.ndarray) and a.nbytes >= SCATTER_BYTES else a
+                 for a in args)

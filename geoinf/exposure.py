@@ -31,6 +31,7 @@ from .layer_sums import layer_coverage, layer_extent, layer_sums
 from .places import embedded_countries
 from .population_layers import is_population_layer, load_population_layer
 from .population_sums import group_areas, places_sums, raster_sums
+from .raster_arrays import array_label, footprint, is_data_array
 from .rings import validate_edges
 from .sites import area_sites
 from .treaty import INF_EDGES_KM, band_label
@@ -214,10 +215,12 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
         :data:`geoinf.area_sums.MAX_AREA_RANGE_KM`.
     edges_km : sequence of float, default (500, 1000, 5500)
         Increasing band edges; a first edge of 0 makes a whole disc.
-    layer : {"places", "raster"} or path
+    layer : {"places", "raster"}, path or xarray.DataArray
         ``places``: the embedded places (a person counts if their place's centre is in
-        the band); ``raster``: the embedded indicative grid; a path: a population
-        raster in any CRS (read as it is, never reprojected; see ``kind``), a vector
+        the band); ``raster``: the embedded indicative grid; a population raster in any
+        CRS (read as it is, never reprojected; see ``kind``): a file, or a DataArray
+        with a CRS (rioxarray; numpy- or dask-backed, read window by window:
+        :mod:`geoinf.raster_arrays`); a path to a vector
         population layer (a census grid with INSPIRE cell ids such as Eurostat's
         GEOSTAT, H3 hexagons such as Kontur's, polygons or points with a population column: see
         :func:`geoinf.population_layers.is_population_layer`; each cell or polygon counts
@@ -229,13 +232,13 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
         (``site`` = :data:`ALL_SITES`). ``estimate`` is always a key when a system has
         two range claims (they are alternatives, not additions).
     kind : {"count", "density"}
-        Values of a raster ``layer`` path.
+        Values of a raster ``layer`` (file or DataArray).
     min_population : float
         Places layer only: smallest place counted.
     progress : callable, optional
         Called with (done, total) raster blocks.
     nodata : float, optional
-        Raster ``layer`` path only: a value of the file that marks cells without data
+        Raster ``layer`` only: a value of the file (or DataArray) that marks cells without data
         (0 people) when the file does not declare it (see
         :func:`geoinf.raster.open_population`).
     population_column : str, optional
@@ -302,11 +305,14 @@ def exposure_table(scenario_or_sites=None, *, edges_km: Sequence[float] = INF_ED
         else:
             pop = places_sums(annuli, members, source, min_population, with_country,
                               engine=engine)
-        area, cover = group_areas(annuli, members, kind_of_layer, source, min_population,
+        # the coverage of a raster's extent is cached by layer: a DataArray by its grid
+        key = footprint(source) if is_data_array(source) else source
+        area, cover = group_areas(annuli, members, kind_of_layer, key, min_population,
                                   engine=engine)
     out = _assemble(groups, pop, area, cover, with_country)
     out.attrs["provenance"] = {
-        "layer": str(source) if source is not None else
+        "layer": array_label(source) if is_data_array(source) else
+        str(source) if source is not None else
         ("embedded places (GeoNames)" if kind_of_layer == "places"
          else "embedded indicative population grid"),
         "edges_km": ",".join(f"{e:g}" for e in edges),
@@ -330,17 +336,25 @@ def _nobody(n_groups: int, with_country: bool):
 def _layer_kind(layer, population_column=None) -> tuple[str, str | None]:
     """Return the kind of a layer argument and its path (None: embedded).
 
-    The kind is ``places``, ``raster`` or ``layer`` (a vector population layer).
+    The kind is ``places``, ``raster`` (a raster file or an xarray.DataArray, returned
+    as it is) or ``layer`` (a vector population layer).
     """
     if population_column is not None and not isinstance(population_column, str):
         raise InputError(f"population_column={population_column!r}: expected a column name")
-    if not isinstance(layer, str | os.PathLike):
-        raise InputError(f"layer={layer!r}: expected 'places', 'raster', or a "
-                         "path to a raster (.tif) or places (.csv, .geojson, .gpkg) file")
-    kind, source = _path_kind(layer, population_column)
+    if is_data_array(layer):
+        kind, source = "raster", layer
+    elif not isinstance(layer, str | os.PathLike):
+        shown = repr(layer)
+        shown = shown if len(shown) <= 60 and "\n" not in shown else type(layer).__name__
+        raise InputError(f"layer={shown}: expected 'places', 'raster', a "
+                         "path to a raster (.tif) or places (.csv, .geojson, .gpkg) file, "
+                         "or an xarray.DataArray")
+    else:
+        kind, source = _path_kind(layer, population_column)
     if population_column is not None and kind != "layer":
+        where = array_label(layer) if is_data_array(layer) else repr(os.fspath(layer))
         raise InputError(f"population_column={population_column!r} applies to a vector "
-                         f"population layer file; layer={os.fspath(layer)!r} is a {kind} layer")
+                         f"population layer file; layer={where} is a {kind} layer")
     return kind, source
 
 

@@ -5,7 +5,8 @@ as an image overlay, coloured from dark blue (fewest people) to yellow (most) on
 scale between the surface's minimum and maximum, and projected to Web Mercator by folium
 (``mercator_project``; latitudes beyond ±85.05° are clipped). The layer is a
 :class:`geoinf.map_elements.VerbatimImageOverlay`: its name, which comes from the file
-name, is HTML-escaped and never template source.
+name, is plain text, never template source, escaped once where the page shows it (the
+layer control, :class:`geoinf.map_elements.EscapedLayerControl`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import rasterio
 from numpy.typing import NDArray
 
 from .errors import DataError, InputError
-from .map_elements import VerbatimImageOverlay, escape_text
+from .map_elements import VerbatimImageOverlay
 from .mapframes import MERCATOR_MAX_LAT
 
 __all__ = ["SURFACE_RGB", "surface_image", "surface_layer"]
@@ -102,8 +103,8 @@ def surface_layer(path: str | os.PathLike, *, band: int = 1, opacity: float = 0.
         step = (north - south) / h
         values = values[keep]
         north, south = lat[keep][0] + step / 2, lat[keep][-1] - step / 2
-    name = escape_text(f"People in range: {image['name']}"
-                       + (f" ({image['band']})" if image["band"] else ""))
+    name = f"People in range: {image['name']}" + (f" ({image['band']})" if image["band"]
+                                                   else "")
     return VerbatimImageOverlay(_colours(values), bounds=[[south, west], [north, east]],
                                 name=name, mercator_project=True, opacity=opacity, show=True,
                                 zindex=2)

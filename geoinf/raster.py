@@ -371,10 +371,11 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count",
 
     Parameters
     ----------
-    path : str or os.PathLike, optional
+    path : str, os.PathLike or xarray.DataArray, optional
         The raster. Default: the embedded INDICATIVE grid (0.05°, people per cell,
         modelled from places and country totals; not for analysis of real
-        distribution).
+        distribution). Or an xarray.DataArray with a CRS, read by the same rules
+        (:mod:`geoinf.raster_arrays`).
     kind : {"count", "density"}, default "count"
         ``count``: values are people per cell (GHS-POP, WorldPop, LandScan counts);
         ``density``: people per km² (GPW density), multiplied by the cell area.
@@ -411,27 +412,34 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count",
                                or not isinstance(nodata, numbers.Real)):
         raise InputError(f"nodata={nodata!r} is not a number (expected the value of the "
                          "file that marks cells without data, e.g. -32768)")
-    src = datasets.get_path(RASTER_FILE) if path is None else \
-        Path(_validate.path(path, "path"))
-    if not src.is_file():
-        raise DataError(f"{src}: no such file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
-            with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"):  # read by GTiff at open
-                dataset = rasterio.open(src)
-    except (RasterioIOError, RasterioError, OSError) as err:
-        raise DataError(f"{src}: not a readable raster ({_short(err)})") from None
-    problem = grid_problem(dataset.crs, dataset.transform)
-    if problem:
-        dataset.close()
-        raise InputError(f"{src}: {problem}")
+    from .raster_arrays import ArrayRaster, RasterFootprint, array_dataset, is_data_array
+
+    cls = PopulationRaster
+    if is_data_array(path) or isinstance(path, RasterFootprint):
+        cls, dataset = ArrayRaster, array_dataset(path)
+        src = dataset.name
+    else:
+        src = datasets.get_path(RASTER_FILE) if path is None else \
+            Path(_validate.path(path, "path"))
+        if not src.is_file():
+            raise DataError(f"{src}: no such file")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+                with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"):  # read by GTiff at open
+                    dataset = rasterio.open(src)
+        except (RasterioIOError, RasterioError, OSError) as err:
+            raise DataError(f"{src}: not a readable raster ({_short(err)})") from None
+        problem = grid_problem(dataset.crs, dataset.transform)
+        if problem:
+            dataset.close()
+            raise InputError(f"{src}: {problem}")
     unit = _declared_unit(dataset)
     if kind == "count" and _DENSITY_UNIT.search(unit):
         dataset.close()
         raise InputError(f"{src}: band 1 is in {unit!r}, a density, but kind is 'count' "
                          "(people per cell); pass --kind density (kind='density')")
-    return PopulationRaster(src, dataset, kind, _as_band_value(nodata, dataset.dtypes[0]))
+    return cls(src, dataset, kind, _as_band_value(nodata, dataset.dtypes[0]))
 
 
 def _as_band_value(nodata: float | None, dtype: str) -> float | None:

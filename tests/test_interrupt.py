@@ -115,7 +115,9 @@ def _kill_mid_write(argv, directory, sig):
     """Run under the slow disk; signal once the temporary file holds its first half."""
     proc = subprocess.Popen([sys.executable, "-c", SLOW_DISK, *argv], cwd=directory,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline, caught = time.monotonic() + 60, False
+    # a wait for a condition, not a timing: generous for a loaded machine (and a cold
+    # numba cache in the child)
+    deadline, caught = time.monotonic() + 240, False
     while time.monotonic() < deadline and proc.poll() is None and not caught:
         caught = any(".tmp-" in p.name and _size(p) > 0 for p in directory.iterdir())
         time.sleep(0.01)

@@ -21,7 +21,7 @@ from pyproj import Transformer
 
 from ._io import atomic_write
 from .errors import InputError
-from .map_layers import claimant_short, short_name, system_colours
+from .map_layers import claimant_short, short_names, system_colours
 from .map_panels import headline
 from .mapframes import MapFrames
 from .palette import BORDER, CLASS_FILL, CLASS_TEXT, LAND, SEA, SITE, UNKNOWN
@@ -271,6 +271,7 @@ def _legend_handles(frames: MapFrames, colours: dict, pole: bool) -> list:
     from matplotlib.patches import Patch
 
     handles = []
+    shorts = short_names(frames.sites["system_name"])
     for system, group in frames.sites.groupby("system", sort=False):
         r = group.iloc[0]
         claims = f"{r.range_km_low:,.0f} km ({claimant_short(r.low_claimant) or 'given'})"
@@ -278,7 +279,7 @@ def _legend_handles(frames: MapFrames, colours: dict, pole: bool) -> list:
             claims += f" / {r.range_km_high:,.0f} km ({claimant_short(r.high_claimant)})"
         colour = colours.get(system, UNKNOWN)
         handles.append(Patch(facecolor=colour, edgecolor=colour, alpha=0.45,
-                             label=textwrap.shorten(f"{short_name(r.system_name)}: {claims}",
+                             label=textwrap.shorten(f"{shorts[r.system_name]}: {claims}",
                                                     80)))
     present = set(frames.bands["inf_class"]) if len(frames.bands) else set()
     handles += [Patch(facecolor="#3c3c3c", alpha=min(1.0, 2 * CLASS_FILL[c]), label=text)

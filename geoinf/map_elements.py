@@ -9,7 +9,8 @@ is HTML-escaped (:func:`escape_text`) wherever it is written into tooltips, popu
 layer names and panels.
 
 The layers and panels are drawn in the browser by the ``geoinfMap`` helpers of
-``geoinf/static/geoinf-map.js`` and ``geoinf-table.js`` (:func:`helper_script`), styled by
+``geoinf/static/geoinf-map.js``, ``geoinf-table.js`` and ``geoinf-polar.js``
+(:func:`helper_script`), styled by
 ``geoinf/static/geoinf-map.css`` (:func:`helper_style`).
 """
 
@@ -31,7 +32,7 @@ from .errors import InputError
 
 __all__ = ["escape_text", "script_json", "helper_script", "helper_style", "Raw", "Verbatim",
            "VerbatimMap", "VerbatimTileLayer", "VerbatimImageOverlay", "EscapedLayerControl",
-           "JsLayer", "Panels", "ClickReach"]
+           "JsLayer", "Panels", "ClickReach", "PolarView"]
 
 
 def escape_text(value) -> str:
@@ -72,14 +73,15 @@ def helper_script() -> str:
     """Return the JavaScript of the ``geoinfMap`` helpers.
 
     ``static/geoinf-map.js`` (layers, panels, click and search), then
-    ``static/geoinf-table.js`` (the city table and its downloads).
+    ``static/geoinf-table.js`` (the city table and its downloads) and
+    ``static/geoinf-polar.js`` (the north-polar view).
 
     Examples
     --------
     >>> helper_script().startswith("window.geoinfMap = window.geoinfMap ||")
     True
     """
-    return _static("geoinf-map.js") + "\n" + _static("geoinf-table.js")
+    return "\n".join(_static(f"geoinf-{n}.js") for n in ("map", "table", "polar"))
 
 
 def helper_style() -> str:
@@ -288,3 +290,28 @@ class ClickReach(Verbatim):
         super().__init__()
         self._name = "geoinf_click_reach"
         self.data = data
+
+
+class PolarView(Verbatim):
+    """A "Polar view" button: the bands, sites and countries in a north-polar projection.
+
+    ``data`` is :func:`geoinf.map_panels.polar_data`. The page draws an azimuthal
+    equidistant projection about the North Pole on a canvas (``geoinfMap.polar``); the
+    sites and countries come from the map's own layers.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        geoinfMap.polar({{ this._parent.get_name() }}, {{ this.data_json }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, data: dict):
+        super().__init__()
+        self._name = "geoinf_polar"
+        self.data = data
+
+    @property
+    def data_json(self) -> str:
+        """The data as compact script-safe JSON (:func:`script_json`)."""
+        return script_json(self.data)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import Counter
 
 import geopandas as gpd
 import numpy as np
@@ -41,9 +42,9 @@ from .palette import (
 from .places import embedded_countries
 
 __all__ = ["DENSITY_STOPS", "DENSITY_RGB", "BADGES", "display_geojson", "system_colours",
-           "short_name", "badge", "claimant_short", "reach_data", "band_layers", "area_layer",
-           "ring_labels", "site_layer", "city_layer", "compact_rings", "basemap_layer",
-           "population_layer"]
+           "short_name", "short_names", "badge", "claimant_short", "reach_data", "band_style",
+           "band_layers", "area_layer", "ring_labels", "site_layer", "city_layer",
+           "compact_rings", "basemap_layer", "population_layer"]
 
 DENSITY_STOPS = (1, 10, 100, 1000, 10000)
 """People per km² at each colour stop of the population overlay."""
@@ -80,6 +81,33 @@ def short_name(name) -> str:
     words = text.split(" ")
     keep = [w for w in words[1:] if w[:1].islower()]
     return " ".join(words[:words.index(keep[0])]) if keep else text
+
+
+def short_names(names) -> dict[str, str]:
+    """Return each system name's short name (:func:`short_name`), unique among ``names``.
+
+    Names that would share a short name keep their missile, the words after their last
+    " with ", or else their whole name.
+
+    Examples
+    --------
+    >>> short_names(["Typhon (Mid-Range Capability) launcher with SM-6",
+    ...              "Typhon (Mid-Range Capability) launcher with Tomahawk",
+    ...              "Pershing II ballistic missile"])  # doctest: +NORMALIZE_WHITESPACE
+    {'Typhon (Mid-Range Capability) launcher with SM-6': 'Typhon (Mid-Range Capability) with SM-6',
+     'Typhon (Mid-Range Capability) launcher with Tomahawk':
+     'Typhon (Mid-Range Capability) with Tomahawk',
+     'Pershing II ballistic missile': 'Pershing II'}
+    """
+    out = {n: short_name(n) for n in dict.fromkeys(names)}
+    for step in ("missile", "whole"):
+        counts = Counter(out.values())
+        for name, short in out.items():
+            text = str(name)
+            if counts[short] > 1:
+                out[name] = (f"{short_name(text)} with {text.rsplit(' with ', 1)[1]}"
+                             if step == "missile" and " with " in text else text)
+    return out
 
 
 def system_colours(bands: gpd.GeoDataFrame) -> dict[str, str]:
@@ -126,6 +154,13 @@ def display_geojson(geometry, properties: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def band_style(row, colour: str) -> dict:
+    """Return a band's Leaflet path style: line width and fill by INF class, dashed if high."""
+    return {"color": colour, "weight": CLASS_WEIGHT.get(row.inf_class, 1.6),
+            "fillColor": colour, "fillOpacity": CLASS_FILL.get(row.inf_class, 0.12),
+            "dashArray": _DASH.get(row.estimate)}
+
+
 def band_layers(bands: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None = None, *,
                 claims: dict[str, pd.DataFrame] | None = None) -> list[JsLayer]:
     """Return one layer per band piece in its system's colour, dashed for the longer claim only.
@@ -138,6 +173,7 @@ def band_layers(bands: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None = None, 
     areas = bands.attrs.get("areas") if areas is None else areas
     layers = []
     colours = system_colours(bands)
+    shorts = short_names(bands["system_name"])
     claims = claims or {}
     # widest pieces first, so that inner pieces (drawn later) stay clickable on top
     for row in bands.sort_values("max_km", ascending=False, kind="stable").itertuples():
@@ -145,19 +181,17 @@ def band_layers(bands: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None = None, 
         claim = ("every range claim" if row.estimate == "low" else
                  "only the longer claim" if row.estimate == "high" else "its range")
         cls = CLASS_TEXT.get(row.inf_class, escape_text(row.inf_class))
-        tooltip = (f"<b>{escape_text(short_name(row.system_name))}</b>: "
+        tooltip = (f"<b>{escape_text(shorts[row.system_name])}</b>: "
                    f"{row.min_km:,.0f}&ndash;{_km(row.max_km)} from the nearest of "
                    f"{row.n_sites} site{'s' if row.n_sites != 1 else ''}, {cls}<br>"
                    + (band_claims(claims[row.system], row.min_km, row.max_km)
                       if row.system in claims else
                       f"reached under {claim} ({_km(row.range_km)}: "
                       f"{escape_text(row.claimant)})"))
-        style = {"color": colour, "weight": CLASS_WEIGHT.get(row.inf_class, 1.6),
-                 "fillColor": colour, "fillOpacity": CLASS_FILL.get(row.inf_class, 0.12),
-                 "dashArray": _DASH.get(row.estimate)}
+        style = band_style(row, colour)
         data = display_geojson([row.geometry], [{"style": style, "tooltip": tooltip}])
         short = {"exempt": "outside the treaty"}.get(row.inf_class, row.inf_class)
-        name = (f"{short_name(row.system_name)} {row.min_km:,.0f}–{_km(row.max_km)} · "
+        name = (f"{shorts[row.system_name]} {row.min_km:,.0f}–{_km(row.max_km)} · "
                 f"{short}{' (longer claim only)' if row.estimate == 'high' else ''}")
         layers.append(JsLayer("polygons", "band", name, data,
                               {"interactive": True, "pane": "overlayPane"}, 1))
@@ -197,12 +231,13 @@ def reach_data(sites: gpd.GeoDataFrame) -> dict:
     if "is_area" in sites.columns:  # the page measures to points: area sites are left out
         sites = sites[~sites["is_area"].astype(bool)]
     every = system_claims(sites)
+    shorts = short_names(sites["system_name"])
     for system, group in sites.groupby("system", sort=False):
         first = group.iloc[0]
         claims = [[float(c.range_km), escape_text(c.who), escape_text(c.year)]
                   for _, c in every[system].iterrows() if c.drawn]
         places = group.drop_duplicates("site")
-        systems.append({"name": escape_text(short_name(first.system_name)), "claims": claims,
+        systems.append({"name": escape_text(shorts[first.system_name]), "claims": claims,
                         "sites": [[float(r.lon), float(r.lat), escape_text(r.site_name)]
                                   for r in places.itertuples()]})
     return {"systems": systems}
@@ -305,9 +340,10 @@ def site_layer(sites: gpd.GeoDataFrame) -> JsLayer:
     groups = list(sites.groupby("site", sort=False))
     label = len(groups) <= 30
     claims = system_claims(sites)
+    shorts = short_names(sites["system_name"])
     for _, group in groups:
         first = group.iloc[0]
-        systems = ", ".join(dict.fromkeys(short_name(n) for n in group.system_name))
+        systems = ", ".join(dict.fromkeys(shorts[n] for n in group.system_name))
         name = str(first.site_name)
         tags = "".join(dict.fromkeys(badge(pair_status(p)[0]) for _, p in group.iterrows()))
         tip = (escape_text(name.split(" (")[0]) + (f" {tags}" if tags else "") if label else
@@ -331,8 +367,9 @@ def city_layer(cities: pd.DataFrame, sites: gpd.GeoDataFrame) -> JsLayer:
     site_index = {s: i for i, s in enumerate(site_ids)}
     names = sites.drop_duplicates("site").set_index("site")["site_name"]
     claims = system_claims(sites)
+    shorts = short_names(sites["system_name"])
     ref = {"sites": [escape_text(names[s]) for s in site_ids],
-           "systems": [{"name": escape_text(short_name(r.system_name)),
+           "systems": [{"name": escape_text(shorts[r.system_name]),
                         "claims": claim_ref(claims[r.system])}
                        for r in systems.itertuples()]}
     rows = []

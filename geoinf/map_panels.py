@@ -12,18 +12,26 @@ import re
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from ._offline import ASSET_VERSIONS
 from .map_claims import claim_label, pair_status, system_claims
 from .map_elements import escape_text
-from .map_layers import DENSITY_RGB, badge, short_name, system_colours
+from .map_layers import (
+    DENSITY_RGB,
+    badge,
+    band_style,
+    compact_rings,
+    short_names,
+    system_colours,
+)
 from .mapframes import MERCATOR_MAX_LAT, MapFrames
 from .palette import CLASS_FILL, CLASS_TEXT
 from .treaty import INF_CLASSES
 from .version import __version__
 
 __all__ = ["title_panel", "legend_panel", "summary_panel", "about_panel", "html_table",
-           "headline"]
+           "headline", "polar_data"]
 
 
 def headline(frames: MapFrames) -> tuple[str, str]:
@@ -71,6 +79,7 @@ def _claims_text(claims: pd.DataFrame) -> str:
 def _system_rows(frames: MapFrames) -> list[str]:
     colours = system_colours(frames.bands)
     claims = system_claims(frames.sites)
+    shorts = short_names(frames.sites["system_name"])
     rows = []
     for system, group in frames.sites.groupby("system", sort=False):
         first = group.iloc[0]
@@ -83,7 +92,7 @@ def _system_rows(frames: MapFrames) -> list[str]:
         tags = f" {tags}" if tags else ""
         rows.append(f"<div style='margin:2px 0'><span class='geoinf-swatch' "
                     f"style='border-color:{col};background:{col}55'></span><b>"
-                    f"{escape_text(short_name(first.system_name))}</b>{tags}: "
+                    f"{escape_text(shorts[first.system_name])}</b>{tags}: "
                     f"{_claims_text(claims[system])}</div>")
     return rows
 
@@ -94,9 +103,12 @@ def _pole_note(frames: MapFrames, polar_href: str | None) -> str:
         return ""
     link = (f" <a href='{escape_text(polar_href)}' target='_blank' rel='noopener'>"
             "Undistorted polar view</a>." if polar_href else "")
+    button = (" The <b>Polar view</b> button (top right) draws it round the pole."
+              if polar_data(frames) is not None else "")
     return ("<div class='geoinf-note' style='color:#444'>A range that reaches the North "
             "Pole cannot close on this (Web Mercator) map: it is cut at "
-            f"{MERCATOR_MAX_LAT:.0f}&deg;N and stretched along the top edge.{link}</div>")
+            f"{MERCATOR_MAX_LAT:.0f}&deg;N and stretched along the top edge.{button}{link}"
+            "</div>")
 
 
 def legend_panel(frames: MapFrames, *, polar_href: str | None = None) -> str:
@@ -196,13 +208,14 @@ def _claims_table(frames: MapFrames) -> str:
     """One row per system and distinct range claim: people in each band it reaches."""
     s = frames.summary
     names = frames.sites.drop_duplicates("system").set_index("system")
+    shorts = short_names(frames.sites["system_name"])
     head = "".join(f"<th class='num'>{t}</th>" for _, t in _SUMMARY_BANDS)
     rows, partial = [], False
     for (system, range_km), group in s.groupby(["system", "range_km"], sort=False):
         row = names.loc[system] if system in names.index else None
         claimant = (row.low_claimant if row is not None and range_km == row.range_km_low
                     else row.high_claimant if row is not None else "")
-        label = escape_text(short_name(row.system_name) if row is not None else system)
+        label = escape_text(shorts[row.system_name] if row is not None else system)
         cells = []
         for band, _ in _SUMMARY_BANDS:
             hit = group[group["band"] == band]
@@ -281,3 +294,40 @@ def about_panel(frames: MapFrames, offline: bool) -> str:
             f"Data: {sources}.<br>geoinf {escape_text(__version__)}; "
             f"{'self-contained page (' + libs + ' inlined)' if offline else 'online page'}."
             "</details>")
+
+
+def polar_data(frames: MapFrames, *, tolerance_deg: float = 0.02) -> dict | None:
+    """Return the bands for the page's north-polar view, or None if no band holds the pole.
+
+    The bands (widest first, as on the map) keep their whole geometry, also north of
+    Web Mercator's 85.05°, simplified by ``tolerance_deg`` (~2 km) and written as
+    compact rings (:func:`geoinf.map_layers.compact_rings`); names are HTML-escaped.
+    ``lon_0`` (the mean site longitude) points down the page; ``south`` is the view's
+    edge, the multiple of 10° at least 2° south of the bands (60°S at most).
+
+    Examples
+    --------
+    >>> from geoinf.mapframes import map_frames
+    >>> polar_data(map_frames("kaliningrad", cities=False)) is None
+    True
+    >>> data = polar_data(map_frames("post-inf-2026", cities=False))
+    >>> data["south"], data["bands"][0]["name"]
+    (-10.0, 'Oreshnik 5,000–5,500 km')
+    """
+    bands = frames.bands
+    if bands is None or not len(bands) or bands.total_bounds[3] < 90 - 1e-6:
+        return None
+    colours, shorts = system_colours(bands), short_names(bands["system_name"])
+    out = []
+    for row in bands.sort_values("max_km", ascending=False, kind="stable").itertuples():
+        geom = shapely.simplify(row.geometry, tolerance_deg, preserve_topology=True)
+        out.append({"style": band_style(row, colours.get(row.system, "#444")),
+                    "name": escape_text(f"{shorts[row.system_name]} {row.min_km:,.0f}–"
+                                        f"{row.max_km:,.0f} km"),
+                    "rings": compact_rings([geom], decimals=2)})
+    first = bands.drop_duplicates("system")
+    systems = [[colours[r.system], escape_text(shorts[r.system_name])]
+               for r in first.itertuples()]
+    lon_0 = float(frames.sites["lon"].mean()) if len(frames.sites) else 0.0
+    south = max(-60.0, np.floor((bands.total_bounds[1] - 2) / 10) * 10)
+    return {"lon_0": round(lon_0, 2), "south": float(south), "bands": out, "systems": systems}

@@ -7,7 +7,10 @@ and line width by INF class, solid where every range claim reaches and dashed wh
 only the longer one does; distance labels; the sites with their sources; the cities in
 range in a marker cluster; a title, and a legend, summary and about panel that fold
 away (closed on a phone), and a scale bar (:mod:`geoinf.map_layers`,
-:mod:`geoinf.map_panels`). The first view fits the bands between the panels.
+:mod:`geoinf.map_panels`). The first view fits the bands between the panels. Where a
+band holds the North Pole, a "Polar view" button draws the bands, sites and countries
+in a north-polar azimuthal equidistant projection, in the page
+(:func:`geoinf.map_panels.polar_data`).
 With ``offline=True`` (the default) the page inlines Leaflet and Leaflet.markercluster
 (:mod:`geoinf._offline`) and draws Natural Earth countries as its basemap, so
 it opens with no network.
@@ -43,6 +46,7 @@ from .map_elements import (
     ClickReach,
     EscapedLayerControl,
     Panels,
+    PolarView,
     Raw,
     VerbatimMap,
     VerbatimTileLayer,
@@ -59,7 +63,14 @@ from .map_layers import (
     ring_labels,
     site_layer,
 )
-from .map_panels import about_panel, headline, legend_panel, summary_panel, title_panel
+from .map_panels import (
+    about_panel,
+    headline,
+    legend_panel,
+    polar_data,
+    summary_panel,
+    title_panel,
+)
 from .mapframes import MapFrames, map_frames
 from .palette import INF_COLOURS, SEA
 
@@ -149,6 +160,9 @@ def range_map(frames: MapFrames | str | os.PathLike | None = None, *, offline: b
     site_layer(frames.sites).add_to(m)
     EscapedLayerControl(collapsed=True, position="topright").add_to(m)
     ClickReach(reach_data(frames.sites)).add_to(m)
+    polar = polar_data(frames)
+    if polar is not None:
+        PolarView(polar).add_to(m)
     return m
 
 

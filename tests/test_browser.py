@@ -35,9 +35,9 @@ def browser():
         b.close()
 
 
-def open_offline(browser, path, *, wait_ms=300):
+def open_offline(browser, path, *, wait_ms=300, size=(1280, 800)):
     """Load a file with all non-file:/data: requests aborted; collect errors and requests."""
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     log = {"errors": [], "blocked": [], "page": page}
     page.on("console", lambda m: log["errors"].append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: log["errors"].append(str(e)))
@@ -134,6 +134,44 @@ def test_two_fragments_in_a_host_page(browser, tmp_path):
                             ".map(e => e.getBoundingClientRect().height)")
     assert heights == [300, 300]
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+
+
+SITE_LABELS = """() => Array.from(document.querySelectorAll('.leaflet-tooltip.geoinf-label'))
+  .map(t => { const r = t.getBoundingClientRect();
+              return [r.left, r.top, r.right, r.bottom, t.textContent]; })"""
+
+
+def overlapping(boxes, tol=0.5):
+    """Return the pairs of boxes [left, top, right, bottom, text] that overlap."""
+    return [(a[4], b[4]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if min(a[2], b[2]) - max(a[0], b[0]) > tol and min(a[3], b[3]) - max(a[1], b[1]) > tol]
+
+
+@pytest.fixture(scope="module")
+def post_page(tmp_path_factory):
+    frames = map_frames("post-inf-2026", cities=False)  # Belarus and Kaliningrad: close sites
+    return write_map(range_map(frames), tmp_path_factory.mktemp("post") / "post.html")
+
+
+def site_labels_apart(browser, path, size):
+    log = open_offline(browser, path, size=size)
+    page = log["page"]
+    boxes = page.evaluate(SITE_LABELS)
+    sites = page.locator(".leaflet-marker-icon.geoinf-site").count()
+    page.screenshot(path=str(path.with_name(f"labels-{size[0]}.png")))
+    page.close()
+    return log, boxes, sites
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (390, 844)], ids=["laptop", "phone"])
+def test_site_labels_do_not_overlap(browser, post_page, size):
+    """Site names are placed like the city names: no two shown names overlap."""
+    log, boxes, sites = site_labels_apart(browser, post_page, size)
+    assert log["errors"] == [] and log["blocked"] == []
+    assert overlapping(boxes) == []
+    assert sites == 6 and len(boxes) >= 4  # most names still shown
+    texts = [b[4] for b in boxes]
+    assert len(set(texts)) == len(texts)
 
 
 MAPS = sorted((Path(__file__).resolve().parent.parent / "maps").glob("*.html"))

@@ -148,3 +148,16 @@ def test_browser_city_tooltip_and_table_name_the_claims(browser, inf, tmp_path):
     assert "FAZ, 2019" in rows[0] and "480 km" not in rows[0]
     assert json.dumps(errors) == "[]"
     page.close()
+
+
+def test_system_short_names_are_unique_on_a_map(post):
+    """The two Typhon systems keep their missile in the legend, the layers and the figure."""
+    legend = legend_panel(post)
+    for missile in ("SM-6", "Tomahawk"):
+        assert f"<b>Typhon (Mid-Range Capability) with {missile}</b>" in legend
+    names = [layer.layer_name for layer in band_layers(post.bands)]
+    assert "Typhon (Mid-Range Capability) with SM-6 0–370 km · outside the treaty" in names
+    ref = city_layer(post.sites.iloc[:0].assign(hits=[]), post.sites).data["ref"]
+    systems = [s["name"] for s in ref["systems"]]
+    assert len(set(systems)) == len(systems) == post.sites["system"].nunique()
+    assert "Oreshnik" in systems and "Iskander-M" in systems  # unique names stay short

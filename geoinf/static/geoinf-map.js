@@ -78,7 +78,54 @@ window.geoinfMap = window.geoinfMap || {
       group.addLayers(markers);
       return group;
     }
-    return L.featureGroup(markers);
+    var layer = L.featureGroup(markers);
+    if (o.label) { this.siteLabels(layer); }
+    return layer;
+  },
+  // labelled markers' names placed greedily in the markers' order: right of the marker,
+  // else left, above or below (a side inside the map first), where the name keeps 1 px
+  // from every name placed and covers no other marker; where no side is free the name is
+  // hidden (the marker keeps it in its aria-label and popup)
+  siteLabels: function (layer) {
+    var map = null, sides = [['right', [6, 0]], ['left', [-6, 0]], ['top', [0, -6]],
+                             ['bottom', [0, 6]]];
+    var rect = function (el, pad) {
+      var r = el.getBoundingClientRect();
+      return [r.left - pad, r.top - pad, r.right + pad, r.bottom + pad];
+    };
+    var meets = function (b, q) {
+      return b[0] < q[2] && q[0] < b[2] && b[1] < q[3] && q[1] < b[3];
+    };
+    var place = function () {
+      var markers = layer.getLayers(), icons = [], names = [];
+      var box = map.getContainer().getBoundingClientRect();
+      markers.forEach(function (m) {
+        icons.push(m.getElement() ? rect(m.getElement(), 0) : null);
+      });
+      markers.forEach(function (m, i) {
+        var t = m.getTooltip();
+        if (!t) { return; }
+        var free = [true, false].some(function (inside) {
+          return sides.some(function (s) {
+            t.options.direction = s[0];
+            t.options.offset = L.point(s[1]);
+            if (m.isTooltipOpen()) { t.update(); } else { m.openTooltip(); }
+            var b = rect(t.getElement(), 1);
+            if ((inside && (b[0] < box.left || b[2] > box.right || b[1] < box.top ||
+                            b[3] > box.bottom)) ||
+                names.some(function (q) { return meets(b, q); }) ||
+                icons.some(function (q, k) { return k !== i && q && meets(b, q); })) {
+              return false;
+            }
+            names.push(b);
+            return true;
+          });
+        });
+        if (!free) { m.closeTooltip(); }
+      });
+    };
+    layer.on('add', function () { map = layer._map; map.on('zoomend', place); place(); });
+    layer.on('remove', function () { map.off('zoomend', place); });
   },
   // city names from zoom 5 on (cities of a million or more; every city from zoom 7), the
   // largest first, each only where it overlaps no name already placed

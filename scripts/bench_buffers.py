@@ -15,9 +15,6 @@ geoinf.distance_to_km (points within 0.1 km of the edge are not counted).
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,6 +23,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from pg_cluster import PostGISCluster  # scripts/, beside this file
 
 import geoinf
 import geoinf.engine
@@ -64,49 +62,12 @@ def degrees(geoms, r_km):
     return shapely.buffer(geoms, r_km / 111.32)
 
 
-class PostGIS:
-    """A throw-away PostgreSQL + PostGIS cluster on localhost (started and stopped here)."""
-
-    BIN = Path("/usr/lib/postgresql/15/bin")
-
-    def __init__(self, workdir: Path):
-        self.ok = shutil.which("psql") is not None and (self.BIN / "initdb").exists()
-        if not self.ok:
-            print("PostGIS: skipped (apt-get install -y postgresql-15-postgis-3 postgis)")
-            return
-        self.data = workdir / "pgdata"
-        with socket.socket() as sock:
-            sock.bind(("localhost", 0))
-            self.port = sock.getsockname()[1]
-        self.user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        self.data.mkdir()
-        if self.user:
-            shutil.chown(workdir, "postgres")
-            shutil.chown(self.data, "postgres")
-        self._run(self.BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust")
-        self._run(self.BIN / "pg_ctl", "-D", self.data, "-w", "-l", self.data / "log", "-o",
-                  f"-c listen_addresses=localhost -p {self.port} "
-                  f"-c unix_socket_directories={self.data}", "start")
-        self.sql("create extension postgis;")
-
-    def _run(self, *cmd):
-        return subprocess.run([*self.user, *map(str, cmd)], check=True, capture_output=True,
-                              text=True)
-
-    def sql(self, text: str) -> str:
-        f = self.data / "q.sql"
-        f.write_text(text)
-        if self.user:
-            shutil.chown(f, "postgres")
-        return self._run("psql", "-h", "localhost", "-p", self.port, "-U", "postgres", "-q",
-                         "-A", "-t", "-v", "ON_ERROR_STOP=1", "-f", f).stdout
+class PostGIS(PostGISCluster):
+    """The cluster of pg_cluster.py with geographies to buffer."""
 
     def load(self, name: str, geoms) -> None:
         rows = "\n".join(f"{i}\t{w}" for i, w in enumerate(shapely.to_wkb(geoms, hex=True)))
-        f = self.data / f"{name}.tsv"
-        f.write_text(rows + "\n")
-        if self.user:
-            shutil.chown(f, "postgres")
+        f = self.file(f"{name}.tsv", rows + "\n")
         self.sql(f"create table {name} (id int, g geography);\n"
                  f"\\copy {name} from '{f}'\n")
 
@@ -120,9 +81,6 @@ class PostGIS:
         wkb = [x for x in lines if x and not x.startswith("Time:")]
         return secs[0], shapely.from_wkb(wkb)
 
-    def stop(self) -> None:
-        if self.ok:
-            self._run(self.BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "stop")
 
 
 def grid(grid_deg: float):

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from pg_cluster import PostGISCluster  # scripts/, beside this file
 from rasterio.transform import from_origin
 
 import geoinf
@@ -333,51 +334,18 @@ def decode_windows(path, windows) -> tuple[float, float]:
     return t2 - t0, t2 - t1
 
 
-class PostGIS:
-    """A throw-away PostgreSQL + PostGIS cluster on localhost (started and stopped here)."""
-
-    BIN = Path("/usr/lib/postgresql/15/bin")
+class PostGIS(PostGISCluster):
+    """The cluster of pg_cluster.py with PostGIS rasters."""
 
     def __init__(self, workdir: Path):
-        import shutil
-        import socket
-        self.ok = all(shutil.which(x) for x in ("raster2pgsql", "psql")) and \
-            (self.BIN / "initdb").exists()
-        if not self.ok:
-            print("  (skipped PostGIS: apt-get install -y postgresql-15-postgis-3 postgis)")
-            return
-        self.data = workdir / "pgdata"
-        with socket.socket() as sock:
-            sock.bind(("localhost", 0))
-            self.port = sock.getsockname()[1]
-        import os
-        self.user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        self.data.mkdir()
-        if self.user:
-            shutil.chown(workdir, "postgres")
-            shutil.chown(self.data, "postgres")
-        self._run(self.BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust")
-        self._run(self.BIN / "pg_ctl", "-D", self.data, "-w", "-l", self.data / "log", "-o",
-                  f"-c listen_addresses=localhost -p {self.port} "
-                  f"-c unix_socket_directories={self.data}", "start")
-        self.sql("create extension postgis; create extension postgis_raster;")
-
-    def _run(self, *cmd, **kw):
-        import subprocess
-        return subprocess.run([*self.user, *map(str, cmd)], check=True, capture_output=True,
-                              text=True, **kw)
-
-    def sql(self, text: str) -> str:
-        f = self.data / "q.sql"
-        f.write_text(text)
-        return self._run("psql", "-h", "localhost", "-p", self.port, "-U", "postgres", "-q",
-                         "-A", "-t", "-f", f).stdout
+        super().__init__(workdir, extensions=("postgis", "postgis_raster"),
+                         needs=("raster2pgsql", "psql"))
 
     def load(self, raster: Path, table: str) -> None:
         import shutil
         copy = self.data / raster.name
         shutil.copy(raster, copy)
-        dump = self._run("raster2pgsql", "-s", "4326", "-t", "100x100", "-I", "-C", "-M",
+        dump = self.run("raster2pgsql", "-s", "4326", "-t", "100x100", "-I", "-C", "-M",
                          copy, f"public.{table}").stdout
         self.sql(dump)
 
@@ -387,9 +355,6 @@ class PostGIS:
         values = [x for x in out.splitlines() if x and not x.startswith("Time:")]
         return min(times), values[-1]
 
-    def stop(self) -> None:
-        if self.ok:
-            self._run(self.BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "stop")
 
 
 def bench_ring(workdir: Path) -> None:

@@ -21,16 +21,15 @@ runs (:func:`disc_runs`), the annulus as the outer runs minus the inner ones
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from .buffers import MAX_EDGE_BUFFER_KM, geodesic_buffer
+from .buffers import MAX_EDGE_BUFFER_KM
 from .errors import InputError
 from .geometry_distance import distance_to_km
 from .row_intervals import union_runs
+from .site_discs import area_buffers
 
 __all__ = ["MARGIN_KM", "SHELL_TOLERANCE_KM", "MAX_AREA_RANGE_KM", "shell", "within",
            "distances_within", "row_spans", "span_runs", "difference_runs", "disc_runs",
@@ -44,14 +43,6 @@ MAX_AREA_RANGE_KM = MAX_EDGE_BUFFER_KM - MARGIN_KM
 """Largest range around an area site (km): the outer buffer is at most
 :data:`geoinf.buffers.MAX_EDGE_BUFFER_KM`."""
 _EPS_DEG = 1e-9  # intervals widened (outer) or narrowed (inner) by this, against rounding
-
-
-@functools.lru_cache(maxsize=128)
-def _buffer(wkb: bytes, radius_km: float):
-    geom = shapely.from_wkb(wkb)
-    out = geodesic_buffer(geom, radius_km, tolerance_km=SHELL_TOLERANCE_KM)[0]
-    shapely.prepare(out)
-    return out
 
 
 def shell(area, radius_km: float):
@@ -75,9 +66,10 @@ def shell(area, radius_km: float):
         raise InputError(f"range {r:,.0f} km around an area site: expected at most "
                          f"{MAX_AREA_RANGE_KM:,.0f} km (buffers of lines and areas end at "
                          f"{MAX_EDGE_BUFFER_KM:,.0f} km)")
-    wkb = shapely.to_wkb(area)
-    inner = _buffer(wkb, r - MARGIN_KM) if r > MARGIN_KM else None
-    return inner, _buffer(wkb, r + MARGIN_KM)
+    radii = [r - MARGIN_KM, r + MARGIN_KM] if r > MARGIN_KM else [r + MARGIN_KM]
+    out = area_buffers([area] * len(radii), radii, tolerance_km=SHELL_TOLERANCE_KM)
+    shapely.prepare(out)  # kept buffers: prepared once, then reused
+    return (out[0] if len(out) == 2 else None), out[-1]
 
 
 def within(area, radii_km: NDArray, lon: NDArray, lat: NDArray, *,

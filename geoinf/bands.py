@@ -15,8 +15,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .buffers import geodesic_buffer
-from .rings import disc_polygons
+from .site_discs import site_discs
 from .treaty import INF_EDGES_KM, inf_class
 
 __all__ = ["BAND_COLUMNS", "reach_bands"]
@@ -98,14 +97,6 @@ def reach_bands(rings: gpd.GeoDataFrame, *, edges_km: Sequence[float] = INF_EDGE
 
 def _discs(sites, lon, lat, edges, tolerance_km, areas: dict):
     """Discs (sites x edges) around point sites; geodesic buffers around area sites."""
-    discs = np.empty((lon.size, edges.size), dtype=object)
     area = np.array([areas.get(s) for s in sites["site"]] + [None], dtype=object)[:-1]
-    has = area != None  # noqa: E711 (elementwise on an object array)
-    if (~has).any():
-        discs[~has] = disc_polygons(lon[~has, None], lat[~has, None], edges[None, :],
-                                    tolerance_km=tolerance_km).reshape(-1, edges.size)
-    if has.any():
-        discs[has] = geodesic_buffer(np.repeat(area[has], edges.size),
-                                     np.tile(edges, has.sum()),
-                                     tolerance_km=tolerance_km).reshape(-1, edges.size)
-    return discs
+    return site_discs(lon, lat, area, np.broadcast_to(edges, (lon.size, edges.size)),
+                      tolerance_km=tolerance_km)

@@ -436,7 +436,7 @@ def scenario_rings(scenario: _PathLike | pd.DataFrame = DEFAULT_SCENARIO, *,
         and ``adjustment_km`` columns.
     tolerance_km : float, default 0.1
         Largest distance between the polygon boundary and the true geodesic
-        circle, passed to :func:`geoinf.rings.range_rings`.
+        circle (or buffer of an area site), passed to :func:`geoinf.site_discs.site_discs`.
 
     Returns
     -------
@@ -456,7 +456,7 @@ def scenario_rings(scenario: _PathLike | pd.DataFrame = DEFAULT_SCENARIO, *,
     9m729 low 480 exempt
     9m729 high 2500 intermediate-range
     """
-    from .rings import range_rings  # the engine; imported here to keep catalog light
+    from .site_discs import site_discs  # the engine; imported here to keep catalog light
 
     conservative = _validate.flag(conservative, "conservative")
     tolerance_km = _validate.number(tolerance_km, "tolerance_km", lo=0, lo_open=True)
@@ -488,16 +488,11 @@ def scenario_rings(scenario: _PathLike | pd.DataFrame = DEFAULT_SCENARIO, *,
                                           dtype=object).reshape(-1))
     if out.empty:
         return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
-    rings = range_rings(out["lon"].to_numpy(float), out["lat"].to_numpy(float),
-                        out["range_km"].to_numpy(float), tolerance_km=tolerance_km)
-    geometry = np.asarray(rings.geometry.values, dtype=object)
+    areas = np.full(len(out), None, dtype=object)
     if "area" in pairs.columns:  # an area site's ring: the geodesic buffer of its area
-        from .buffers import geodesic_buffer
         area_of = {(p.site, p.system): p.area for p in pairs.itertuples(index=False)}
-        areas = np.array([area_of[k] for k in zip(out["site"], out["system"], strict=True)],
-                         dtype=object)
-        has = np.flatnonzero(pd.notna(areas) & (areas != None))  # noqa: E711
-        if has.size:
-            geometry[has] = geodesic_buffer(areas[has], out["range_km"].to_numpy(float)[has],
-                                            tolerance_km=tolerance_km)
+        areas[:] = [area_of[k] for k in zip(out["site"], out["system"], strict=True)]
+        areas[pd.isna(areas)] = None
+    geometry = site_discs(out["lon"].to_numpy(float), out["lat"].to_numpy(float), areas,
+                          out["range_km"].to_numpy(float), tolerance_km=tolerance_km)
     return gpd.GeoDataFrame(out, geometry=geometry, crs="EPSG:4326")

@@ -20,10 +20,10 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from . import _validate
-from .buffers import geodesic_buffer
 from .errors import InputError
 from .places import embedded_countries
-from .rings import disc_polygons, validate_edges
+from .rings import validate_edges
+from .site_discs import site_discs
 from .tables import (
     TABLE_SUFFIXES,
     Problems,
@@ -442,15 +442,8 @@ def site_rings(sites: pd.DataFrame, radius_km: ArrayLike, *, bands: bool = False
         _validate.numbers(radius_km, "radius_km", lo=0, lo_open=True)).astype(float).ravel()
     radii = edges[edges > 0]
     lon, lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
-    has = areas != None  # noqa: E711
-    discs = np.empty((len(frame), radii.size), dtype=object)
-    if (~has).any():
-        discs[~has] = disc_polygons(lon[~has, None], lat[~has, None], radii[None, :],
-                                    tolerance_km=tolerance_km,
-                                    engine=engine).reshape(-1, radii.size)
-    if has.any():
-        discs[has] = geodesic_buffer(np.repeat(areas[has], radii.size), np.tile(
-            radii, has.sum()), tolerance_km=tolerance_km, engine=engine).reshape(-1, radii.size)
+    discs = site_discs(lon, lat, areas, np.broadcast_to(radii, (len(frame), radii.size)),
+                       tolerance_km=tolerance_km, engine=engine)
     per = radii.size if not bands else edges.size - 1
     columns = {"site": np.repeat(frame[label].astype(str).to_numpy(), per),
                "site_name": np.repeat(names.astype(str).to_numpy(), per),

@@ -206,7 +206,7 @@ class JsLayer(Layer, Verbatim):
     ----------
     helper : str
         The ``geoinfMap`` function that builds the layer: ``"polygons"`` (GeoJSON),
-        ``"rings"`` (compact polygons, :func:`geoinf.map_layers.compact_rings`),
+        ``"basemap"`` (one path in Mercator pixels, :func:`geoinf.map_layers.mercator_path`),
         ``"points"``, ``"cities"`` or ``"labels"``.
     kind : str
         What the layer shows (``"band"``, ``"site"``, ``"city"``, ``"label"``,

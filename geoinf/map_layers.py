@@ -44,7 +44,7 @@ from .places import embedded_countries
 __all__ = ["DENSITY_STOPS", "DENSITY_RGB", "BADGES", "display_geojson", "system_colours",
            "short_name", "short_names", "badge", "claimant_short", "reach_data", "band_style",
            "band_layers", "area_layer", "ring_labels", "site_layer", "city_layer",
-           "compact_rings", "basemap_layer", "population_layer"]
+           "compact_rings", "mercator_pixels", "mercator_path", "basemap_layer", "population_layer"]
 
 DENSITY_STOPS = (1, 10, 100, 1000, 10000)
 """People per km² at each colour stop of the population overlay."""
@@ -389,7 +389,7 @@ def city_layer(cities: pd.DataFrame, sites: gpd.GeoDataFrame) -> JsLayer:
 
 
 def compact_rings(geometry, *, decimals: int = 2) -> dict:
-    """Return polygons as compact integer rings (``geoinfMap.rings``'s data).
+    """Return polygons as compact integer rings (``geoinfMap.polarRings``'s data).
 
     Each polygon is a list of rings, each ring a flat list ``[lon0, lat0, dlon1, dlat1,
     ...]`` of integers (degrees x ``10**decimals``), every vertex after the first as the
@@ -402,6 +402,11 @@ def compact_rings(geometry, *, decimals: int = 2) -> dict:
     {'scale': 10, 'parts': [[[105, 500, 0, 10, -5, 0, 0, -10]]]}
     """
     scale = 10 ** decimals
+    return {"scale": scale, "parts": _delta_rings(geometry, lambda xy: xy * scale)}
+
+
+def _delta_rings(geometry, to_units) -> list:
+    """Return each polygon's rings as flat integer deltas of ``to_units(lon/lat array)``."""
     parts = []
     for polygon in shapely.get_parts(np.asarray(geometry, dtype=object)):
         if shapely.is_empty(polygon):
@@ -411,33 +416,76 @@ def compact_rings(geometry, *, decimals: int = 2) -> dict:
                      polygon)))]
         flat = []
         for ring in rings:
-            xy = np.round(shapely.get_coordinates(ring)[:-1] * scale).astype(np.int64)
+            xy = np.round(to_units(shapely.get_coordinates(ring)[:-1])).astype(np.int64)
             if len(xy) >= 3:
                 flat.append(np.diff(xy, axis=0, prepend=0).ravel().tolist())
         if flat:
             parts.append(flat)
-    return {"scale": scale, "parts": parts}
+    return parts
+
+
+def mercator_pixels(lonlat: np.ndarray) -> np.ndarray:
+    """Return lon/lat (degrees) as Web Mercator pixels at zoom 0 (the world: 256 x 256).
+
+    Leaflet's ``L.CRS.EPSG3857`` at zoom 0: x grows east from the antimeridian, y south
+    from 85.05°N; latitudes are clamped to ±85.0511°.
+
+    Examples
+    --------
+    >>> mercator_pixels(np.array([[0.0, 0.0], [-180.0, 90.0], [90.0, -85.0511287798]]))
+    array([[128., 128.],
+           [  0.,   0.],
+           [192., 256.]])
+    """
+    lonlat = np.asarray(lonlat, dtype=float)
+    lat = np.radians(np.clip(lonlat[:, 1], -MERCATOR_MAX_LAT, MERCATOR_MAX_LAT))
+    x = (lonlat[:, 0] + 180.0) / 360.0 * 256.0
+    y = (0.5 - np.log(np.tan(np.pi / 4 + lat / 2)) / (2 * np.pi)) * 256.0
+    return np.round(np.c_[x, y], 9) + 0.0  # no -0.0
+
+
+def mercator_path(geometry, *, scale: int = 128) -> dict:
+    """Return polygons as one SVG path in Web Mercator pixels (``geoinfMap.basemap``'s data).
+
+    Each ring is ``M x0 y0 l dx1 dy1 ... z`` in integers: :func:`mercator_pixels` x
+    ``scale`` (128: 1/128 px at zoom 0, 0.011° of longitude), every vertex after the first
+    as the difference from the one before (the closing vertex left out). Projected once
+    here, the page reads the path natively (``new Path2D(d)``) and draws it at any zoom
+    by one scale and shift: no projection per vertex. ``parts`` is the polygon count.
+
+    Examples
+    --------
+    >>> mercator_path([shapely.box(0, 0, 90, 10)], scale=1)
+    {'scale': 1, 'd': 'M192 128l0-7-64 0 0 7z', 'parts': 1}
+    """
+    parts = _delta_rings(geometry, lambda xy: mercator_pixels(xy) * scale)
+    rings = []
+    for part in parts:
+        for flat in part:
+            rings.append(f"M{flat[0]} {flat[1]}l" + " ".join(map(str, flat[2:])) + "z")
+    return {"scale": scale, "d": "".join(rings).replace(" -", "-"), "parts": len(parts)}
 
 
 @functools.lru_cache(maxsize=2)
 def _basemap_data(tolerance_deg: float = 0.1, min_area_deg2: float = 0.1) -> str:
-    """Countries for display: parts over ~1,000 km², simplified, rounded to 0.01°."""
+    """Countries for display: parts over ~1,000 km², simplified, in Mercator pixels."""
     parts = shapely.get_parts(embedded_countries().geometry.values)
     parts = parts[shapely.area(parts) > min_area_deg2]
     parts = shapely.simplify(parts, tolerance_deg, preserve_topology=True)
     parts = shapely.clip_by_rect(parts, -180.0, -MERCATOR_MAX_LAT, 180.0, MERCATOR_MAX_LAT)
-    return json.dumps(compact_rings(parts, decimals=2), separators=(",", ":"))
+    return json.dumps(mercator_path(parts), separators=(",", ":"))
 
 
 def basemap_layer() -> JsLayer:
     """Return the Natural Earth countries as a non-interactive basemap (offline maps).
 
-    Drawn as one multipolygon on a canvas (``geoinfMap.rings``, :func:`compact_rings`).
+    Written as one path in Web Mercator pixels (:func:`mercator_path`) and drawn by the
+    page on one canvas, scaled to the zoom (``geoinfMap.basemap``).
     """
     data = json.loads(_basemap_data())
     style = {"color": BORDER, "weight": 0.6, "fillColor": LAND, "fillOpacity": 1}
-    return JsLayer("rings", "basemap", "Countries (Natural Earth)", data,
-                   {"pane": "geoinfBasemap", "style": style}, len(data["parts"]))
+    return JsLayer("basemap", "basemap", "Countries (Natural Earth)", data,
+                   {"pane": "geoinfBasemap", "style": style}, data["parts"])
 
 
 def population_layer(image: dict) -> VerbatimImageOverlay:

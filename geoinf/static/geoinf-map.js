@@ -15,23 +15,45 @@ window.geoinfMap = window.geoinfMap || {
     if (v >= 1e6) { return (v / 1e6).toFixed(v >= 1e7 ? 0 : 1) + ' million'; }
     return this.whole(Math.round(v / 1e3) * 1e3);
   },
-  // compact polygons: {scale, parts: [[ring, ...], ...]}, each ring a flat list of integer
-  // [lon, lat] x scale, every pair after the first as the difference from the one before;
-  // drawn as one non-interactive multipolygon on one canvas (the basemap)
-  rings: function (data, o) {
-    var k = 1 / data.scale;
-    var latlngs = data.parts.map(function (part) {
-      return part.map(function (flat) {
-        var out = new Array(flat.length / 2), x = 0, y = 0;
-        for (var i = 0; i < flat.length; i += 2) {
-          x += flat[i]; y += flat[i + 1];
-          out[i / 2] = [y * k, x * k];
+  // the basemap: {scale, d}, one SVG path of polygons in Web Mercator pixels at zoom 0
+  // (x scale), projected by geoinf (each ring "M x y l dx dy ... z", integers). Read natively
+  // into one Path2D; a Leaflet canvas renderer (its sizing, panning and zoom animation)
+  // whose drawing is that path scaled to the zoom: no projection or clipping per vertex
+  basemap: function (data, o) {
+    var path = new Path2D(data.d), k = 1 / data.scale, style = o.style;
+    var Basemap = L.Canvas.extend({
+      _draw: function () {  // L.Canvas calls it after each (re)size and clear
+        var map = this._map, ctx = this._ctx, origin = map.getPixelOrigin();
+        var s = map.getZoomScale(map.getZoom(), 0) * k;
+        ctx.save();
+        ctx.translate(-origin.x, -origin.y);  // layer points: pixels at the zoom - origin
+        ctx.scale(s, s);
+        ctx.globalAlpha = style.fillOpacity === undefined ? 1 : style.fillOpacity;
+        ctx.fillStyle = style.fillColor;
+        ctx.fill(path, 'evenodd');
+        ctx.globalAlpha = 1;
+        ctx.lineWidth = style.weight / s;
+        ctx.strokeStyle = style.color;
+        ctx.lineJoin = 'round';
+        ctx.stroke(path);
+        ctx.restore();
+      }
+    });
+    var layer = new Basemap({pane: o.pane || 'overlayPane', padding: 0.3});
+    // the rings as [lon, lat] (the polar view draws the countries from them)
+    layer.geoinfLonLat = function () {
+      var deg = 180 / Math.PI;
+      return data.d.split('z').filter(Boolean).map(function (ring) {
+        var v = ring.match(/-?\d+/g), out = [], x = 0, y = 0;
+        for (var i = 0; i < v.length; i += 2) {
+          x += +v[i]; y += +v[i + 1];
+          out.push([x * k / 256 * 360 - 180,
+                    deg * Math.atan(Math.sinh(Math.PI * (1 - 2 * y * k / 256)))]);
         }
         return out;
       });
-    });
-    return L.polygon(latlngs, L.extend({pane: o.pane || 'overlayPane', interactive: false,
-      renderer: L.canvas({pane: o.pane || 'overlayPane', padding: 0.3})}, o.style));
+    };
+    return layer;
   },
   // non-interactive polygons are drawn on one canvas: far fewer DOM nodes
   polygons: function (data, o) {

@@ -32,20 +32,14 @@
     });
     return out;
   };
-  // the countries of the map's basemap layer (Leaflet polygons) as rings of [lon, lat]
+  // the countries of the map's basemap layer as rings of [lon, lat]
   G.polarLand = function (map) {
     var rings = [];
-    var walk = function (a) {
-      if (!a.length) { return; }
-      if (a[0].lat !== undefined) {
-        if (a.some(function (p) { return p.lat > -60; })) {
-          rings.push(G.densified(a.map(function (p) { return [p.lng, p.lat]; })));
-        }
-      } else { a.forEach(walk); }
-    };
     this.registry.forEach(function (r) {
-      if (r.map === map && r.kind === 'basemap' && r.layer.getLatLngs) {
-        walk(r.layer.getLatLngs());
+      if (r.map === map && r.kind === 'basemap' && r.layer.geoinfLonLat) {
+        r.layer.geoinfLonLat().forEach(function (a) {
+          if (a.some(function (p) { return p[1] > -60; })) { rings.push(G.densified(a)); }
+        });
       }
     });
     return rings;

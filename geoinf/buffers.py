@@ -14,6 +14,9 @@ Membership ("is this point within r of the area?") is decided by
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
@@ -109,7 +112,7 @@ def geodesic_buffer(geometries: ArrayLike, distance_km: ArrayLike, *,
         owner.append(who)
     xy, offsets, ring_owner, pruned = piece_rings(parts, radius * 1000.0, tolerance_km, engine)
     if ring_owner.size:
-        ring_polys, ring_of = ring_pieces(xy, offsets)
+        ring_polys, ring_of = _threaded_ring_pieces(xy, offsets)
         pieces.append(ring_polys)
         owner.append(ring_owner[ring_of])
     has_area = np.flatnonzero(parts.polygons != None)  # noqa: E711 (elementwise)
@@ -132,7 +135,8 @@ def _fill_gaps(buffers, pruned, parts, radius, tolerance_km, engine) -> NDArray[
     tolerance of ``r`` is filled: it is a crack, or smaller than the tolerance).
     """
     idx = np.flatnonzero(pruned)
-    gaps, which = shapely.get_parts(shapely.difference(WORLD, buffers[idx]), return_index=True)
+    outside = _threaded(lambda rows: shapely.difference(WORLD, buffers[idx[rows]]), idx.size)
+    gaps, which = shapely.get_parts(outside, return_index=True)
     if gaps.size == 0:
         return buffers
     probe = shapely.point_on_surface(gaps)
@@ -170,6 +174,59 @@ def _check_radius(radius: NDArray, parts) -> None:
                          f"above {MAX_EDGE_BUFFER_KM:,.0f} km, the largest buffer of an edge")
 
 
+_THREAD_ROWS = 8  # geometries (or rings) per thread below which one thread does them all
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover (macOS, Windows)
+
+
+def _threaded(fn, n: int, weight: NDArray | None = None) -> NDArray[np.object_]:
+    """``fn(rows)`` for shares of ``range(n)`` on the machine's cores, results in row order.
+
+    ``fn`` maps an index array to one result per index; shapely's vectorised calls
+    release the GIL in GEOS, so independent rows run in parallel. With ``weight``
+    the rows are dealt out heaviest first, so the threads finish together.
+    """
+    threads = min(_cores(), n // _THREAD_ROWS)
+    if threads <= 1:
+        return fn(np.arange(n))
+    order = np.arange(n) if weight is None else np.argsort(-weight, kind="stable")
+    shares = [order[i::threads] for i in range(threads)]
+    out = np.empty(n, dtype=object)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for rows, res in zip(shares, pool.map(fn, shares), strict=True):
+            out[rows] = res
+    return out
+
+
+def _threaded_union(grid: NDArray[np.object_]) -> NDArray[np.object_]:
+    """``shapely.union_all(grid, axis=1)`` with the rows shared among the machine's cores."""
+    return _threaded(lambda rows: shapely.union_all(grid[rows], axis=1), grid.shape[0],
+                     (grid != None).sum(axis=1))  # noqa: E711 (elementwise)
+
+
+def _threaded_ring_pieces(xy: NDArray[np.float64], offsets: NDArray[np.intp]):
+    """:func:`geoinf.sphere_polygons.ring_pieces` on contiguous runs of rings, one per core."""
+    n = offsets.size - 1
+    threads = min(_cores(), n // (_THREAD_ROWS * 16))
+    if threads <= 1:
+        return ring_pieces(xy, offsets)
+    cuts = np.searchsorted(offsets, np.linspace(0, offsets[-1], threads + 1)[1:-1])
+    edges = [0, *np.unique(np.clip(cuts, 1, n - 1)).tolist(), n]
+
+    def run(a, b):
+        lo = offsets[a]
+        polys, ring_of = ring_pieces(xy[lo:offsets[b]], offsets[a:b + 1] - lo)
+        return polys, ring_of + a
+
+    with ThreadPoolExecutor(max_workers=len(edges) - 1) as pool:
+        done = list(pool.map(run, edges[:-1], edges[1:]))
+    return np.concatenate([d[0] for d in done]), np.concatenate([d[1] for d in done])
+
+
 def _union_by_owner(pieces: NDArray[np.object_], owner: NDArray[np.intp], n: int
                     ) -> NDArray[np.object_]:
     """Union the pieces of each geometry in one vectorised call; keep the polygonal part."""
@@ -189,7 +246,7 @@ def _union_by_owner(pieces: NDArray[np.object_], owner: NDArray[np.intp], n: int
         grid = np.full((many.size, int(count.max())), None, dtype=object)
         sel = rows[owner] >= 0
         grid[rows[owner[sel]], rank[sel]] = pieces[sel]
-        out[many] = shapely.union_all(grid, axis=1)
+        out[many] = _threaded_union(grid)
     one = single[owner]
     out[owner[one]] = pieces[one]
     out = _polygonal(out)

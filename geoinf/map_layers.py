@@ -41,7 +41,8 @@ from .palette import (
 )
 from .places import embedded_countries
 
-__all__ = ["DENSITY_STOPS", "DENSITY_RGB", "BADGES", "display_geojson", "system_colours",
+__all__ = ["DENSITY_STOPS", "DENSITY_RGB", "BADGES", "BAND_SCALE", "display_geojson",
+           "display_path", "system_colours",
            "short_name", "short_names", "badge", "claimant_short", "reach_data", "band_style",
            "band_layers", "area_layer", "ring_labels", "site_layer", "city_layer",
            "compact_rings", "mercator_pixels", "mercator_path", "basemap_layer", "population_layer"]
@@ -154,6 +155,36 @@ def display_geojson(geometry, properties: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+BAND_SCALE = 2 ** 14
+"""Band paths' units per Web Mercator pixel at zoom 0: 1/16384 px, 9.5 m at the equator."""
+
+
+def display_path(geometry, *, scale: int = BAND_SCALE) -> dict | None:
+    """Return a band for display: clipped to ±85.05°, one Mercator path (``geoinfMap.band``).
+
+    :func:`mercator_path` (``scale``, ``d``), with the bounds ([[south, west], [north,
+    east]], degrees) and a point inside (``at``, [lat, lon]: where a tooltip opened
+    without a pointer shows). None when nothing is left after the clip.
+
+    Examples
+    --------
+    >>> out = display_path(shapely.box(10, 80, 11, 89), scale=1)
+    >>> out["d"], out["bounds"], out["at"]
+    ('M135 29l0-29 1 0 0 29z', [[80.0, 10.0], [85.0511, 11.0]], [82.5256, 10.5])
+    >>> display_path(shapely.box(10, 86, 11, 89)) is None
+    True
+    """
+    geom = shapely.clip_by_rect(geometry, -180.0, -MERCATOR_MAX_LAT, 180.0, MERCATOR_MAX_LAT)
+    if shapely.is_empty(geom) or shapely.area(geom) == 0:
+        return None
+    west, south, east, north = (round(float(v), 4) for v in shapely.bounds(geom))
+    at = shapely.point_on_surface(geom)
+    out = mercator_path([geom], scale=scale)
+    out.update(bounds=[[south, west], [north, east]],
+               at=[round(float(at.y), 4), round(float(at.x), 4)])
+    return out
+
+
 def band_style(row, colour: str) -> dict:
     """Return a band's Leaflet path style: line width and fill by INF class, dashed if high."""
     return {"color": colour, "weight": CLASS_WEIGHT.get(row.inf_class, 1.6),
@@ -188,12 +219,14 @@ def band_layers(bands: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None = None, 
                       if row.system in claims else
                       f"reached under {claim} ({_km(row.range_km)}: "
                       f"{escape_text(row.claimant)})"))
-        style = band_style(row, colour)
-        data = display_geojson([row.geometry], [{"style": style, "tooltip": tooltip}])
+        data = display_path(row.geometry)
+        if data is None:
+            continue
+        data.update(style=band_style(row, colour), tooltip=tooltip)
         short = {"exempt": "outside the treaty"}.get(row.inf_class, row.inf_class)
         name = (f"{shorts[row.system_name]} {row.min_km:,.0f}–{_km(row.max_km)} · "
                 f"{short}{' (longer claim only)' if row.estimate == 'high' else ''}")
-        layers.append(JsLayer("polygons", "band", name, data,
+        layers.append(JsLayer("band", "band", name, data,
                               {"interactive": True, "pane": "overlayPane"}, 1))
     if areas is not None and len(areas):
         layers.append(area_layer(areas))
@@ -409,7 +442,7 @@ def _delta_rings(geometry, to_units) -> list:
     """Return each polygon's rings as flat integer deltas of ``to_units(lon/lat array)``."""
     parts = []
     for polygon in shapely.get_parts(np.asarray(geometry, dtype=object)):
-        if shapely.is_empty(polygon):
+        if shapely.is_empty(polygon) or shapely.get_type_id(polygon) != 3:  # polygons only
             continue
         rings = [shapely.get_exterior_ring(polygon),
                  *shapely.get_interior_ring(polygon, range(shapely.get_num_interior_rings(

@@ -289,7 +289,7 @@ def about_panel(frames: MapFrames, offline: bool) -> str:
             f"{scenario}</b>{desc}"
             f"<br>Distances on the WGS84 ellipsoid (geodesic; band boundaries within "
             f"{meta.get('tolerance_km', 0.1):g} km of the true circle; display clipped at "
-            f"±{MERCATOR_MAX_LAT:.2f}° and rounded to ~11 m). A city is in range by its "
+            f"±{MERCATOR_MAX_LAT:.2f}° and rounded to ~10 m). A city is in range by its "
             f"exact distance to the sites, never by the drawn shapes.{indicative}<br>"
             f"Data: {sources}.<br>geoinf {escape_text(__version__)}; "
             f"{'self-contained page (' + libs + ' inlined)' if offline else 'online page'}."

@@ -51,7 +51,7 @@ def test_band_tooltip_names_the_claims_that_reach_it(inf):
     for layer, band in zip(layers, inf.bands.sort_values("max_km", ascending=False,
                                                         kind="stable").itertuples(),
                            strict=False):
-        tip = layer.data["features"][0]["properties"]["tooltip"]
+        tip = layer.data["tooltip"]
         drawn = claims[band.system].query("drawn")
         whole = drawn[drawn.range_km >= band.max_km]
         part = drawn[(drawn.range_km > band.min_km) & (drawn.range_km < band.max_km)]

@@ -1,3 +1,4 @@
+import functools
 import json
 import re
 
@@ -74,13 +75,38 @@ def test_reach_bands_estimates_and_classes():
 
 
 def _features(page, kind):
-    """Decode the inline GeoJSON of every layer of one kind."""
+    """Decode the inline data of every layer of one kind."""
     out = []
     for m in re.finditer(r'geoinfMap\.register\([^,]+,\s*"(\w+)", "([^"]*)",\s*'
                          r'geoinfMap\.(\w+)\((.*?), \{', page, re.S):
         if m.group(1) == kind:
             out.append(json.loads(m.group(4)))
     return out
+
+
+def path_rings(data):
+    """The rings (lon, lat arrays) of a Mercator path ``{scale, d}`` (geoinfMap.mercatorPath)."""
+    rings = []
+    for ring in data["d"].split("z")[:-1]:
+        assert ring[0] == "M" and ring.count("M") == 1 and ring.count("l") == 1
+        v = np.array([int(t) for t in re.findall(r"-?\d+", ring)], dtype=float)
+        xy = np.cumsum(v.reshape(-1, 2), axis=0) / data["scale"]
+        lon = xy[:, 0] / 256 * 360 - 180
+        lat = np.degrees(np.arctan(np.sinh(np.pi * (1 - 2 * xy[:, 1] / 256))))
+        rings.append(np.c_[lon, lat])
+    return rings
+
+
+def path_polygons(data):
+    """The shape a Mercator path fills (even-odd: each ring toggles inside and outside)."""
+    polys = [shapely.make_valid(shapely.Polygon(r)) for r in path_rings(data)]
+    return functools.reduce(lambda a, b: a.symmetric_difference(b), polys)
+
+
+def path_holds(data, lon, lat):
+    """Whether a Mercator path fills a point (even-odd over its rings)."""
+    rings = [shapely.Polygon(r) for r in path_rings(data)]
+    return sum(shapely.contains_xy(r, lon, lat) for r in rings) % 2 == 1
 
 
 def test_offline_page_has_no_outside_links(page):
@@ -107,13 +133,25 @@ def test_tiles_need_online(frames):
 def test_layers_and_display_clip(page, frames):
     bands = _features(page, "band")
     assert len(bands) == len(frames.bands) == 8
-    for fc in bands:
-        coords = np.concatenate([np.asarray(shapely.geometry.shape(f["geometry"]).bounds)
-                                 .reshape(2, 2) for f in fc["features"]])
-        assert np.abs(coords[:, 1]).max() <= 85.0512
-    styles = [fc["features"][0]["properties"]["style"] for fc in bands]
+    pieces = frames.bands.sort_values("max_km", ascending=False, kind="stable").geometry
+    for data, piece in zip(bands, pieces, strict=True):
+        drawn = path_polygons(data)
+        assert drawn.bounds[1] >= -85.0512 and drawn.bounds[3] <= 85.0512
+        want = shapely.clip_by_rect(piece, -180, -85.0511, 180, 85.0511)
+        # the drawn shape is the band's (vertices within ~10 m: 1/16384 px at zoom 0)
+        assert drawn.hausdorff_distance(want) < 2e-4
+        assert abs(drawn.area - want.area) < 1e-4 * want.area
+        south, west = data["bounds"][0]
+        north, east = data["bounds"][1]
+        assert np.allclose([west, south, east, north], want.bounds, atol=1e-4)
+        assert want.contains(shapely.Point(data["at"][1], data["at"][0]))
+    styles = [data["style"] for data in bands]
     assert {s["dashArray"] for s in styles} == {None, "7 5"}  # low solid, high dashed
     assert {s["color"] for s in styles} == {"#c0392b", "#1f5fa8"}  # one per system
+    basemap = _features(page, "basemap")[0]
+    for lon, lat in ((2.35, 48.86), (-100, 40), (28.2, -29.5)):  # Paris, Kansas, Lesotho
+        assert path_holds(basemap, lon, lat), (lon, lat)  # (Lesotho: in South Africa's hole)
+    assert not path_holds(basemap, -30, 40)  # the Atlantic
     cities = re.search(r'"city", "Cities in range \(5\)"', page)
     assert cities is not None
     # names are HTML-escaped, then JSON-escaped by folium's tojson

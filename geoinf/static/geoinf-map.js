@@ -15,34 +15,36 @@ window.geoinfMap = window.geoinfMap || {
     if (v >= 1e6) { return (v / 1e6).toFixed(v >= 1e7 ? 0 : 1) + ' million'; }
     return this.whole(Math.round(v / 1e3) * 1e3);
   },
-  // the basemap: {scale, d}, one SVG path of polygons in Web Mercator pixels at zoom 0
-  // (x scale), projected by geoinf (each ring "M x y l dx dy ... z", integers). Read natively
-  // into one Path2D; a Leaflet canvas renderer (its sizing, panning and zoom animation)
-  // whose drawing is that path scaled to the zoom: no projection or clipping per vertex
-  basemap: function (data, o) {
-    var path = new Path2D(data.d), k = 1 / data.scale, style = o.style;
-    var Basemap = L.Canvas.extend({
-      _draw: function () {  // L.Canvas calls it after each (re)size and clear
-        var map = this._map, ctx = this._ctx, origin = map.getPixelOrigin();
-        var s = map.getZoomScale(map.getZoom(), 0) * k;
-        ctx.save();
-        ctx.translate(-origin.x, -origin.y);  // layer points: pixels at the zoom - origin
-        ctx.scale(s, s);
-        ctx.globalAlpha = style.fillOpacity === undefined ? 1 : style.fillOpacity;
-        ctx.fillStyle = style.fillColor;
-        ctx.fill(path, 'evenodd');
-        ctx.globalAlpha = 1;
-        ctx.lineWidth = style.weight / s;
-        ctx.strokeStyle = style.color;
-        ctx.lineJoin = 'round';
-        ctx.stroke(path);
-        ctx.restore();
-      }
+  // a polygon layer from {scale, d, bounds, at}: one SVG path in Web Mercator pixels at
+  // zoom 0 (x scale), projected by geoinf (each ring "M x y l dx dy ... z", integers). A
+  // Leaflet polygon (SVG renderer, its events, tooltip, layer control, zoom animation) whose
+  // path is written once and placed by a transform at each view; its stroke does not scale
+  // (vector-effect, in the stylesheet), so widths and dashes stay in screen pixels: no
+  // per-vertex projection, clipping or path building in the page, at any view
+  mercatorPath: function (data, options) {
+    var k = 1 / data.scale;
+    var Shape = L.Polygon.extend({
+      _project: function () {},
+      _update: function () {
+        if (!this._map) { return; }
+        var map = this._map, s = map.getZoomScale(map.getZoom(), 0) * k;
+        var p = map.getPixelOrigin(), el = this._path;
+        if (!el.getAttribute('d')) { el.setAttribute('d', data.d); }
+        el.setAttribute('transform', 'matrix(' + s + ' 0 0 ' + s + ' ' + -p.x + ' ' + -p.y +
+                        ')');
+      },
+      getCenter: function () { return L.latLng(data.at); },
+      getBounds: function () { return L.latLngBounds(data.bounds); }
     });
-    var layer = new Basemap({pane: o.pane || 'overlayPane', padding: 0.3});
+    return new Shape([], L.extend({className: 'geoinf-mercator'}, options));
+  },
+  // the basemap: countries as one non-interactive path (mercatorPath) in its own pane
+  basemap: function (data, o) {
+    var layer = this.mercatorPath(data, L.extend({}, o.style, {pane: o.pane, interactive: false,
+      renderer: L.svg({pane: o.pane, padding: 0.2})}));
     // the rings as [lon, lat] (the polar view draws the countries from them)
     layer.geoinfLonLat = function () {
-      var deg = 180 / Math.PI;
+      var deg = 180 / Math.PI, k = 1 / data.scale;
       return data.d.split('z').filter(Boolean).map(function (ring) {
         var v = ring.match(/-?\d+/g), out = [], x = 0, y = 0;
         for (var i = 0; i < v.length; i += 2) {
@@ -53,6 +55,14 @@ window.geoinfMap = window.geoinfMap || {
         return out;
       });
     };
+    return layer;
+  },
+  // a band: {scale, d, bounds, at, style, tooltip} (mercatorPath), interactive, its tooltip
+  // following the pointer
+  band: function (data, o) {
+    var layer = this.mercatorPath(data, L.extend({}, data.style, {
+      pane: o.pane || 'overlayPane', interactive: o.interactive}));
+    if (data.tooltip) { layer.bindTooltip(data.tooltip, {sticky: true}); }
     return layer;
   },
   // non-interactive polygons are drawn on one canvas: far fewer DOM nodes

@@ -11,8 +11,9 @@ switch (:func:`resolve_engine`, :func:`use_compiled`), the kernel table
 (:func:`compiled_kernels`, loaded once), the thread policy (:func:`threads_for`)
 and the compiled calls the numpy modules make: the inverse with its pyproj
 fallback (:func:`inverse`), the direct problem (:func:`forward`), ring vertices,
-densification and disc assembly, the places x sites passes of the analysis and the
-point x edge search of distances to lines and areas.
+densification and disc assembly, the places x sites passes of the analysis, the
+point x edge search of distances to lines and areas, and the row intervals of raster
+sums with their per-window sums.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ __all__ = [
     "compiled_near_edges",
     "compiled_curve_points",
     "compiled_curve_samples",
+    "compiled_grid_intervals",
+    "compiled_window_sums",
 ]
 
 ENGINES = ("auto", "pyproj", "numba")
@@ -76,14 +79,15 @@ class Kernels(NamedTuple):
     pairs: object
     segments: object
     curves: object
+    intervals: object
 
 
 def _import_kernels() -> Kernels:
     """Import the kernel modules; ImportError without numba."""
-    from ._kernels import assembly, curves, densify, direct, inverse, pairs, segments
+    from ._kernels import assembly, curves, densify, direct, intervals, inverse, pairs, segments
 
     return Kernels(direct=direct, densify=densify, assembly=assembly, inverse=inverse,
-                   pairs=pairs, segments=segments, curves=curves)
+                   pairs=pairs, segments=segments, curves=curves, intervals=intervals)
 
 
 @functools.cache
@@ -488,3 +492,55 @@ def compiled_curve_samples(curves, limit_km, max_levels):
     """
     with threads_for(int(np.sum(curves.n0)) * 40 * _INVERSE_WORK):
         return compiled_kernels().curves.sample_curves(curves, limit_km, max_levels)
+
+
+def compiled_grid_intervals(lon0, lat0, radius_km, m0, row_lat, west, dlon, col_lo, col_hi,
+                            m_row, order, lo_pos, hi_pos, *, quarter_km):
+    """Return the column runs of :func:`geoinf.row_intervals.grid_intervals`, compiled.
+
+    Disc ``d`` meets the rows ``order[lo_pos[d]:hi_pos[d]]``; ``m0`` and ``m_row`` are the
+    meridian distances (km) of the centres and rows, ``west``, ``dlon``, ``col_lo`` and
+    ``col_hi`` given per row. The candidate columns the compiled inverse puts within 1 mm
+    of the radius (or does not solve) are decided by pyproj, so the cells are exactly
+    those of the reference. Returns ``(disc, row, start, stop)`` as ``grid_intervals``.
+    """
+    kernel = compiled_kernels().intervals
+    f8, i8 = (functools.partial(_contiguous, dtype=t) for t in (np.float64, np.int64))
+    col_lo, col_hi = i8(col_lo), i8(col_hi)
+    radius_km, lat0, row_lat = f8(radius_km), f8(lat0), f8(row_lat)
+    lo_pos, hi_pos = i8(lo_pos), i8(hi_pos)
+    work = int((hi_pos - lo_pos).sum()) * _INVERSE_WORK
+    args = (f8(lon0), lat0, radius_km, f8(m0), row_lat, f8(west), f8(dlon), col_lo, col_hi,
+            f8(m_row), i8(order), lo_pos, hi_pos, float(quarter_km))
+    if work >= PARALLEL_WORK and lon0.size > 1:  # discs on numba's threads
+        entries, dec, tval, doubts = kernel.disc_rows_parallel(*args)
+    else:  # one thread: no thread pool woken (no threads_for needed)
+        entries, dec, tval, doubts = kernel.disc_rows(*args)
+    if doubts:
+        e, c, q = np.nonzero(dec == -1)
+        disc, row = entries[0][e], entries[1][e]
+        s = np.asarray(WGS84.inv(np.zeros(e.size), lat0[disc], tval[e, c, q], row_lat[row])[2])
+        dec[e, c, q] = s <= radius_km[disc] * 1000.0
+    return kernel.assemble(*entries, dec, col_lo, col_hi)
+
+
+def _contiguous(a, dtype) -> NDArray:
+    """Return ``a`` as a C-contiguous array of ``dtype`` (itself when it already is one)."""
+    if type(a) is np.ndarray and a.dtype == dtype and a.flags.c_contiguous:
+        return a
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+def compiled_window_sums(values, group, row, start, stop, r0, c0, n_groups):
+    """People per group of the column runs inside one window, summed in compiled loops.
+
+    ``values`` (2-D, integer or float32/float64) is the window whose first cell is at
+    raster row ``r0``, column ``c0``; the runs (int64, sorted by ``row``) are clipped to
+    it. Returns float64 sums, shape (n_groups,); None for a data type the kernel does
+    not take (the caller sums in numpy).
+    """
+    kind = values.dtype.kind
+    if kind not in "iuf" or (kind == "f" and values.dtype.itemsize < 4):  # float16: numpy
+        return None
+    return compiled_kernels().intervals.window_sums(
+        np.ascontiguousarray(values), group, row, start, stop, int(r0), int(c0), int(n_groups))

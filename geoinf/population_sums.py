@@ -251,7 +251,7 @@ def _group_runs(annuli, members, grid, ncols, engine):
     ``grid`` has per-row ``row_lat, row_west, row_dlon, col_lo, col_hi``
     (:class:`geoinf.raster_crs.RasterGrid`); rows off the globe (NaN latitude) hold no run.
     """
-    rows = np.flatnonzero(np.isfinite(grid.row_lat) & (grid.col_hi > grid.col_lo))
+    rows = grid.rows_on_globe
     is_area = _area_rows(annuli)
     if not is_area.any():
         fast = _disc_runs(annuli, members, grid, rows, ncols, engine)
@@ -284,38 +284,52 @@ def _disc_runs(annuli, members, grid, rows, ncols, engine):
     """
     if not members or any(len(m) != 1 for m in members):
         return None
-    which = np.array([m[0] for m in members], dtype=np.intp)
-    inner = annuli["inner_km"].to_numpy(float)[which]
+    lon, lat, inner, outer = _disc_columns(annuli)
+    if len(members) == 1:
+        which = members[0]
+    else:
+        which = np.array([m[0] for m in members], dtype=np.intp)
+    if len(which) != lon.size or (which != np.arange(lon.size)).any():
+        lon, lat, inner, outer = lon[which], lat[which], inner[which], outer[which]
     if (inner != 0).any():
         return None
-    lon, lat = annuli["lon"].to_numpy(float)[which], annuli["lat"].to_numpy(float)[which]
-    outer = annuli["outer_km"].to_numpy(float)[which]
-    if which.size > 1 and len(np.unique(np.stack([lon, lat, outer], axis=1), axis=0)) \
-            < which.size:
+    if lon.size > 1 and len(np.unique(np.stack([lon, lat, outer], axis=1), axis=0)) \
+            < lon.size:
         return None  # repeated discs: the general path solves each once
     on = np.flatnonzero(outer > 0)
     whole = rows.size == grid.row_lat.size  # every row on the globe: no gathers
     pick = (lambda a: a) if whole else (lambda a: a[rows])
+    if on.size != lon.size:
+        lon, lat, outer = lon[on], lat[on], outer[on]
     d, row, start, stop = row_intervals.grid_intervals(
-        lon[on], lat[on], outer[on], row_lat=pick(grid.row_lat), west=pick(grid.row_west),
+        lon, lat, outer, row_lat=pick(grid.row_lat), west=pick(grid.row_west),
         dlon=pick(grid.row_dlon), ncols=ncols, col_range=(pick(grid.col_lo), pick(grid.col_hi)),
         row_meridian_km=pick(grid.row_meridian_km), engine=engine)
     if not whole:
         row = rows[row]
-    if on.size == 1 and not (stop[:, 1] > start[:, 1]).any():
-        # one disc meeting each row once (no ±180° wrap): rows already distinct; sorted
-        # here, the runs are union_runs' result without its sort and merge
-        one = np.flatnonzero(stop[:, 0] > start[:, 0])
-        if one.size > 1 and row[one[0]] > row[one[-1]]:
-            one = one[::-1]
-        row = row[one].astype(np.int64)
-        if (row[1:] > row[:-1]).all():
-            return (np.full(row.size, on[0], dtype=np.int64), row,
-                    start[one, 0].astype(np.int64), stop[one, 0].astype(np.int64))
+    if on.size == 1 and not stop[:, 1].any():
+        # one disc meeting each row once (no ±180° wrap; every entry has its run in slot 0,
+        # the other slot 0:0): rows already distinct; sorted here, the runs are
+        # union_runs' result without its sort and merge
+        start, stop = start[:, 0], stop[:, 0]
+        if row.size > 1 and row[0] > row[-1]:
+            row, start, stop = row[::-1], start[::-1], stop[::-1]
+        if row.size < 2 or (row[1:] > row[:-1]).all():
+            return (np.full(row.size, on[0], dtype=np.int64), row.astype(np.int64),
+                    start.astype(np.int64), stop.astype(np.int64))
     keep = stop > start  # two slots per entry
     return row_intervals.union_runs(np.repeat(on[d], 2).reshape(-1, 2)[keep],
                                     np.repeat(row, 2).reshape(-1, 2)[keep], start[keep],
                                     stop[keep])
+
+
+def _disc_columns(annuli: pd.DataFrame) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """Return the ``lon, lat, inner_km, outer_km`` columns of annuli as float arrays."""
+    names = ["lon", "lat", "inner_km", "outer_km"]
+    if list(annuli.columns) == names:  # a frame of these four numbers: one conversion
+        values = annuli.to_numpy(dtype=float)
+        return values[:, 0], values[:, 1], values[:, 2], values[:, 3]
+    return tuple(annuli[c].to_numpy(float) for c in names)
 
 
 def _area_rows(annuli: pd.DataFrame) -> NDArray[np.bool_]:
@@ -407,7 +421,8 @@ def raster_sums(annuli: pd.DataFrame, members: list[NDArray], source, kind: str,
             group, row, start, stop = _group_runs(annuli, members, grid, pop.dataset.width,
                                                   engine)
             sums = raster_blocks.run_sums(pop, group, row, start, stop, len(members),
-                                          countries=countries, progress=progress)
+                                          countries=countries, progress=progress,
+                                          engine=engine)
     if not with_country:
         return sums
     codes = embedded_countries()["iso_a3"].astype(str).to_numpy()

@@ -16,6 +16,7 @@ import numbers
 import os
 import re
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,6 +98,36 @@ def cell_area_km2(lat_south: NDArray | float, lat_north: NDArray | float,
     return np.abs(area)
 
 
+@functools.lru_cache(maxsize=16)
+def _row_areas(north: float, step: float, dlon: float, rows: int) -> NDArray[np.float64]:
+    """Exact cell areas (km², a read-only column) of the rows of a lon/lat grid."""
+    edge = north + step * np.arange(rows)
+    area = cell_area_km2(edge + step, edge, dlon)[:, None]
+    area.setflags(write=False)
+    return area
+
+
+_FACTS: OrderedDict = OrderedDict()  # file version -> facts of PopulationRaster._fact
+_MAX_FACTS = 32
+
+
+def _file_facts(src: Path) -> dict:
+    """Return the facts kept for this version of a file (a new dict for a new version).
+
+    A version is the file's identity and state as ``os.stat`` gives them (device, inode,
+    size, modification and change times in ns): rewriting or replacing the file starts
+    afresh.
+    """
+    st = os.stat(src)
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    facts = _FACTS.get(key)
+    if facts is None:
+        facts = _FACTS[key] = {}
+        while len(_FACTS) > _MAX_FACTS:
+            _FACTS.popitem(last=False)
+    return facts
+
+
 class PopulationRaster:
     """A population raster opened for windowed reads of people per cell.
 
@@ -109,7 +140,10 @@ class PopulationRaster:
     :data:`MAX_DENSITY_KM2` people per km² of the cell or :data:`MAX_POPULATION` per
     cell) raises one :class:`InputError` when a window holding it is read; only the
     windows read are checked. GDAL decodes with all the machine's cores
-    (``GDAL_NUM_THREADS`` at open).
+    (``GDAL_NUM_THREADS`` at open). What geoinf learns of a file besides its cells (the
+    CRS check, the grid, whether it has a mask band, which tiles it wrote) is kept for
+    that version of the file (:func:`os.stat`: device, inode, size, change times), so
+    a file opened again is not asked again.
 
     Attributes
     ----------
@@ -125,8 +159,11 @@ class PopulationRaster:
         The band's GDAL scale and offset: people = value * scale + offset.
     """
 
-    def __init__(self, path: Path, dataset, kind: str, nodata: float | None = None):
+    def __init__(self, path: Path, dataset, kind: str, nodata: float | None = None, *,
+                 facts: dict | None = None):
         self.path, self.dataset, self.kind, self.nodata = path, dataset, kind, nodata
+        # what is known of this version of the file besides its cells (shared by its opens)
+        self._facts = {} if facts is None else facts
         self.indicative = dataset.tags().get("INDICATIVE", "").lower() == "yes"
         self.scale = float(dataset.scales[0]) if dataset.scales else 1.0
         self.offset = float(dataset.offsets[0]) if dataset.offsets else 0.0
@@ -148,11 +185,24 @@ class PopulationRaster:
         """Return (left, bottom, right, top) in the raster's CRS (degrees for lon/lat)."""
         return tuple(self.dataset.bounds)
 
-    @functools.cached_property
+    def _fact(self, name: str, compute):
+        """Return a fact of the file (grid, mask kind, written tiles...), computed once."""
+        try:
+            return self._facts[name]
+        except KeyError:
+            value = self._facts[name] = compute()
+            return value
+
+    @property
     def grid(self) -> RasterGrid:
         """Return where the cells are on WGS84 (:func:`geoinf.raster_crs.raster_grid`)."""
-        return raster_grid(self.dataset.crs, self.dataset.transform, self.dataset.shape,
-                           where=str(self.path))
+        return self._fact("grid", lambda: raster_grid(
+            self.dataset.crs, self.dataset.transform, self.dataset.shape, where=str(self.path)))
+
+    @property
+    def written_tiles(self) -> dict:
+        """Return the memo of the tiles this file wrote (see ``raster_blocks.tile_windows``)."""
+        return self._fact("written_tiles", dict)
 
     def window(self, west: float, south: float, east: float, north: float) -> Window:
         """Return the window of whole cells covering a lon/lat box, clipped to the raster."""
@@ -190,14 +240,11 @@ class PopulationRaster:
         area = abs(t.a * t.e) / 1e6 / scale.reshape(xx.shape)
         return np.where(np.isfinite(area) & (area > 0), area, abs(t.a * t.e) / 1e6)
 
-    @functools.cached_property
+    @property
     def _row_areas(self) -> NDArray[np.float64]:
         """Return the exact cell area of every row of a lon/lat raster, km² (column, read-only)."""
         t = self.dataset.transform
-        edge = t.f + t.e * np.arange(self.dataset.height)
-        area = cell_area_km2(edge + t.e, edge, abs(t.a))[:, None]
-        area.setflags(write=False)
-        return area
+        return _row_areas(t.f, t.e, abs(t.a), self.dataset.height)
 
     def read(self, window: Window | None = None, *, stored: bool = False) -> NDArray:
         """Return people per cell in ``window`` (default: all; prefer windows).
@@ -239,11 +286,12 @@ class PopulationRaster:
         self._check(raw, values, np.minimum(MAX_DENSITY_KM2 * area, MAX_POPULATION), window)
         return values
 
-    @functools.cached_property
+    @property
     def _plain_mask(self) -> bool:
         """Return True when the file masks no cell beyond its nodata value."""
-        flags = self.dataset.mask_flag_enums[0]
-        return all(f in (MaskFlags.all_valid, MaskFlags.nodata) for f in flags)
+        return self._fact("plain_mask", lambda: all(
+            f in (MaskFlags.all_valid, MaskFlags.nodata)
+            for f in self.dataset.mask_flag_enums[0]))
 
     def _read_raw(self, window, stored: bool = False):
         """Return the file's values (float64 unless ``stored``) and the missing cells' mask.
@@ -414,7 +462,7 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count",
                          "file that marks cells without data, e.g. -32768)")
     from .raster_arrays import ArrayRaster, RasterFootprint, array_dataset, is_data_array
 
-    cls = PopulationRaster
+    cls, facts = PopulationRaster, None
     if is_data_array(path) or isinstance(path, RasterFootprint):
         cls, dataset = ArrayRaster, array_dataset(path)
         src = dataset.name
@@ -424,22 +472,24 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count",
         if not src.is_file():
             raise DataError(f"{src}: no such file")
         try:
+            facts = _file_facts(src)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
                 with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"):  # read by GTiff at open
                     dataset = rasterio.open(src)
         except (RasterioIOError, RasterioError, OSError) as err:
             raise DataError(f"{src}: not a readable raster ({_short(err)})") from None
-        problem = grid_problem(dataset.crs, dataset.transform)
-        if problem:
+        if "problem" not in facts:
+            facts["problem"] = grid_problem(dataset.crs, dataset.transform)
+        if facts["problem"]:
             dataset.close()
-            raise InputError(f"{src}: {problem}")
+            raise InputError(f"{src}: {facts['problem']}")
     unit = _declared_unit(dataset)
     if kind == "count" and _DENSITY_UNIT.search(unit):
         dataset.close()
         raise InputError(f"{src}: band 1 is in {unit!r}, a density, but kind is 'count' "
                          "(people per cell); pass --kind density (kind='density')")
-    return cls(src, dataset, kind, _as_band_value(nodata, dataset.dtypes[0]))
+    return cls(src, dataset, kind, _as_band_value(nodata, dataset.dtypes[0]), facts=facts)
 
 
 def _as_band_value(nodata: float | None, dtype: str) -> float | None:

@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from rasterio.windows import Window
 
 from . import raster_crs
+from .engine import compiled_window_sums, use_compiled
 
 __all__ = ["MAX_WINDOW_CELLS", "tile_windows", "run_sums", "cell_sums", "country_ids"]
 
@@ -48,11 +49,12 @@ def _bands(dataset) -> tuple[int, int, int]:
     return bh * max(1, _BAND_ROWS // bh), bh, bw
 
 
-def _sparse(dataset, band_rows: int, bh: int):
+def _sparse(dataset, band_rows: int, bh: int, memo: dict | None = None):
     """Return ``empty(band, column block)``: True when the file never wrote those tiles.
 
     A GeoTIFF lists each tile's byte count (``BLOCK_SIZE_x_y`` in GDAL's TIFF metadata);
     an unwritten tile has none (GDAL reads it as nodata, or 0): it holds no people.
+    Answers are kept in ``memo`` (keyed by band height, band and column block) if given.
     """
     if dataset.driver != "GTiff":
         return lambda band, cb: False
@@ -64,10 +66,21 @@ def _sparse(dataset, band_rows: int, bh: int):
         first = band * band_rows // bh
         last = min((band + 1) * band_rows, dataset.height)
         return not any(written(rb, cb) for rb in range(first, (last + bh - 1) // bh))
-    return empty
+    if memo is None:
+        return empty
+
+    def remembered(band: int, cb: int) -> bool:
+        key = (band_rows, band, cb)
+        try:
+            return memo[key]
+        except KeyError:
+            value = memo[key] = empty(band, cb)
+            return value
+    return remembered
 
 
-def tile_windows(dataset, row: NDArray, start: NDArray, stop: NDArray) -> list[Window]:
+def tile_windows(dataset, row: NDArray, start: NDArray, stop: NDArray, *,
+                 written: dict | None = None) -> list[Window]:
     """Return windows of whole tiles covering the column runs, row band by row band.
 
     Parameters
@@ -75,6 +88,9 @@ def tile_windows(dataset, row: NDArray, start: NDArray, stop: NDArray) -> list[W
     dataset : rasterio.io.DatasetReader
     row, start, stop : ndarray of int
         Half-open column runs ``start:stop`` of raster rows.
+    written : dict, optional
+        A memo of which tiles the file wrote, kept across calls for one version of the
+        file (:attr:`geoinf.raster.PopulationRaster.written_tiles`).
 
     Returns
     -------
@@ -93,7 +109,7 @@ def tile_windows(dataset, row: NDArray, start: NDArray, stop: NDArray) -> list[W
     ncb = -(-w // bw)
     key = np.unique(np.repeat(row // band_rows, n) * ncb + np.repeat(first, n) + offset)
     band, cb = key // ncb, key % ncb
-    empty = _sparse(dataset, band_rows, bh)
+    empty = _sparse(dataset, band_rows, bh, written)
     written = np.array([not empty(int(b), int(c)) for b, c in zip(band, cb, strict=True)],
                        dtype=bool)
     band, cb = band[written], cb[written]
@@ -112,7 +128,7 @@ def tile_windows(dataset, row: NDArray, start: NDArray, stop: NDArray) -> list[W
 
 def run_sums(pop, group: NDArray, row: NDArray, start: NDArray, stop: NDArray,
              n_groups: int, *, countries: Callable | None = None,
-             progress: Callable | None = None) -> NDArray[np.float64]:
+             progress: Callable | None = None, engine: str = "auto") -> NDArray[np.float64]:
     """Return the people of each group's column runs, reading only the tiles they touch.
 
     Parameters
@@ -126,28 +142,39 @@ def run_sums(pop, group: NDArray, row: NDArray, start: NDArray, stop: NDArray,
         with it, the result is split by id.
     progress : callable, optional
         Called with (done, total) windows.
+    engine : str, default "auto"
+        With numba (:func:`geoinf.engine.use_compiled`), the runs of a window are summed
+        in compiled loops (:func:`geoinf.engine.compiled_window_sums`), else in numpy
+        (:func:`_window_sums`); the same sums, to rounding.
 
     Returns
     -------
     ndarray
         People per group, shape (n_groups,), or (n_groups, ids) with ``countries``.
     """
-    order = np.argsort(row, kind="stable")
-    group, row, start, stop = group[order], row[order], start[order], stop[order]
-    windows = tile_windows(pop.dataset, row, start, stop)
+    group, row, start, stop = (np.asarray(x, dtype=np.int64) for x in (group, row, start,
+                                                                           stop))
+    if row.size > 1 and (row[1:] < row[:-1]).any():
+        order = np.argsort(row, kind="stable")
+        group, row, start, stop = group[order], row[order], start[order], stop[order]
+    windows = tile_windows(pop.dataset, row, start, stop, written=pop.written_tiles)
+    compiled = countries is None and use_compiled(engine)
     out = None
     for i, win in enumerate(windows):
         r0, c0 = int(win.row_off), int(win.col_off)
-        r1, c1 = r0 + int(win.height), c0 + int(win.width)
-        lo, hi = np.searchsorted(row, [r0, r1])
-        a, z = np.maximum(start[lo:hi], c0), np.minimum(stop[lo:hi], c1)
-        keep = z > a
-        g, r, a, z = group[lo:hi][keep], row[lo:hi][keep] - r0, a[keep] - c0, z[keep] - c0
         values = pop.read(win, stored=True)
-        if countries is None:
-            part = _window_sums(values, g, r, a, z, n_groups)
-        else:
-            part = _by_country(values, countries(win), g, r, a, z, n_groups)
+        part = compiled_window_sums(values, group, row, start, stop, r0, c0, n_groups) \
+            if compiled else None
+        if part is None:
+            r1, c1 = r0 + int(win.height), c0 + int(win.width)
+            lo, hi = np.searchsorted(row, [r0, r1])
+            a, z = np.maximum(start[lo:hi], c0), np.minimum(stop[lo:hi], c1)
+            keep = z > a
+            g, r, a, z = group[lo:hi][keep], row[lo:hi][keep] - r0, a[keep] - c0, z[keep] - c0
+            if countries is None:
+                part = _window_sums(values, g, r, a, z, n_groups)
+            else:
+                part = _by_country(values, countries(win), g, r, a, z, n_groups)
         out = part if out is None else _add(out, part)
         if progress is not None:
             progress(i + 1, len(windows))

@@ -182,6 +182,13 @@ class RasterGrid:
                 value.setflags(write=False)
                 setattr(self, name, value)
 
+    @functools.cached_property
+    def rows_on_globe(self) -> NDArray[np.intp]:
+        """Return the rows with a latitude and columns on the globe (read-only; kinds with rows)."""
+        rows = np.flatnonzero(np.isfinite(self.row_lat) & (self.col_hi > self.col_lo))
+        rows.setflags(write=False)
+        return rows
+
 
 def raster_grid(crs, transform, shape: tuple[int, int], *, where: str = "raster"
                 ) -> RasterGrid:

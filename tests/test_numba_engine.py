@@ -293,3 +293,128 @@ def test_a_cold_kernel_cache_is_announced(monkeypatch, caplog, compiled_kernels_
     with caplog.at_level(logging.INFO, logger="geoinf.compile"):
         assert engine.compiled_kernels().densify.ring_fill is kernel.ring_fill
     assert "compiling the numba kernels: once per installation" in caplog.text
+
+
+# --- row intervals and window sums (geoinf._kernels.intervals) against the reference ---
+
+def _grids():
+    """Row tables of grids: lon/lat (north-up, south-up, 0-360, shuffled rows), Mollweide."""
+    from rasterio.crs import CRS
+    from rasterio.transform import from_origin
+
+    from geoinf.raster_crs import raster_grid
+
+    out = {}
+    lat = 89.75 - 0.5 * np.arange(360)
+    out["global-0.5"] = dict(row_lat=lat, west=-180.0, dlon=0.5, ncols=720)
+    out["south-up"] = dict(row_lat=lat[::-1].copy(), west=-180.0, dlon=0.5, ncols=720)
+    out["regional-0-360"] = dict(row_lat=70.1 - 0.2 * np.arange(300), west=100.0, dlon=0.2,
+                                 ncols=900)
+    order = np.random.default_rng(5).permutation(360)
+    out["shuffled"] = dict(row_lat=lat[order], west=-180.0, dlon=0.5, ncols=720)
+    g = raster_grid(CRS.from_string("ESRI:54009"), from_origin(-18e6, 9e6, 5e4, 5e4),
+                    (360, 720))
+    ok = np.flatnonzero(np.isfinite(g.row_lat))
+    out["mollweide"] = dict(row_lat=g.row_lat[ok], west=g.row_west[ok], dlon=g.row_dlon[ok],
+                            ncols=720, col_range=(g.col_lo[ok], g.col_hi[ok]),
+                            row_meridian_km=g.row_meridian_km[ok])
+    return out
+
+
+GRID_TABLES = _grids()
+
+
+def _same_intervals(lon0, lat0, radius, kw):
+    from geoinf import row_intervals
+    got = row_intervals.grid_intervals(lon0, lat0, radius, **kw, engine="numba")
+    ref = row_intervals.grid_intervals(lon0, lat0, radius, **kw, engine="pyproj")
+    for a, b in zip(got, ref, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    return got
+
+
+@needs_numba
+@pytest.mark.parametrize("name", GRID_TABLES)
+@settings(max_examples=25, deadline=None)
+@given(lon=LON, lat=LAT, radius=st.one_of(st.floats(0.5, 19_000), st.sampled_from(
+    [1000.0, 5500.0, 10_001.9657, 15_000.0, 20_003.0])))
+def test_compiled_row_intervals_equal_the_reference(name, lon, lat, radius):
+    _same_intervals([lon], [lat], [radius], GRID_TABLES[name])
+
+
+@needs_numba
+@pytest.mark.parametrize("name", GRID_TABLES)
+def test_compiled_row_intervals_of_many_discs_equal_the_reference(name):
+    """Discs on numba's threads (more than engine.PARALLEL_WORK) as on one."""
+    rng = np.random.default_rng(11)
+    n = 400
+    lon, lat = rng.uniform(-180, 180, n), np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    radius = rng.uniform(10, 12_000, n)
+    disc, *_ = _same_intervals(lon, lat, radius, GRID_TABLES[name])
+    assert disc.size * 5 >= engine.PARALLEL_WORK
+
+
+@needs_numba
+def test_cells_on_the_radius_are_decided_by_pyproj(monkeypatch):
+    """A cell centre 1 µm inside the radius is inside, 0.1 mm beyond it outside."""
+    kernel = engine.compiled_kernels().intervals
+    doubts, solve = [], kernel.disc_rows
+
+    def counted(*args):
+        out = solve(*args)
+        doubts.append(out[3])
+        return out
+    monkeypatch.setattr(kernel, "disc_rows", counted)
+    kw = GRID_TABLES["global-0.5"]
+    lon0, lat0 = 24.41, 44.08
+    cells = [(30.25, 52.25), (-10.25, 40.75), (24.25, 33.75), (179.75, 60.25)]
+    for lon, lat in cells:
+        s_km = float(WGS84.inv(lon0, lat0, lon, lat)[2]) / 1000.0
+        col = int(round((lon + 180.0) / 0.5 - 0.5))
+        row = int(round((89.75 - lat) / 0.5))
+        for radius, inside in ((s_km + 1e-9, True), (s_km - 1e-7, False)):
+            _, rows, start, stop = _same_intervals([lon0], [lat0], [radius], kw)
+            hit = any(a <= col < b for r, aa, bb in zip(rows, start, stop, strict=True)
+                      if r == row for a, b in zip(aa, bb, strict=True))
+            assert hit is inside
+    assert min(doubts) > 0  # every case left a candidate to pyproj
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int16", "uint8", "int32"])
+def test_compiled_window_sums_equal_numpy(dtype):
+    from geoinf.raster_blocks import _window_sums
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 120, (300, 500)).astype(dtype)
+    n = 900
+    row = np.sort(rng.integers(0, 700, n))  # raster rows: some above, some below the window
+    start = rng.integers(0, 1400, n)
+    stop = start + rng.integers(0, 400, n)
+    group = rng.integers(0, 7, n)
+    r0, c0 = 200, 600
+    got = engine.compiled_window_sums(values, group, row, start, stop, r0, c0, 7)
+    # the reference: the runs clipped to the window, summed by numpy
+    a, z = np.maximum(start, c0) - c0, np.minimum(stop, c0 + 500) - c0
+    keep = (row >= r0) & (row < r0 + 300) & (z > a)
+    ref = _window_sums(values, group[keep], row[keep] - r0, a[keep], z[keep], 7)
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    assert got.sum() > 0
+    assert engine.compiled_window_sums(values.astype("float16"), group, row, start, stop, r0,
+                                       c0, 7) is None  # numpy sums those
+
+
+@needs_numba
+def test_raster_sums_are_the_same_with_either_engine():
+    import pandas as pd
+
+    from geoinf.population_sums import raster_sums
+    ann = pd.DataFrame({"lon": [24.4134, 179.9, 10.0, -70.0], "lat": [44.0787, 0.0, 88.0, -60],
+                        "inner_km": 0.0, "outer_km": [1000.0, 1500.0, 800.0, 3000.0]})
+    members = [np.array([i]) for i in range(len(ann))]
+    got = raster_sums(ann, members, None, "count", False, engine="numba")
+    ref = raster_sums(ann, members, None, "count", False, engine="pyproj")
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    one = raster_sums(ann.iloc[:1], members[:1], None, "count", False, engine="numba")
+    np.testing.assert_allclose(one, ref[:1], rtol=1e-12)
+    assert got.min() > 0

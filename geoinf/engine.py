@@ -55,6 +55,7 @@ __all__ = [
     "compiled_curve_samples",
     "compiled_grid_intervals",
     "compiled_window_sums",
+    "compiled_tile_keys",
 ]
 
 ENGINES = ("auto", "pyproj", "numba")
@@ -544,3 +545,14 @@ def compiled_window_sums(values, group, row, start, stop, r0, c0, n_groups):
         return None
     return compiled_kernels().intervals.window_sums(
         np.ascontiguousarray(values), group, row, start, stop, int(r0), int(c0), int(n_groups))
+
+
+def compiled_tile_keys(row, start, stop, band_rows: int, block_cols: int, n_blocks: int):
+    """Return the sorted distinct ``band * n_blocks + column block`` the runs touch, compiled.
+
+    Run ``k`` covers columns ``start[k]:stop[k]`` of raster row ``row[k]``; a band is
+    ``band_rows`` rows, a column block ``block_cols`` columns (int64 arrays in and out).
+    """
+    i8 = functools.partial(_contiguous, dtype=np.int64)
+    return compiled_kernels().intervals.tile_keys(i8(row), i8(start), i8(stop), int(band_rows),
+                                                  int(block_cols), int(n_blocks))

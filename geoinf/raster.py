@@ -164,9 +164,10 @@ class PopulationRaster:
         self.path, self.dataset, self.kind, self.nodata = path, dataset, kind, nodata
         # what is known of this version of the file besides its cells (shared by its opens)
         self._facts = {} if facts is None else facts
-        self.indicative = dataset.tags().get("INDICATIVE", "").lower() == "yes"
-        self.scale = float(dataset.scales[0]) if dataset.scales else 1.0
-        self.offset = float(dataset.offsets[0]) if dataset.offsets else 0.0
+        self.indicative, self.scale, self.offset = self._fact("band", lambda: (
+            dataset.tags().get("INDICATIVE", "").lower() == "yes",
+            float(dataset.scales[0]) if dataset.scales else 1.0,
+            float(dataset.offsets[0]) if dataset.offsets else 0.0))
 
     def __enter__(self) -> PopulationRaster:
         """Return self; the dataset is closed on exit."""
@@ -484,7 +485,12 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count",
         if facts["problem"]:
             dataset.close()
             raise InputError(f"{src}: {facts['problem']}")
-    unit = _declared_unit(dataset)
+    if facts is None:
+        unit = _declared_unit(dataset)
+    elif "unit" in facts:
+        unit = facts["unit"]
+    else:
+        unit = facts["unit"] = _declared_unit(dataset)
     if kind == "count" and _DENSITY_UNIT.search(unit):
         dataset.close()
         raise InputError(f"{src}: band 1 is in {unit!r}, a density, but kind is 'count' "

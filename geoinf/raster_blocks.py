@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from rasterio.windows import Window
 
 from . import raster_crs
-from .engine import compiled_window_sums, use_compiled
+from .engine import compiled_tile_keys, compiled_window_sums, use_compiled
 
 __all__ = ["MAX_WINDOW_CELLS", "tile_windows", "run_sums", "cell_sums", "country_ids"]
 
@@ -80,7 +80,7 @@ def _sparse(dataset, band_rows: int, bh: int, memo: dict | None = None):
 
 
 def tile_windows(dataset, row: NDArray, start: NDArray, stop: NDArray, *,
-                 written: dict | None = None) -> list[Window]:
+                 written: dict | None = None, engine: str = "auto") -> list[Window]:
     """Return windows of whole tiles covering the column runs, row band by row band.
 
     Parameters
@@ -91,6 +91,9 @@ def tile_windows(dataset, row: NDArray, start: NDArray, stop: NDArray, *,
     written : dict, optional
         A memo of which tiles the file wrote, kept across calls for one version of the
         file (:attr:`geoinf.raster.PopulationRaster.written_tiles`).
+    engine : str, default "auto"
+        With numba the tiles are listed in a compiled loop
+        (:func:`geoinf.engine.compiled_tile_keys`), else in numpy: the same tiles.
 
     Returns
     -------
@@ -100,29 +103,31 @@ def tile_windows(dataset, row: NDArray, start: NDArray, stop: NDArray, *,
     """
     band_rows, bh, bw = _bands(dataset)
     h, w = dataset.shape
-    keep = stop > start
-    row, start, stop = row[keep], start[keep], stop[keep]
-    if row.size == 0:
-        return []
-    first, n = start // bw, (stop - 1) // bw - start // bw + 1
-    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
     ncb = -(-w // bw)
-    key = np.unique(np.repeat(row // band_rows, n) * ncb + np.repeat(first, n) + offset)
-    band, cb = key // ncb, key % ncb
+    if use_compiled(engine):
+        key = compiled_tile_keys(row, start, stop, band_rows, bw, ncb)
+    else:
+        keep = stop > start
+        row, start, stop = row[keep], start[keep], stop[keep]
+        first, n = start // bw, (stop - 1) // bw - start // bw + 1
+        offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        key = np.unique(np.repeat(row // band_rows, n) * ncb + np.repeat(first, n) + offset)
+    if key.size == 0:
+        return []
     empty = _sparse(dataset, band_rows, bh, written)
-    written = np.array([not empty(int(b), int(c)) for b, c in zip(band, cb, strict=True)],
-                       dtype=bool)
-    band, cb = band[written], cb[written]
+    tiles = [(b, c) for b, c in (divmod(k, ncb) for k in key.tolist()) if not empty(b, c)]
     max_blocks = max(1, MAX_WINDOW_CELLS // (band_rows * bw))
     windows = []
-    breaks = np.flatnonzero((np.diff(band) != 0) | (np.diff(cb) != 1)) + 1
-    for seg_band, seg_cb in zip(np.split(band, breaks), np.split(cb, breaks), strict=True):
-        r0 = int(seg_band[0]) * band_rows
-        height = min(band_rows, h - r0)
-        for k in range(0, seg_cb.size, max_blocks):
-            c0 = int(seg_cb[k]) * bw
-            c1 = min(w, (int(seg_cb[min(k + max_blocks, seg_cb.size) - 1]) + 1) * bw)
-            windows.append(Window(c0, r0, c1 - c0, height))
+    i = 0
+    while i < len(tiles):  # runs of consecutive column blocks of one band
+        b, c = tiles[i]
+        j = i + 1
+        while j < len(tiles) and tiles[j] == (b, c + j - i) and j - i < max_blocks:
+            j += 1
+        r0 = b * band_rows
+        c1 = min(w, (c + j - i) * bw)
+        windows.append(Window(c * bw, r0, c1 - c * bw, min(band_rows, h - r0)))
+        i = j
     return windows
 
 
@@ -157,7 +162,8 @@ def run_sums(pop, group: NDArray, row: NDArray, start: NDArray, stop: NDArray,
     if row.size > 1 and (row[1:] < row[:-1]).any():
         order = np.argsort(row, kind="stable")
         group, row, start, stop = group[order], row[order], start[order], stop[order]
-    windows = tile_windows(pop.dataset, row, start, stop, written=pop.written_tiles)
+    windows = tile_windows(pop.dataset, row, start, stop, written=pop.written_tiles,
+                           engine=engine)
     compiled = countries is None and use_compiled(engine)
     out = None
     for i, win in enumerate(windows):

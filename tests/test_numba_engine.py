@@ -418,3 +418,29 @@ def test_raster_sums_are_the_same_with_either_engine():
     one = raster_sums(ann.iloc[:1], members[:1], None, "count", False, engine="numba")
     np.testing.assert_allclose(one, ref[:1], rtol=1e-12)
     assert got.min() > 0
+
+
+@needs_numba
+def test_compiled_tile_windows_equal_numpy(monkeypatch):
+    from geoinf import raster_blocks
+    from geoinf.raster import open_population
+    rng = np.random.default_rng(9)
+    with open_population() as pop:
+        for max_cells in (raster_blocks.MAX_WINDOW_CELLS, 3 * 256 * 256):  # long rows cut too
+            monkeypatch.setattr(raster_blocks, "MAX_WINDOW_CELLS", max_cells)
+            for _ in range(40):
+                n = int(rng.integers(0, 300))
+                row = np.sort(rng.integers(0, pop.dataset.height, n))
+                start = rng.integers(0, pop.dataset.width, n)
+                stop = np.minimum(start + rng.integers(-5, 7200, n), pop.dataset.width)
+                got = raster_blocks.tile_windows(pop.dataset, row, start, stop, engine="numba")
+                ref = raster_blocks.tile_windows(pop.dataset, row, start, stop,
+                                                 engine="pyproj")
+                assert got == ref
+                covered = np.zeros(pop.dataset.shape, bool)  # every run cell read once
+                for w in got:
+                    part = covered[w.row_off:w.row_off + w.height, w.col_off:w.col_off + w.width]
+                    assert not part.any()
+                    part[:] = True
+                assert all(covered[r, a:b].all() for r, a, b in zip(row, start, stop,
+                                                                    strict=True))

@@ -27,7 +27,7 @@ from .inverse import solve_pair as _solve_pair
 from .series import JIT as _JIT
 from .series import atan2d_libm as _atan2d
 
-__all__ = ["disc_rows", "disc_rows_parallel", "assemble", "window_sums"]
+__all__ = ["disc_rows", "disc_rows_parallel", "assemble", "window_sums", "tile_keys"]
 
 _TOL_KM = 1e-6  # as geoinf.row_intervals
 _DOUBT_KM = 1e-3
@@ -316,3 +316,31 @@ def window_sums(values, group, row, start, stop, r0, c0, n_groups):
             j += 1
         out[group[k]] += (s0 + s1) + (s2 + s3)
     return out
+
+
+@njit(**_JIT)
+def tile_keys(row, start, stop, band_rows, bw, ncb):
+    """Sorted distinct ``band * ncb + column block`` of the tiles the runs touch.
+
+    Run ``k`` covers columns ``start[k]:stop[k]`` of raster row ``row[k]`` (empty runs
+    touch nothing); a band is ``band_rows`` rows, a column block ``bw`` columns.
+    """
+    total = 0
+    for k in range(row.size):
+        if stop[k] > start[k]:
+            total += (stop[k] - 1) // bw - start[k] // bw + 1
+    keys = np.empty(total, dtype=np.int64)
+    m = 0
+    for k in range(row.size):
+        if stop[k] > start[k]:
+            base = (row[k] // band_rows) * ncb
+            for cb in range(start[k] // bw, (stop[k] - 1) // bw + 1):
+                keys[m] = base + cb
+                m += 1
+    keys.sort()
+    n = 0
+    for i in range(keys.size):
+        if i == 0 or keys[i] != keys[n - 1]:
+            keys[n] = keys[i]
+            n += 1
+    return keys[:n].copy()

@@ -173,16 +173,17 @@ class EscapedLayerControl(Verbatim):
 
     ``L.Control.Layers`` writes names with ``innerHTML``; folium passes them raw (and
     keys them in a dict, so two layers with one name lose an entry). Layers are added
-    one by one, in map order.
+    one by one, in map order, before the control is added to the map (which then lists
+    them once, not once per layer).
     """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.control.layers({}, {}, {{ this.options|tojson }})
-            .addTo({{ this._parent.get_name() }});
+        var {{ this.get_name() }} = L.control.layers({}, {}, {{ this.options|tojson }});
         {% for method, layer, label in this.entries() %}
         {{ this.get_name() }}.{{ method }}({{ layer }}, {{ label|tojson }});
         {% endfor %}
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
         {% endmacro %}
     """)
 
@@ -259,6 +260,7 @@ class Panels(Verbatim):
         geoinfMap.panel({{ this._parent.get_name() }}, {{ html|tojson }}, {{ position|tojson }},
                         {{ cls|tojson }});
         {% endfor %}
+        geoinfMap.fitPanels({{ this._parent.get_name() }});
         {% if this.bounds %}
         geoinfMap.fit({{ this._parent.get_name() }}, {{ this.bounds|tojson }});
         {% endif %}

@@ -392,7 +392,9 @@ def city_layer(cities: pd.DataFrame, sites: gpd.GeoDataFrame) -> JsLayer:
 
     Each city is written as numbers and its escaped name; the site and system names
     and range claims are written once (``ref``) and the page composes each tooltip
-    (distance to each reaching site, how far inside each claim) from them.
+    (distance to each reaching site, how far inside each claim) from them. The page
+    makes and clusters the markers after its first frame, in slices that keep it
+    answering input (``geoinfMap.clusterLater``; ``geoinfMap.settled()`` once done).
     """
     systems = sites.drop_duplicates("system")
     sys_index = {s: i for i, s in enumerate(systems["system"])}
@@ -412,10 +414,10 @@ def city_layer(cities: pd.DataFrame, sites: gpd.GeoDataFrame) -> JsLayer:
                      escape_text(c.country), int(c.population),
                      [[sys_index[h[0]], site_index[h[1]], round(h[2])] for h in hits
                       if h[0] in sys_index and h[1] in site_index]])
+    # the page makes and clusters the markers after its first frame, in short slices
+    # (geoinfMap.clusterLater): it answers input meanwhile
     cluster = {"maxClusterRadius": 40, "disableClusteringAtZoom": 7,
-               "spiderfyOnMaxZoom": False, "showCoverageOnHover": False,
-               # markers clustered in short slices: the page answers input meanwhile
-               "chunkedLoading": True, "chunkInterval": 25, "chunkDelay": 10}
+               "spiderfyOnMaxZoom": False, "showCoverageOnHover": False}
     return JsLayer("cities", "city", f"Cities in range ({len(rows):,})",
                    {"rows": rows, "ref": ref},
                    {"className": "geoinf-city", "size": 9, "cluster": cluster}, len(rows))

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from geoinf.mapframes import map_frames
-from geoinf.render import map_fragment, range_map, write_map
+from geoinf.render import map_fragment, map_html, range_map, write_map
 
 from .test_render import fake_cities
 
@@ -51,8 +51,17 @@ def open_offline(browser, path, *, wait_ms=300, size=(1280, 800)):
 
     page.route("**/*", route)
     page.goto(path.as_uri(), wait_until="load")
+    wait_settled(page)
     page.wait_for_timeout(wait_ms)
     return log
+
+
+SETTLED = "() => !window.geoinfMap || !geoinfMap.settled || geoinfMap.settled()"
+
+
+def wait_settled(page):
+    """Wait until the work a map leaves for after its first frame is done (city markers)."""
+    page.wait_for_function(SETTLED, timeout=20_000)
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +85,7 @@ def test_offline_map_renders_with_no_network(browser, frames, tmp_path):
     counts = {k: c for _, k, c, _ in layers if k != "band"}
     assert counts["site"] == frames.sites["site"].nunique() == 10
     assert counts["city"] == 40
+    assert page.evaluate(f"() => {CITY_LAYER}.getLayers().length") == 40  # all made
     assert counts["basemap"] > 300
     assert all(on for *_, on in layers)
     # drawn in the DOM: band paths, site markers, city clusters, controls
@@ -92,6 +102,35 @@ def test_offline_map_renders_with_no_network(browser, frames, tmp_path):
     assert log["errors"] == []
     page.screenshot(path=str(tmp_path / "euromissiles.png"))
     assert (tmp_path / "euromissiles.png").stat().st_size > 50_000
+
+
+CITY_LAYER = "geoinfMap.registry.find(r => r.kind === 'city').layer"
+
+
+def test_city_markers_are_made_after_the_first_frame(browser, frames, tmp_path):
+    """The city markers are made and clustered in slices after the first frame; every one
+    of them, also when the layer is switched off before they are done."""
+    off = (f"<script>addEventListener('load', () => {{ const layer = {CITY_LAYER};"
+           " window.__made = layer.getLayers().length; layer.remove(); });</script>")
+    out = tmp_path / "off.html"
+    out.write_text(map_html(range_map(frames)).replace("</html>", off + "</html>"),
+                   encoding="utf-8")
+    log = open_offline(browser, out)
+    page = log["page"]
+    assert page.evaluate("() => window.__made") == 0  # none before the first frame
+    assert page.evaluate(f"() => [{CITY_LAYER}._map === null || {CITY_LAYER}._map === "
+                         "undefined, geoinfMap.settled()]") == [True, True]
+    assert page.locator(".geoinf-cluster, .leaflet-marker-icon.geoinf-city").count() == 0
+    page.evaluate(f"() => {CITY_LAYER}.addTo(geoinfMap.registry[0].map)")  # switched on
+    assert page.evaluate(f"() => {CITY_LAYER}.getLayers().length") == 40
+    assert page.locator(".geoinf-cluster, .leaflet-marker-icon.geoinf-city").count() > 0
+    shown = page.evaluate("""() => { let n = 0;
+      document.querySelectorAll('.geoinf-cluster, .leaflet-marker-icon.geoinf-city')
+        .forEach(e => { const c = e.querySelector('span > span'); n += c ? +c.textContent : 1; });
+      return n; }""")
+    assert 0 < shown <= 40
+    assert log["errors"] == [] and log["blocked"] == []
+    page.close()
 
 
 def test_site_popup_opens_with_sources(browser, frames, tmp_path):

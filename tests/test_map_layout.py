@@ -11,7 +11,7 @@ import pytest
 from geoinf.mapframes import map_frames
 from geoinf.render import map_html, range_map, write_map
 
-from .test_browser import CHROMIUM, browser  # noqa: F401  (browser: fixture)
+from .test_browser import CHROMIUM, browser, wait_settled  # noqa: F401  (browser: fixture)
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
@@ -46,6 +46,7 @@ def open_at(browser, path, size):  # noqa: F811
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
         ("file:", "data:")) else r.abort())
     page.goto(path.as_uri(), wait_until="load")
+    wait_settled(page)
     page.wait_for_timeout(300)
     return page, errors
 

@@ -18,9 +18,9 @@ window.geoinfMap = window.geoinfMap || {
   // a polygon layer from {scale, d, bounds, at}: one SVG path in Web Mercator pixels at
   // zoom 0 (x scale), projected by geoinf (each ring "M x y l dx dy ... z", integers). A
   // Leaflet polygon (SVG renderer, its events, tooltip, layer control, zoom animation) whose
-  // path is written once and placed by a transform at each view; its stroke does not scale
-  // (vector-effect, in the stylesheet), so widths and dashes stay in screen pixels: no
-  // per-vertex projection, clipping or path building in the page, at any view
+  // path is written once and placed by a transform at each view, its line width and dashes
+  // divided by the scale (so they stay in screen pixels; CSS vector-effect costs a copy of
+  // the path at each layout): no per-vertex projection, clipping or path building
   mercatorPath: function (data, options) {
     var k = 1 / data.scale;
     var Shape = L.Polygon.extend({
@@ -28,15 +28,25 @@ window.geoinfMap = window.geoinfMap || {
       _update: function () {
         if (!this._map) { return; }
         var map = this._map, s = map.getZoomScale(map.getZoom(), 0) * k;
-        var p = map.getPixelOrigin(), el = this._path;
+        var p = map.getPixelOrigin(), el = this._path, o = this.options;
         if (!el.getAttribute('d')) { el.setAttribute('d', data.d); }
         el.setAttribute('transform', 'matrix(' + s + ' 0 0 ' + s + ' ' + -p.x + ' ' + -p.y +
                         ')');
+        if (o.stroke) { el.setAttribute('stroke-width', o.weight / s); }
+        if (o.stroke && o.dashArray) {
+          el.setAttribute('stroke-dasharray', String(o.dashArray).split(/[ ,]+/).map(
+            function (v) { return +v / s; }).join(' '));
+        }
+      },
+      setStyle: function (style) {  // Leaflet writes the width and dashes unscaled
+        L.Polygon.prototype.setStyle.call(this, style);
+        this._update();
+        return this;
       },
       getCenter: function () { return L.latLng(data.at); },
       getBounds: function () { return L.latLngBounds(data.bounds); }
     });
-    return new Shape([], L.extend({className: 'geoinf-mercator'}, options));
+    return new Shape([], options);
   },
   // the basemap: countries as one non-interactive path (mercatorPath) in its own pane
   basemap: function (data, o) {
@@ -77,78 +87,141 @@ window.geoinfMap = window.geoinfMap || {
         if (f.properties.popup) { layer.bindPopup(f.properties.popup, {maxWidth: 420}); }
       }});
   },
-  // markers: rows [lon, lat, tooltip, popup, name]; each is a button (Tab reaches it, the
-  // tooltip shows on focus, Enter opens the popup) named by `name` (a text or a function
-  // returning one) or else its tooltip's text
-  points: function (rows, o) {
-    var self = this, icon = L.divIcon({className: o.className, iconSize: [o.size, o.size]});
-    var named = function () {
-      var r = this.geoinfRow, el = this.getElement();
-      if (el && !el.hasAttribute('aria-label')) {
-        el.setAttribute('aria-label', typeof r[4] === 'function' ? r[4]() : r[4] ||
-                        self.textOf(typeof r[2] === 'string' ? r[2] : ''));
+  // work left for after the first frame (the city markers and their clusters): tasks run in
+  // order, one call per slice of idle time (a timer where the browser has no
+  // requestIdleCallback), each called with the time its slice ends (`slice` ms after it
+  // starts) and answering whether it is done. The page answers input between slices and no
+  // slice is a long task (50 ms), even on a slow CPU. settled(): nothing is left to do
+  queue: [],
+  slice: 10,
+  later: function (task) {
+    this.queue.push(task);
+    this._schedule(true);
+  },
+  settled: function () { return !this.queue.length; },
+  _schedule: function (first) {
+    var self = this;
+    if (this._scheduled || !this.queue.length) { return; }
+    this._scheduled = true;
+    var idle = window.requestIdleCallback ? function (f) {
+      window.requestIdleCallback(f, {timeout: 100}); } : function (f) { setTimeout(f, 1); };
+    var run = function () {
+      var done = true;  // a task that fails is dropped (its error reported), not rerun
+      self._scheduled = false;
+      try {
+        done = self.queue[0](performance.now() + self.slice);
+      } finally {
+        if (done) { self.queue.shift(); }
+        self._schedule(false);
       }
     };
+    if (first) { requestAnimationFrame(function () { idle(run); }); } else { idle(run); }
+  },
+  // a marker that is a button (Tab reaches it, the tooltip shows on focus, Enter opens the
+  // popup), named (aria-label) by name() when first drawn
+  marker: function (lon, lat, icon, name) {
+    var m = L.marker([lat, lon], {icon: icon, keyboard: true, title: ''});
+    m.on('add', function () {
+      var el = this.getElement();
+      if (el && !el.hasAttribute('aria-label')) { el.setAttribute('aria-label', name()); }
+    });
+    return m;
+  },
+  // markers: rows [lon, lat, tooltip, popup], each named by its tooltip's text; with
+  // o.label the tooltips are permanent names, placed without overlap (siteLabels)
+  points: function (rows, o) {
+    var self = this, icon = L.divIcon({className: o.className, iconSize: [o.size, o.size]});
+    var Label = o.label && this.labelTooltip();
     var markers = rows.map(function (r) {
-      var m = L.marker([r[1], r[0]], {icon: icon, keyboard: true, title: ''});
+      var m = self.marker(r[0], r[1], icon, function () {
+        return self.textOf(typeof r[2] === 'string' ? r[2] : '');
+      });
       m.geoinfRow = r;
-      m.on('add', named);
-      if (r[2]) { m.bindTooltip(r[2], o.label ? {permanent: true, direction: 'right',
-        className: 'geoinf-label', offset: [6, 0]} : {}); }
+      if (r[2] && Label) {
+        m.bindTooltip(new Label({permanent: true, direction: 'right', className: 'geoinf-label',
+                                 offset: [6, 0]}, m).setContent(r[2]));
+      } else if (r[2]) { m.bindTooltip(r[2]); }
       if (r[3]) { m.bindPopup(r[3], {maxWidth: 420}); }
       return m;
     });
-    if (o.cluster) {
-      var group = L.markerClusterGroup(L.extend({iconCreateFunction: function (c) {
-        return L.divIcon({html: '<span>' + c.getChildCount() + '</span><span class=' +
-          '"geoinf-sr"> places here; Enter zooms in</span>', className: 'geoinf-cluster',
-          iconSize: [26, 26]});
-      }}, o.cluster));
-      group.on('clusterkeypress', function (e) {
-        if (e.originalEvent.key === 'Enter') { e.layer.zoomToBounds({padding: [20, 20]}); }
-      });
-      group.addLayers(markers);
-      return group;
-    }
     var layer = L.featureGroup(markers);
     if (o.label) { this.siteLabels(layer); }
     return layer;
   },
+  // a permanent tooltip whose size is measured once (by siteLabels, with all the others in
+  // one read): Leaflet's own placement reads the size of each tooltip at each move, one
+  // forced layout each; until measured, it is not placed
+  labelTooltip: function () {
+    this._Label = this._Label || L.Tooltip.extend({
+      _setPosition: function (pos) {
+        var size = this._geoinfSize, side = this.options.direction, el = this._container;
+        if (!size) { return; }  // siteLabels measures, then places it
+        pos = pos.subtract(L.point(side === 'left' ? size[0] : side === 'right' ? 0 :
+                                   size[0] / 2,
+                                   side === 'top' ? size[1] : side === 'bottom' ? 0 :
+                                   size[1] / 2, true))
+          .add(L.point(this.options.offset)).add(this._getAnchor());
+        ['right', 'left', 'top', 'bottom'].forEach(function (s) {
+          L.DomUtil[s === side ? 'addClass' : 'removeClass'](el, 'leaflet-tooltip-' + s);
+        });
+        L.DomUtil.setPosition(el, pos);
+      }
+    });
+    return this._Label;
+  },
   // labelled markers' names placed greedily in the markers' order: right of the marker,
   // else left, above or below (a side inside the map first), where the name keeps 1 px
   // from every name placed and covers no other marker; where no side is free the name is
-  // hidden (the marker keeps it in its aria-label and popup)
+  // hidden (the marker keeps it in its aria-label and popup). The names are measured in
+  // one read; their boxes on each side are computed as the tooltips place them
   siteLabels: function (layer) {
     var map = null, sides = [['right', [6, 0]], ['left', [-6, 0]], ['top', [0, -6]],
                              ['bottom', [0, 6]]];
-    var rect = function (el, pad) {
-      var r = el.getBoundingClientRect();
-      return [r.left - pad, r.top - pad, r.right + pad, r.bottom + pad];
-    };
+    var margin = {right: [6, 0], left: [-6, 0], top: [0, -6], bottom: [0, 6]};  // leaflet.css
     var meets = function (b, q) {
       return b[0] < q[2] && q[0] < b[2] && b[1] < q[3] && q[1] < b[3];
     };
+    var boxAt = function (p, size, side) {  // as labelTooltip places it, 1 px around
+      var s = side[0], w = size[0], h = size[1];
+      var x = p.x - Math.round(s === 'left' ? w : s === 'right' ? 0 : w / 2) + side[1][0] +
+        margin[s][0];
+      var y = p.y - Math.round(s === 'top' ? h : s === 'bottom' ? 0 : h / 2) + side[1][1] +
+        margin[s][1];
+      return [x - 1, y - 1, x + size[2] + 1, y + size[3] + 1];
+    };
     var place = function () {
-      var markers = layer.getLayers(), icons = [], names = [];
-      var box = map.getContainer().getBoundingClientRect();
-      markers.forEach(function (m) {
-        icons.push(m.getElement() ? rect(m.getElement(), 0) : null);
+      var markers = layer.getLayers(), names = [], size = map.getSize();
+      var tips = markers.map(function (m) {
+        var t = m.getTooltip();
+        if (t && !m.isTooltipOpen()) { m.openTooltip(); }
+        return t;
+      });
+      tips.forEach(function (t) {  // one read of every size not yet known
+        var el = t && t.getElement();
+        if (el && !t._geoinfSize) {
+          var r = el.getBoundingClientRect();
+          if (r.width) { t._geoinfSize = [el.offsetWidth, el.offsetHeight, r.width, r.height]; }
+        }
+      });
+      var points = markers.map(function (m) { return map.latLngToContainerPoint(m.getLatLng()); });
+      var icons = markers.map(function (m, i) {
+        var half = L.point(m.options.icon.options.iconSize).divideBy(2), p = points[i];
+        return [p.x - half.x, p.y - half.y, p.x + half.x, p.y + half.y];
       });
       markers.forEach(function (m, i) {
-        var t = m.getTooltip();
-        if (!t) { return; }
+        var t = tips[i];
+        if (!t || !t._geoinfSize) { return; }
         var free = [true, false].some(function (inside) {
           return sides.some(function (s) {
-            t.options.direction = s[0];
-            t.options.offset = L.point(s[1]);
-            if (m.isTooltipOpen()) { t.update(); } else { m.openTooltip(); }
-            var b = rect(t.getElement(), 1);
-            if ((inside && (b[0] < box.left || b[2] > box.right || b[1] < box.top ||
-                            b[3] > box.bottom)) ||
+            var b = boxAt(points[i], t._geoinfSize, s);
+            if ((inside && (b[0] < 0 || b[2] > size.x || b[1] < 0 || b[3] > size.y)) ||
                 names.some(function (q) { return meets(b, q); }) ||
-                icons.some(function (q, k) { return k !== i && q && meets(b, q); })) {
+                icons.some(function (q, k) { return k !== i && meets(b, q); })) {
               return false;
             }
+            t.options.direction = s[0];
+            t.options.offset = L.point(s[1]);
+            t._updatePosition();
             names.push(b);
             return true;
           });
@@ -158,6 +231,64 @@ window.geoinfMap = window.geoinfMap || {
     };
     layer.on('add', function () { map = layer._map; map.on('zoomend', place); place(); });
     layer.on('remove', function () { map.off('zoomend', place); });
+  },
+  // the cities' cluster group: clusters are buttons (Enter zooms in), styled apart from the
+  // bands
+  clusterGroup: function (o) {
+    var model = null;  // the icon's content, copied (cheaper than parsing it for each)
+    var group = L.markerClusterGroup(L.extend({iconCreateFunction: function (c) {
+      if (!model) {
+        model = document.createElement('span');
+        model.innerHTML = '<span></span><span class="geoinf-sr"> places here; Enter ' +
+          'zooms in</span>';
+      }
+      var html = model.cloneNode(true);
+      html.firstChild.textContent = c.getChildCount();
+      return L.divIcon({html: html, className: 'geoinf-cluster', iconSize: [26, 26]});
+    }}, o));
+    group.on('clusterkeypress', function (e) {
+      if (e.originalEvent.key === 'Enter') { e.layer.zoomToBounds({padding: [20, 20]}); }
+    });
+    return group;
+  },
+  // markers made and clustered after the first frame, a few per slice (later()): what
+  // Leaflet.markercluster 1.4.1's addLayers does per point marker and once at the end (its
+  // chunkedLoading checks the time only every 200 markers and ends in one long step)
+  clusterLater: function (group, count, make) {
+    var i = 0, waiting = [], strip = -1;
+    this.later(function (end) {
+      if (i < count) {
+        while (i < count && performance.now() < end) {
+          var m = make(i++);
+          if (!group._map) { waiting.push(m); continue; }  // layer switched off
+          group._addLayer(m, group._maxZoom);
+          if (m.__parent && m.__parent.getChildCount() === 2) {  // a single one drawn
+            var two = m.__parent.getAllChildMarkers();           // is now in a cluster
+            group._featureGroup.removeLayer(two[0] === m ? two[1] : two[0]);
+          }
+        }
+        return false;
+      }
+      if (waiting.length) {  // clustered when shown again
+        group.addLayers(waiting);
+        waiting = [];
+        return true;
+      }
+      if (!group._map) { return true; }
+      if (strip < 0) {  // then draw what the view shows, in slices of their own
+        group._topClusterLevel._recalculateBounds();
+        group._refreshClustersIcons();
+        strip = 0;
+        return false;
+      }
+      // a horizontal strip of the shown bounds per slice (what lies in two strips is added
+      // once: Leaflet adds a layer once)
+      var b = group._currentShownBounds, n = 4, s = Math.max(b.getSouth(), -90);
+      var h = (Math.min(b.getNorth(), 90) - s) / n;
+      group._topClusterLevel._recursivelyAddChildrenToMap(null, group._zoom, L.latLngBounds(
+        [s + h * strip, b.getWest()], [s + h * (strip + 1), b.getEast()]));
+      return ++strip === n;
+    });
   },
   // city names from zoom 5 on (cities of a million or more; every city from zoom 7), the
   // largest first, each only where it overlaps no name already placed
@@ -245,14 +376,20 @@ window.geoinfMap = window.geoinfMap || {
     });
     return out.join('<br>');
   },
+  // the cities in range, clustered; their markers are made and clustered after the first
+  // frame (clusterLater); each tooltip and popup is written when first shown (Leaflet calls
+  // the content function with the marker)
   cities: function (data, o) {
-    var self = this;
-    var rows = data.rows.map(function (r) {  // texts made when first shown (Leaflet
-      return [r[0], r[1], function () { return self.cityText(r, data.ref, false); },
-              function () { return self.cityText(r, data.ref, true); },  // calls these)
-              function () { return self.plain(r[2]); }];  // its name, when first added
+    var self = this, icon = L.divIcon({className: o.className, iconSize: [o.size, o.size]});
+    var tip = function (m) { return self.cityText(m.geoinfRow, data.ref, false); };
+    var popup = function (m) { return self.cityText(m.geoinfRow, data.ref, true); };
+    var layer = this.clusterGroup(o.cluster);
+    this.clusterLater(layer, data.rows.length, function (i) {
+      var r = data.rows[i];
+      var m = self.marker(r[0], r[1], icon, function () { return self.plain(r[2]); });
+      m.geoinfRow = r;
+      return m.bindTooltip(tip).bindPopup(popup, {maxWidth: 420});
     });
-    var layer = this.points(rows, o);
     this.cityLabels(layer, data.rows);
     layer.geoinfRows = data.rows;  // for the search box and the table
     layer.geoinfRef = data.ref;
@@ -484,20 +621,23 @@ window.geoinfMap = window.geoinfMap || {
       var corner = control.getContainer().parentNode;
       corner.insertBefore(control.getContainer(), corner.firstChild);
     }
-    this.fitPanels(map);
+    return control;
+  },
+  // every panel stays inside the map box: never wider, never taller than the space left
+  // (called once the panels are added, and at each resize); every style read first
+  fitPanels: function (map) {
+    var self = this, size = map.getSize();
+    var panels = map.getContainer().querySelectorAll('.geoinf-panel');
     if (!map._geoinfResize) {
       map._geoinfResize = true;
       map.on('resize', function () { self.fitPanels(map); });
     }
-    return control;
-  },
-  // every panel stays inside the map box: never wider, never taller than the space left
-  fitPanels: function (map) {
-    var size = map.getSize();
-    map.getContainer().querySelectorAll('.geoinf-panel').forEach(function (p) {
+    panels.forEach(function (p) {
       if (!p.dataset.maxWidth) {  // the stylesheet's width, kept before it is narrowed
         p.dataset.maxWidth = parseFloat(getComputedStyle(p).maxWidth) || 360;
       }
+    });
+    panels.forEach(function (p) {
       // the title leaves the top right corner to the layer control
       var room = size.x - (p.classList.contains('geoinf-title') ? 74 : 20);
       p.style.maxWidth = Math.max(120, Math.min(+p.dataset.maxWidth, room)) + 'px';

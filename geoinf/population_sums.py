@@ -297,15 +297,12 @@ def _disc_runs(annuli, members, grid, rows, ncols, engine):
             < lon.size:
         return None  # repeated discs: the general path solves each once
     on = np.flatnonzero(outer > 0)
-    whole = rows.size == grid.row_lat.size  # every row on the globe: no gathers
-    pick = (lambda a: a) if whole else (lambda a: a[rows])
     if on.size != lon.size:
         lon, lat, outer = lon[on], lat[on], outer[on]
-    d, row, start, stop = row_intervals.grid_intervals(
-        lon, lat, outer, row_lat=pick(grid.row_lat), west=pick(grid.row_west),
-        dlon=pick(grid.row_dlon), ncols=ncols, col_range=(pick(grid.col_lo), pick(grid.col_hi)),
-        row_meridian_km=pick(grid.row_meridian_km), engine=engine)
-    if not whole:
+    # the rows on the globe, prepared once per grid (grid.row_table holds ``rows``)
+    d, row, start, stop = row_intervals.table_intervals(grid.row_table, lon, lat, outer,
+                                                        engine=engine)
+    if rows.size != grid.row_lat.size:
         row = rows[row]
     if on.size == 1 and not stop[:, 1].any():
         # one disc meeting each row once (no ±180° wrap; every entry has its run in slot 0,

@@ -324,11 +324,11 @@ class PopulationRaster:
         """Raise one InputError if a cell holds a value that is not a population."""
         if people.size == 0:
             return
+        if people.min() >= 0:  # NaN fails every comparison: it is never let through
+            top = people.max()
+            if top <= bound.min() or (people.max(axis=1) <= bound.min(axis=1)).all():
+                return  # the usual case: two or three reductions, no temporary arrays
         with np.errstate(invalid="ignore"):
-            if people.min() >= 0:  # NaN fails every comparison: it is never let through
-                top = people.max()
-                if top <= bound.min() or (people.max(axis=1) <= bound.min(axis=1)).all():
-                    return  # the usual case: two or three reductions, no temporary arrays
             bad = ~((people >= 0) & (people <= bound))
         raise InputError(self._bad_values(raw[bad], window))
 

@@ -35,7 +35,7 @@ from affine import Affine
 from numpy.typing import NDArray
 
 from .errors import InputError
-from .row_intervals import meridian_km
+from .row_intervals import meridian_km, row_table
 
 __all__ = ["PARALLEL_METHODS", "RasterGrid", "raster_grid", "grid_problem", "to_lonlat",
            "from_lonlat",
@@ -188,6 +188,22 @@ class RasterGrid:
         rows = np.flatnonzero(np.isfinite(self.row_lat) & (self.col_hi > self.col_lo))
         rows.setflags(write=False)
         return rows
+
+    @functools.cached_property
+    def row_table(self):
+        """Return the rows on the globe prepared for the row intervals (cached).
+
+        A :class:`geoinf.row_intervals.RowTable` of the rows :attr:`rows_on_globe`.
+        """
+        rows = self.rows_on_globe
+        whole = rows.size == self.row_lat.size  # no gathers
+
+        def pick(a):
+            return a if whole else a[rows]
+        return row_table(row_lat=pick(self.row_lat), west=pick(self.row_west),
+                         dlon=pick(self.row_dlon), ncols=0,
+                         col_range=(pick(self.col_lo), pick(self.col_hi)),
+                         row_meridian_km=pick(self.row_meridian_km))
 
 
 def raster_grid(crs, transform, shape: tuple[int, int], *, where: str = "raster"

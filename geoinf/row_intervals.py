@@ -25,14 +25,16 @@ by pyproj within 1 mm of the radius.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .constants import A_KM, E2, MEAN_RADIUS_KM, WGS84, F
 from .engine import compiled_grid_intervals, inverse, resolve_engine
 
-__all__ = ["meridian_km", "half_widths_deg", "grid_intervals", "annulus_runs",
-           "union_runs"]
+__all__ = ["meridian_km", "half_widths_deg", "grid_intervals", "RowTable", "row_table",
+           "table_intervals", "annulus_runs", "union_runs"]
 
 _TOL_KM = 1e-6  # Newton stops when the distance is within 1 mm of the radius
 _DOUBT_KM = 1e-3  # cells whose linearised distance is within 1 m of r get an exact inverse
@@ -285,8 +287,35 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
     >>> start[i].tolist(), stop[i].tolist()  # wraps: the west edge and the east edge
     ([0, 7180], [16, 7200])
     """
-    engine = resolve_engine(engine)
-    lon0, lat0, radius = _discs(lon0, lat0, radius_km)
+    table = row_table(row_lat=row_lat, west=west, dlon=dlon, ncols=ncols,
+                      row_meridian_km=row_meridian_km, col_range=col_range)
+    return table_intervals(table, lon0, lat0, radius_km, engine=engine)
+
+
+class RowTable(NamedTuple):
+    """A raster's rows prepared for :func:`table_intervals` (see :func:`row_table`).
+
+    Per row: ``row_lat``, ``west``, ``dlon``, ``col_lo``, ``col_hi`` and ``m_row``
+    (:func:`meridian_km`); ``order`` sorts the rows by ``m_row`` (``m_sorted``).
+    """
+
+    row_lat: NDArray
+    west: NDArray
+    dlon: NDArray
+    col_lo: NDArray
+    col_hi: NDArray
+    m_row: NDArray
+    order: NDArray
+    m_sorted: NDArray
+
+
+def row_table(*, row_lat: ArrayLike, west: ArrayLike, dlon: ArrayLike, ncols: int,
+              row_meridian_km: ArrayLike | None = None,
+              col_range: tuple[ArrayLike, ArrayLike] | None = None) -> RowTable:
+    """Return the rows of a raster prepared once for many calls of :func:`table_intervals`.
+
+    The arguments are those of :func:`grid_intervals`.
+    """
     row_lat = _floats(row_lat)
     n_rows = row_lat.size
     west, dlon = (_per_row(x, n_rows, float) for x in (west, dlon))
@@ -294,7 +323,6 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
                       if col_range is None else
                       (_per_row(c, n_rows, np.intp) for c in col_range))
     m_row = meridian_km(row_lat) if row_meridian_km is None else _floats(row_meridian_km)
-    m0 = meridian_km(lat0)
     # rows with meridian distance <= r: a contiguous range of the monotonic m_row
     if n_rows > 1 and m_row[0] > m_row[-1] and (m_row[1:] < m_row[:-1]).all():
         order = np.arange(n_rows - 1, -1, -1)  # north-up: meridian distance falls row by row
@@ -302,7 +330,18 @@ def grid_intervals(lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike, *,
         order = np.arange(n_rows)
     else:
         order = np.argsort(m_row, kind="stable")
-    m_sorted = m_row[order]
+    return RowTable(row_lat, west, dlon, col_lo, col_hi, m_row, order, m_row[order])
+
+
+def table_intervals(table: RowTable, lon0: ArrayLike, lat0: ArrayLike, radius_km: ArrayLike,
+                    *, engine: str = "auto"
+                    ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp],
+                               NDArray[np.intp]]:
+    """Return :func:`grid_intervals` of discs on rows prepared by :func:`row_table`."""
+    engine = resolve_engine(engine)
+    lon0, lat0, radius = _discs(lon0, lat0, radius_km)
+    row_lat, west, dlon, col_lo, col_hi, m_row, order, m_sorted = table
+    m0 = meridian_km(lat0)
     lo_pos = np.searchsorted(m_sorted, m0 - radius, side="left")
     hi_pos = np.searchsorted(m_sorted, m0 + radius, side="right")
     if engine == "numba":  # the same steps compiled, row by row (pyproj within 1 mm)

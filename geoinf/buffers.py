@@ -30,7 +30,7 @@ from .errors import InputError
 from .geometry_distance import parts_distance_km
 from .geometry_parts import as_geometries, geometry_parts
 from .rings import disc_polygons
-from .sphere_polygons import WORLD, ring_pieces
+from .sphere_polygons import WORLD, polygonal, repaired, ring_pieces
 
 __all__ = ["geodesic_buffer", "MAX_EDGE_BUFFER_KM"]
 
@@ -137,9 +137,11 @@ def _fill_gaps(buffers, pruned, parts, radius, tolerance_km, engine) -> NDArray[
     idx = np.flatnonzero(pruned)
     outside = _threaded(lambda rows: shapely.difference(WORLD, buffers[idx[rows]]), idx.size)
     gaps, which = shapely.get_parts(outside, return_index=True)
+    probe = shapely.point_on_surface(gaps)
+    real = ~shapely.is_empty(probe)  # a collapsed sliver has no interior point
+    gaps, which, probe = gaps[real], which[real], probe[real]
     if gaps.size == 0:
         return buffers
-    probe = shapely.point_on_surface(gaps)
     owner = idx[which]
     d = parts_distance_km(parts, owner, shapely.get_x(probe), shapely.get_y(probe),
                           engine=engine)
@@ -246,26 +248,13 @@ def _union_by_owner(pieces: NDArray[np.object_], owner: NDArray[np.intp], n: int
         grid = np.full((many.size, int(count.max())), None, dtype=object)
         sel = rows[owner] >= 0
         grid[rows[owner[sel]], rank[sel]] = pieces[sel]
-        out[many] = _threaded_union(grid)
+        try:
+            out[many] = _threaded_union(grid)
+        except shapely.errors.GEOSException:  # a piece crosses itself: repair, once
+            out[many] = _threaded_union(np.reshape(repaired(grid.ravel()), grid.shape))
     one = single[owner]
     out[owner[one]] = pieces[one]
-    out = _polygonal(out)
+    out = polygonal(out)
     changed = ~single | (shapely.get_type_id(out) != shapely.GeometryType.POLYGON)
     out[changed] = shapely.orient_polygons(out[changed])
     return out
-
-
-def _polygonal(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
-    """Drop the lines and points an overlay may leave next to the polygons."""
-    mixed = shapely.get_type_id(geoms) == shapely.GeometryType.GEOMETRYCOLLECTION
-    if mixed.any():
-        parts, idx = shapely.get_parts(geoms[mixed], return_index=True)
-        area = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
-        fixed = np.array([shapely.Polygon() for _ in range(mixed.sum())], dtype=object)
-        if area.any():
-            fixed_idx, dense = np.unique(idx[area], return_inverse=True)
-            fixed[fixed_idx] = shapely.multipolygons(parts[area], indices=dense)
-            fixed = shapely.union_all(fixed[:, None], axis=1)  # one part: a Polygon
-        geoms = geoms.copy()
-        geoms[mixed] = fixed
-    return geoms

@@ -140,6 +140,29 @@ def test_short_edges_stay_valid_within_tolerance(r, engine):
     _check(_short_edges_line(), r, grid=r > 5, engine=engine)
 
 
+def _winding_trail(index):
+    """Line ``index`` of a seeded set: 30 edges of 0.3-3 km turning up to 40 degrees."""
+    rng = np.random.default_rng(3)
+    for _ in range(index + 1):
+        lon, lat, az = rng.uniform(-180, 180), rng.uniform(35, 75), rng.uniform(0, 360)
+        pts = [(lon, lat)]
+        for _ in range(30):
+            az += rng.uniform(-40, 40)
+            lon, lat, _ = WGS84.fwd(lon, lat, az, rng.uniform(0.3, 3) * 1000)
+            pts.append((lon, lat))
+    return shapely.LineString(pts)
+
+
+@pytest.mark.parametrize("engine", ["pyproj", pytest.param("numba", marks=pytest.mark.skipif(
+    geoinf.engine.compiled_kernels() is None, reason="numba not installed"))])
+@pytest.mark.parametrize(("index", "r", "tol"), [(11, 8000, TOL), (30, 5500, TOL),
+                                                 (7, 5500, 20.0), (37, 8000, 50.0)])
+def test_rays_of_short_edges_that_cross(index, r, tol, engine):
+    # the rays of a 1 km edge at 5,500 km, each sampled to its own tolerance, cross:
+    # the band is a bow tie (GEOS refused it; over the pole it read as "both poles")
+    _check(_winding_trail(index), r, tol=tol, engine=engine)
+
+
 def test_self_touching_line():
     _check(shapely.LineString([(0, 0), (10, 0), (10, 10), (5, 0), (0, 5)]), 300)
 

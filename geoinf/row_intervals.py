@@ -25,6 +25,7 @@ by pyproj within 1 mm of the radius.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -59,6 +60,12 @@ def meridian_km(lat: ArrayLike) -> NDArray[np.float64]:
 
 
 _QUARTER_KM = float(meridian_km(90.0))
+
+
+@functools.lru_cache(maxsize=1024)
+def _meridian_of(lat: float) -> float:
+    """:func:`meridian_km` of one latitude (cached: a site's centre recurs)."""
+    return float(meridian_km(lat))
 
 
 def _hav(d_km: NDArray) -> NDArray:
@@ -341,7 +348,7 @@ def table_intervals(table: RowTable, lon0: ArrayLike, lat0: ArrayLike, radius_km
     engine = resolve_engine(engine)
     lon0, lat0, radius = _discs(lon0, lat0, radius_km)
     row_lat, west, dlon, col_lo, col_hi, m_row, order, m_sorted = table
-    m0 = meridian_km(lat0)
+    m0 = np.array([_meridian_of(float(lat0[0]))]) if lat0.size == 1 else meridian_km(lat0)
     lo_pos = np.searchsorted(m_sorted, m0 - radius, side="left")
     hi_pos = np.searchsorted(m_sorted, m0 + radius, side="right")
     if engine == "numba":  # the same steps compiled, row by row (pyproj within 1 mm)

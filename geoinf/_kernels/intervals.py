@@ -137,60 +137,60 @@ def _decide(col, lon0, lat0, sb0, cb0, radius, lat, sb, cb, u, dsdu, west, dlon)
 
 
 @njit(**_JIT)
-def _fill(lon0, lat0, radius, m0, row_lat, west, dlon, col_lo, col_hi, m_row, order, lo_pos,
-          offsets, quarter, out_disc, out_row, full, est, dec, tval, lo_d, hi_d):
-    """Entries of discs ``lo_d..hi_d``; returns the number of candidates left to pyproj."""
+def _fill(lon0, lat0, sb0, cb0, radius, m0, row_lat, west, dlon, col_lo, col_hi, m_row,
+          quarter, out_disc, out_row, full, est, dec, tval, e_lo, e_hi):
+    """Decide the entries ``e_lo..e_hi``; returns the number of candidates left to pyproj."""
     doubts = 0
-    for d in range(lo_d, hi_d):
+    for e in range(e_lo, e_hi):
+        d, r = out_disc[e], out_row[e]
         lat0d, r_d, lon0d = lat0[d], radius[d], lon0[d]
-        _, sb0, cb0 = _reduced(lat0d)
-        for e in range(offsets[d], offsets[d + 1]):
-            r = order[lo_pos[d] + e - offsets[d]]
-            out_disc[e], out_row[e] = d, r
-            m = m_row[r]
-            dpi = min(2 * quarter - m0[d] - m, 2 * quarter + m0[d] + m)
-            for c in range(3):
-                est[e, c, 0] = 0
-                est[e, c, 1] = -1  # empty until decided
-            if dpi <= r_d - 1e-9:
-                full[e] = True
+        m = m_row[r]
+        dpi = min(2 * quarter - m0[d] - m, 2 * quarter + m0[d] + m)
+        for c in range(3):
+            est[e, c, 0] = 0
+            est[e, c, 1] = -1  # empty until decided
+        if dpi <= r_d - 1e-9:
+            full[e] = True
+            continue
+        full[e] = False
+        lat = row_lat[r]
+        _, sb, cb = _reduced(lat)
+        u, dsdu = _solve_half_width(lat0d, sb0[d], cb0[d], r_d, lat, sb, cb)
+        w_deg = 2.0 * math.asin(math.sqrt(u)) / _DEG
+        dl, lo_col, hi_col = dlon[r], col_lo[r], col_hi[r]
+        period = 360.0 / dl
+        c0 = lo_col + ((lon0d - west[r] - lo_col * dl) % 360.0) / dl - 0.5
+        w = min(w_deg / dl, period / 2.0 * (1 - 1e-12))
+        for c in range(3):
+            centre = c0 + (c - 1) * period
+            lo = math.ceil(centre - w)
+            hi = math.floor(centre + w)
+            if hi + 1 < lo_col or lo - 1 > hi_col - 1:  # this copy misses the row
+                dec[e, c, 0] = 2
                 continue
-            full[e] = False
-            lat = row_lat[r]
-            _, sb, cb = _reduced(lat)
-            u, dsdu = _solve_half_width(lat0d, sb0, cb0, r_d, lat, sb, cb)
-            w_deg = 2.0 * math.asin(math.sqrt(u)) / _DEG
-            dl, lo_col, hi_col = dlon[r], col_lo[r], col_hi[r]
-            period = 360.0 / dl
-            c0 = lo_col + ((lon0d - west[r] - lo_col * dl) % 360.0) / dl - 0.5
-            w = min(w_deg / dl, period / 2.0 * (1 - 1e-12))
-            for c in range(3):
-                centre = c0 + (c - 1) * period
-                lo = math.ceil(centre - w)
-                hi = math.floor(centre + w)
-                if hi + 1 < lo_col or lo - 1 > hi_col - 1:  # this copy misses the row
-                    dec[e, c, 0] = 2
-                    continue
-                est[e, c, 0], est[e, c, 1] = lo, hi
-                for q, col in enumerate((hi, hi + 1, lo, lo - 1)):
-                    v, t = _decide(col, lon0d, lat0d, sb0, cb0, r_d, lat, sb, cb, u, dsdu,
-                                   west[r], dl)
-                    dec[e, c, q], tval[e, c, q] = v, t
-                    if v < 0:
-                        doubts += 1
+            est[e, c, 0], est[e, c, 1] = lo, hi
+            for q, col in enumerate((hi, hi + 1, lo, lo - 1)):
+                v, t = _decide(col, lon0d, lat0d, sb0[d], cb0[d], r_d, lat, sb, cb, u, dsdu,
+                               west[r], dl)
+                dec[e, c, q], tval[e, c, q] = v, t
+                if v < 0:
+                    doubts += 1
     return doubts
 
 
+_CHUNK = 32  # entries (disc x row) per task of the threaded fill
+
+
 @njit(parallel=True, **_JIT)
-def _fill_parallel(lon0, lat0, radius, m0, row_lat, west, dlon, col_lo, col_hi, m_row, order,
-                   lo_pos, offsets, quarter, out_disc, out_row, full, est, dec,
-                   tval):  # pragma: no cover
-    n = lon0.size
-    counts = np.zeros(n, dtype=np.int64)
-    for d in prange(n):
-        counts[d] = _fill(lon0, lat0, radius, m0, row_lat, west, dlon, col_lo, col_hi, m_row,
-                          order, lo_pos, offsets, quarter, out_disc, out_row, full, est, dec,
-                          tval, d, d + 1)
+def _fill_parallel(lon0, lat0, sb0, cb0, radius, m0, row_lat, west, dlon, col_lo, col_hi,
+                   m_row, quarter, out_disc, out_row, full, est, dec, tval):  # pragma: no cover
+    n = out_disc.size
+    tasks = (n + _CHUNK - 1) // _CHUNK
+    counts = np.zeros(tasks, dtype=np.int64)
+    for k in prange(tasks):
+        counts[k] = _fill(lon0, lat0, sb0, cb0, radius, m0, row_lat, west, dlon, col_lo,
+                          col_hi, m_row, quarter, out_disc, out_row, full, est, dec, tval,
+                          k * _CHUNK, min(n, (k + 1) * _CHUNK))
     return counts.sum()
 
 
@@ -244,31 +244,39 @@ def assemble(out_disc, out_row, full, est, dec, col_lo, col_hi):
 
 
 @njit(**_JIT)
-def _allocate(lo_pos, hi_pos):
+def _allocate(lat0, order, lo_pos, hi_pos):
+    """Return the entries (disc, row) in order, and the arrays the fill writes."""
     n_discs = lo_pos.size
-    offsets = np.zeros(n_discs + 1, dtype=np.int64)
+    n = 0
     for d in range(n_discs):
-        offsets[d + 1] = offsets[d] + hi_pos[d] - lo_pos[d]
-    n = offsets[n_discs]
-    return (offsets, np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
-            np.empty(n, dtype=np.bool_), np.empty((n, 3, 2), dtype=np.int64),
-            np.zeros((n, 3, 4), dtype=np.int8), np.zeros((n, 3, 4)))
+        n += max(0, hi_pos[d] - lo_pos[d])
+    out_disc = np.empty(n, dtype=np.int64)
+    out_row = np.empty(n, dtype=np.int64)
+    sb0, cb0 = np.empty(n_discs), np.empty(n_discs)
+    e = 0
+    for d in range(n_discs):
+        _, sb0[d], cb0[d] = _reduced(lat0[d])
+        for j in range(lo_pos[d], hi_pos[d]):
+            out_disc[e], out_row[e] = d, order[j]
+            e += 1
+    return (sb0, cb0, out_disc, out_row, np.empty(n, dtype=np.bool_),
+            np.empty((n, 3, 2), dtype=np.int64), np.zeros((n, 3, 4), dtype=np.int8),
+            np.zeros((n, 3, 4)))
 
 
 @njit(**_JIT)
 def disc_rows(lon0, lat0, radius, m0, row_lat, west, dlon, col_lo, col_hi, m_row, order,
               lo_pos, hi_pos, quarter):
     """Decide the rows of every disc, on one thread; see :func:`disc_rows_parallel`."""
-    offsets, out_disc, out_row, full, est, dec, tval = _allocate(lo_pos, hi_pos)
-    doubts = _fill(lon0, lat0, radius, m0, row_lat, west, dlon, col_lo, col_hi, m_row, order,
-                   lo_pos, offsets, quarter, out_disc, out_row, full, est, dec, tval, 0,
-                   lon0.size)
+    sb0, cb0, out_disc, out_row, full, est, dec, tval = _allocate(lat0, order, lo_pos, hi_pos)
+    doubts = _fill(lon0, lat0, sb0, cb0, radius, m0, row_lat, west, dlon, col_lo, col_hi,
+                   m_row, quarter, out_disc, out_row, full, est, dec, tval, 0, out_disc.size)
     return (out_disc, out_row, full, est), dec, tval, doubts
 
 
 def disc_rows_parallel(lon0, lat0, radius, m0, row_lat, west, dlon, col_lo, col_hi, m_row,
                        order, lo_pos, hi_pos, quarter):
-    """Decide the rows of every disc (discs on numba's threads): ``(entries, dec, tval, doubts)``.
+    """Decide the rows of every disc (on numba's threads): ``(entries, dec, tval, doubts)``.
 
     Disc ``d`` meets the rows ``order[lo_pos[d]:hi_pos[d]]`` (its meridian range);
     ``entries = (disc, row, full, est)`` per disc and row, ``dec`` (n, 3, 4) the
@@ -278,10 +286,9 @@ def disc_rows_parallel(lon0, lat0, radius, m0, row_lat, west, dlon, col_lo, col_
     int64, C-contiguous; ``quarter`` is the quarter meridian in km. Then
     :func:`assemble` makes the runs.
     """
-    offsets, out_disc, out_row, full, est, dec, tval = _allocate(lo_pos, hi_pos)
-    doubts = _fill_parallel(lon0, lat0, radius, m0, row_lat, west, dlon, col_lo, col_hi, m_row,
-                            order, lo_pos, offsets, quarter, out_disc, out_row, full, est, dec,
-                            tval)
+    sb0, cb0, out_disc, out_row, full, est, dec, tval = _allocate(lat0, order, lo_pos, hi_pos)
+    doubts = _fill_parallel(lon0, lat0, sb0, cb0, radius, m0, row_lat, west, dlon, col_lo,
+                            col_hi, m_row, quarter, out_disc, out_row, full, est, dec, tval)
     return (out_disc, out_row, full, est), dec, tval, int(doubts)
 
 

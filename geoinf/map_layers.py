@@ -479,26 +479,40 @@ def mercator_pixels(lonlat: np.ndarray) -> np.ndarray:
     return np.round(np.c_[x, y], 9) + 0.0  # no -0.0
 
 
-def mercator_path(geometry, *, scale: int = 128) -> dict:
-    """Return polygons as one SVG path in Web Mercator pixels (``geoinfMap.basemap``'s data).
+def mercator_path(geometry, *, scale: int = 128, cell: float | None = None) -> dict:
+    """Return polygons as SVG path data in Web Mercator pixels (``geoinfMap.mercatorPath``).
 
     Each ring is ``M x0 y0 l dx1 dy1 ... z`` in integers: :func:`mercator_pixels` x
     ``scale`` (128: 1/128 px at zoom 0, 0.011° of longitude), every vertex after the first
     as the difference from the one before (the closing vertex left out). Projected once
-    here, the page reads the path natively (``new Path2D(d)``) and draws it at any zoom
-    by one scale and shift: no projection per vertex. ``parts`` is the polygon count.
+    here, the page draws the path at any zoom by one scale and shift: no projection per
+    vertex. ``parts`` is the polygon count. With ``cell`` (pixels at zoom 0), ``d`` is a
+    list of paths, the polygons grouped by the grid cell holding their bounding box's
+    centre: a browser rasterizes a map in tiles and draws in each tile every path that
+    touches it, so paths of one region each are cheaper to draw than one of the world.
 
     Examples
     --------
     >>> mercator_path([shapely.box(0, 0, 90, 10)], scale=1)
     {'scale': 1, 'd': 'M192 128l0-7-64 0 0 7z', 'parts': 1}
+    >>> mercator_path([shapely.box(0, 0, 1, 1), shapely.box(90, 0, 91, 1),
+    ...                shapely.box(2, 0, 3, 1)], scale=1, cell=32)["d"]
+    ['M129 128l0-1-1 0 0 1zM130 128l0-1-1 0 0 1z', 'M193 128l0-1-1 0 0 1z']
     """
     parts = _delta_rings(geometry, lambda xy: mercator_pixels(xy) * scale)
-    rings = []
+    groups: dict = {}
     for part in parts:
-        for flat in part:
-            rings.append(f"M{flat[0]} {flat[1]}l" + " ".join(map(str, flat[2:])) + "z")
-    return {"scale": scale, "d": "".join(rings).replace(" -", "-"), "parts": len(parts)}
+        rings = "".join(f"M{flat[0]} {flat[1]}l" + " ".join(map(str, flat[2:])) + "z"
+                        for flat in part)
+        key = None
+        if cell is not None:
+            xy = np.cumsum(np.reshape(part[0], (-1, 2)), axis=0) / scale
+            centre = (xy.min(axis=0) + xy.max(axis=0)) / 2
+            key = tuple(np.floor(centre / cell).astype(int).tolist())
+        groups.setdefault(key, []).append(rings.replace(" -", "-"))
+    paths = ["".join(groups[k]) for k in sorted(groups, key=lambda k: k or ())]
+    return {"scale": scale, "d": paths if cell is not None else "".join(paths),
+            "parts": len(parts)}
 
 
 @functools.lru_cache(maxsize=2)
@@ -508,14 +522,19 @@ def _basemap_data(tolerance_deg: float = 0.1, min_area_deg2: float = 0.1) -> str
     parts = parts[shapely.area(parts) > min_area_deg2]
     parts = shapely.simplify(parts, tolerance_deg, preserve_topology=True)
     parts = shapely.clip_by_rect(parts, -180.0, -MERCATOR_MAX_LAT, 180.0, MERCATOR_MAX_LAT)
-    return json.dumps(mercator_path(parts), separators=(",", ":"))
+    return json.dumps(mercator_path(parts, cell=BASEMAP_CELL), separators=(",", ":"))
+
+
+BASEMAP_CELL = 32.0
+"""The basemap's grid (Web Mercator pixels at zoom 0: 45° of longitude), a path per cell."""
 
 
 def basemap_layer() -> JsLayer:
     """Return the Natural Earth countries as a non-interactive basemap (offline maps).
 
-    Written as one path in Web Mercator pixels (:func:`mercator_path`) and drawn by the
-    page on one canvas, scaled to the zoom (``geoinfMap.basemap``).
+    Written as paths in Web Mercator pixels, one per region (:func:`mercator_path`,
+    :data:`BASEMAP_CELL`), drawn by the page in SVG, scaled to the zoom
+    (``geoinfMap.basemap``).
     """
     data = json.loads(_basemap_data())
     style = {"color": BORDER, "weight": 0.6, "fillColor": LAND, "fillOpacity": 1}

@@ -87,7 +87,8 @@ def _features(page, kind):
 def path_rings(data):
     """The rings (lon, lat arrays) of a Mercator path ``{scale, d}`` (geoinfMap.mercatorPath)."""
     rings = []
-    for ring in data["d"].split("z")[:-1]:
+    d = "".join(data["d"]) if isinstance(data["d"], list) else data["d"]  # the basemap's list
+    for ring in d.split("z")[:-1]:
         assert ring[0] == "M" and ring.count("M") == 1 and ring.count("l") == 1
         v = np.array([int(t) for t in re.findall(r"-?\d+", ring)], dtype=float)
         xy = np.cumsum(v.reshape(-1, 2), axis=0) / data["scale"]

@@ -107,6 +107,13 @@ def _row_areas(north: float, step: float, dlon: float, rows: int) -> NDArray[np.
     return area
 
 
+def _row_bounds(areas: NDArray) -> NDArray[np.float64]:
+    """Most people a cell of each row may hold (:data:`MAX_DENSITY_KM2`, :data:`MAX_POPULATION`)."""
+    bound = np.minimum(MAX_DENSITY_KM2 * areas, MAX_POPULATION)
+    bound.setflags(write=False)
+    return bound
+
+
 _FACTS: OrderedDict = OrderedDict()  # file version -> facts of PopulationRaster._fact
 _MAX_FACTS = 32
 
@@ -281,10 +288,16 @@ class PopulationRaster:
         values = raw * self.scale + self.offset if (self.scale, self.offset) != (1, 0) else raw
         if missing is not np.ma.nomask and missing.any():
             np.putmask(values, missing, 0.0)  # never a reported cell: raw stays readable
-        area = self.cell_area_km2(window, per_cell=self.kind == "density")
-        if self.kind == "density":
-            values = values * area
-        self._check(raw, values, np.minimum(MAX_DENSITY_KM2 * area, MAX_POPULATION), window)
+        if self.kind == "count" and self.grid.crs.is_geographic:  # bounds per row, cached
+            r0 = 0 if window is None else int(window.row_off)
+            h = self.dataset.height if window is None else int(window.height)
+            bound = self._fact("row_bounds", lambda: _row_bounds(self._row_areas))[r0:r0 + h]
+        else:
+            area = self.cell_area_km2(window, per_cell=self.kind == "density")
+            if self.kind == "density":
+                values = values * area
+            bound = np.minimum(MAX_DENSITY_KM2 * area, MAX_POPULATION)
+        self._check(raw, values, bound, window)
         return values
 
     @property

@@ -97,32 +97,65 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
                       s1=np.tile(length, 2), phi0=np.repeat([90.0, -90.0], ne),
                       phi1=np.repeat([90.0, -90.0], ne), t0=np.tile(r, 2),
                       t1=np.tile(r, 2), n0=np.tile(n_off, 2))
-    v, start_deg, sweep_deg, ray_first, ray_last = _joins(parts, az_a, az_b)
+    v, start_deg, sweep_deg, ray_first, ray_last, on_left = _joins(parts, az_a, az_b)
+    # a polygon's buffer is the polygon and its edges' buffers outside it: every point
+    # outside it within r lies on a perpendicular from its nearest edge point, on the
+    # outer side; so an edge of a polygon has a half-band, and a join inside is dropped
+    v_side = np.where(parts.edge_out[v] >= 0, parts.edge_side[parts.edge_out[v]], 0)
+    outside = (v_side == 0) | (on_left == (v_side < 0))
+    v, start_deg, sweep_deg, ray_first, ray_last = (x[outside] for x in (
+        v, start_deg, sweep_deg, ray_first, ray_last))
     r_v = radius_m[parts.vertex_owner[v]]
     arcs = _curves(parts.lon[v], parts.lat[v], start_deg, phi1=sweep_deg, t0=r_v, t1=r_v,
                    n0=1 + np.ceil(np.abs(sweep_deg) / _ARC_STEP_DEG).astype(np.intp))
-    curves = _concat(rays, offsets, arcs)
+    # the polygon's own vertex each half-band's base starts from: B (right), A (left)
+    half = np.flatnonzero(parts.edge_side != 0)
+    base_v = np.where(parts.edge_side[half] > 0, b[half], a[half])
+    points = _curves(parts.lon[base_v], parts.lat[base_v], 0.0, n0=1)
+    curves = _concat(rays, offsets, arcs, points)
     n_rays, n_offsets = 4 * ne, 2 * ne
     e4 = 4 * np.arange(ne)
     right, left = np.arange(ne) + n_rays, np.arange(ne) + n_rays + ne
     arc = np.arange(v.size) + n_rays + n_offsets
-    outer = np.concatenate([right, left, arc])
-    reach = _reaches_boundary(parts, subset(curves, outer), np.concatenate(
-        [parts.edge_owner, parts.edge_owner, parts.vertex_owner[v]]), tolerance_km, engine)
-    bands = np.flatnonzero(reach[:ne] | reach[ne:2 * ne])
-    joins = np.flatnonzero(reach[2 * ne:])
-    need = np.unique(np.concatenate([4 * bands[:, None] + np.arange(4), right[bands, None],
-                                     left[bands, None], arc[joins, None],
-                                     ray_first[joins, None], ray_last[joins, None]],
-                                    axis=None).astype(np.intp))
+    point = np.full(ne, -1, dtype=np.intp)
+    point[half] = np.arange(half.size) + n_rays + n_offsets + v.size
+    use_r, use_l = np.flatnonzero(parts.edge_side >= 0), np.flatnonzero(parts.edge_side <= 0)
+    outer = np.concatenate([right[use_r], left[use_l], arc])
+    hit = _reaches_boundary(parts, subset(curves, outer), np.concatenate(
+        [parts.edge_owner[use_r], parts.edge_owner[use_l], parts.vertex_owner[v]]),
+        tolerance_km, engine)
+    reach = np.zeros(ne, dtype=bool)
+    reach[use_r] |= hit[:use_r.size]
+    reach[use_l] |= hit[use_r.size:use_r.size + use_l.size]
+    joins = np.flatnonzero(hit[use_r.size + use_l.size:])
+    bands = np.flatnonzero(reach & (parts.edge_side == 0))
+    halves_r = np.flatnonzero(reach & (parts.edge_side > 0))
+    halves_l = np.flatnonzero(reach & (parts.edge_side < 0))
+    hr, hl = e4[halves_r], e4[halves_l]
+    need = np.unique(np.concatenate([
+        4 * bands[:, None] + np.arange(4), right[bands, None], left[bands, None],
+        (hr + _SR)[:, None], (hr + _ER)[:, None], right[halves_r, None], point[halves_r, None],
+        (hl + _SL)[:, None], (hl + _EL)[:, None], left[halves_l, None], point[halves_l, None],
+        arc[joins, None], ray_first[joins, None], ray_last[joins, None]],
+        axis=None).astype(np.intp))
     tol = np.full(curves.lon.size, tolerance_km)
     tol[:n_rays] = max(tolerance_km, RAY_TOLERANCE_KM)  # seams inside the union
     xy, off = _sample(curves, need, tol, engine)
     ray_end = off[1:n_rays + 1] - 1
+    # a half-band's base is the polygon's own edge, vertex for vertex: its rays start
+    # at the polygon's vertices exactly, and its base point is one
+    for edge, ray, vtx in ((halves_r, hr + _SR, a), (halves_r, hr + _ER, b),
+                           (halves_l, hl + _SL, a), (halves_l, hl + _EL, b)):
+        xy[off[ray]] = np.c_[parts.lon[vtx[edge]], parts.lat[vtx[edge]]]
+    first_point = n_rays + n_offsets + v.size
+    for edge in (halves_r, halves_l):
+        bv = base_v[point[edge] - first_point]
+        xy[off[point[edge]]] = np.c_[parts.lon[bv], parts.lat[bv]]
     # snap the ends of offset curves and arcs onto the rays they meet
-    for curve, ray in ((right[bands], e4[bands] + _SR), (left[bands], e4[bands] + _SL)):
+    with_r, with_l = np.r_[bands, halves_r], np.r_[bands, halves_l]
+    for curve, ray in ((right[with_r], e4[with_r] + _SR), (left[with_l], e4[with_l] + _SL)):
         xy[off[curve]] = xy[ray_end[ray]]
-    for curve, ray in ((right[bands], e4[bands] + _ER), (left[bands], e4[bands] + _EL)):
+    for curve, ray in ((right[with_r], e4[with_r] + _ER), (left[with_l], e4[with_l] + _EL)):
         xy[off[curve + 1] - 1] = xy[ray_end[ray]]
     xy[off[arc[joins]]] = xy[ray_end[ray_first[joins]]]
     xy[off[arc[joins] + 1] - 1] = xy[ray_end[ray_last[joins]]]
@@ -131,11 +164,17 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
     # ray start-left back, ray start-right
     band = [(right[bands], False), (eb + _ER, True), (eb + _EL, False), (left[bands], True),
             (eb + _SL, True), (eb + _SR, False)]
+    # half-bands: the outer offset and its rays, closed along the polygon's edge
+    band_r = [(right[halves_r], False), (hr + _ER, True), (point[halves_r], False),
+              (hr + _SR, False)]
+    band_l = [(point[halves_l], False), (hl + _EL, False), (left[halves_l], True),
+              (hl + _SL, True)]
     join = [(ray_first[joins], False), (arc[joins], False), (ray_last[joins], True)]
-    ring_xy, ring_off = _stitch(xy, off, [band, join])
-    owner = np.concatenate([parts.edge_owner[bands], parts.vertex_owner[v[joins]]])
+    ring_xy, ring_off = _stitch(xy, off, [band, band_r, band_l, join])
+    owner = np.concatenate([parts.edge_owner[e] for e in (bands, halves_r, halves_l)]
+                           + [parts.vertex_owner[v[joins]]])
     pruned = np.zeros(parts.n, dtype=bool)
-    pruned[parts.edge_owner[np.setdiff1d(np.arange(ne), bands)]] = True
+    pruned[parts.edge_owner[~reach]] = True
     pruned[parts.vertex_owner[v[np.setdiff1d(np.arange(v.size), joins)]]] = True
     return ring_xy, ring_off, owner, pruned
 
@@ -172,10 +211,11 @@ def _reaches_boundary(parts, outer: Curves, owner, tolerance_km, engine) -> NDAr
 
 
 def _joins(parts: GeometryParts, az_a, az_b):
-    """Return the joins and caps: vertex, arc start azimuth and sweep, rays.
+    """Return the joins and caps: vertex, arc start azimuth and sweep, rays, side.
 
     The sweep is negative (counter-clockwise); the rays (indices into the
-    4-per-edge table) are those the arc starts and ends on.
+    4-per-edge table) are those the arc starts and ends on; a join is on the left
+    of the line where it turns right (caps are on neither side: ``False``).
     """
     ein, eout = parts.edge_in, parts.edge_out
     has_in, has_out = ein >= 0, eout >= 0
@@ -198,7 +238,8 @@ def _joins(parts: GeometryParts, az_a, az_b):
     sweep = np.concatenate([j_sweep, np.full(end.size + start.size, -180.0)])
     first = np.concatenate([j_first, 4 * ein[end] + _ER, 4 * eout[start] + _SL])
     last = np.concatenate([j_last, 4 * ein[end] + _EL, 4 * eout[start] + _SR])
-    return v, start_deg, sweep, first, last
+    on_left = np.concatenate([right, np.zeros(end.size + start.size, dtype=bool)])
+    return v, start_deg, sweep, first, last, on_left
 
 
 def _stitch(xy, off, recipes) -> tuple[NDArray[np.float64], NDArray[np.intp]]:

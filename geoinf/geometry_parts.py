@@ -33,8 +33,10 @@ class GeometryParts(NamedTuple):
     leaving each vertex (-1 for none); ``vertex_owner`` the geometry of each vertex;
     ``isolated`` marks vertices that are points of their own (no edge, not a
     polygon's). ``edge_a``/``edge_b`` are each edge's vertices, ``edge_owner`` its
-    geometry (edges sorted by owner). ``polygons`` holds each geometry's polygonal
-    part in lon/lat (or None).
+    geometry (edges sorted by owner). ``edge_side`` says on which side of a polygon's
+    edge, walking from ``a`` to ``b``, the polygon's outside lies: +1 right, -1 left,
+    0 for an edge of a line. ``polygons`` holds each geometry's polygonal part in
+    lon/lat (or None).
     """
 
     n: int
@@ -47,6 +49,7 @@ class GeometryParts(NamedTuple):
     edge_a: NDArray[np.intp]
     edge_b: NDArray[np.intp]
     edge_owner: NDArray[np.intp]
+    edge_side: NDArray[np.int8]
     polygons: NDArray[np.object_]
 
 
@@ -121,6 +124,12 @@ def geometry_parts(geometries: ArrayLike, name: str = "geometries") -> GeometryP
     chains = np.concatenate([parts[~polys], rings])
     chain_owner = np.concatenate([owner[~polys], owner[polys][ring_idx]])
     chain_poly = np.concatenate([np.zeros((~polys).sum(), bool), np.ones(rings.size, bool)])
+    # the outside of a polygon is right of a counter-clockwise exterior and of a clockwise
+    # hole (lon/lat keeps the orientation of the globe: RFC 7946 rings are planar there)
+    exterior = np.r_[True, ring_idx[1:] != ring_idx[:-1]] if rings.size else ring_idx > 0
+    ccw = shapely.is_ccw(rings) if rings.size else exterior
+    chain_side = np.concatenate([np.zeros((~polys).sum(), np.int8),
+                                 np.where(ccw == exterior, 1, -1).astype(np.int8)])
     xy, chain = shapely.get_coordinates(chains, return_index=True)
     _check_coords(xy, chain_owner[chain], name)
     first = np.r_[True, chain[1:] != chain[:-1]]
@@ -138,10 +147,10 @@ def geometry_parts(geometries: ArrayLike, name: str = "geometries") -> GeometryP
     count = np.diff(np.r_[start, chain.size])
     closed = closed_chain[chain[start]]
     return _edges(geoms.size, xy, chain, start, count, closed, chain_owner, chain_poly,
-                  _polygonal(geoms, parts, owner, polys))
+                  chain_side, _polygonal(geoms, parts, owner, polys))
 
 
-def _edges(n, xy, chain, start, count, closed, chain_owner, chain_poly, polygons):
+def _edges(n, xy, chain, start, count, closed, chain_owner, chain_poly, chain_side, polygons):
     """Edges between consecutive vertices of each chain (closing edge for closed chains)."""
     nv = xy.shape[0]
     idx = np.arange(nv)
@@ -168,7 +177,8 @@ def _edges(n, xy, chain, start, count, closed, chain_owner, chain_poly, polygons
     isolated = (edge_in < 0) & (edge_out < 0) & ~chain_poly[chain]
     return GeometryParts(n=n, lon=xy[:, 0].copy(), lat=xy[:, 1].copy(), vertex_owner=owner,
                          edge_in=edge_in, edge_out=edge_out, isolated=isolated, edge_a=a,
-                         edge_b=b, edge_owner=owner[a], polygons=polygons)
+                         edge_b=b, edge_owner=owner[a], edge_side=chain_side[chain[a]],
+                         polygons=polygons)
 
 
 def _polygonal(geoms, parts, owner, polys) -> NDArray[np.object_]:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import geoinf
 import geoinf.engine
+import geoinf.geometry_parts
 from geoinf.constants import WGS84
 from geoinf.errors import InputError
 
@@ -161,6 +162,21 @@ def test_rays_of_short_edges_that_cross(index, r, tol, engine):
     # the rays of a 1 km edge at 5,500 km, each sampled to its own tolerance, cross:
     # the band is a bow tie (GEOS refused it; over the pole it read as "both poles")
     _check(_winding_trail(index), r, tol=tol, engine=engine)
+
+
+@pytest.mark.parametrize("r", [100, 1000])
+def test_polygon_rings_in_either_orientation(r):
+    # an area's edges get half-bands on its outside only: which side that is comes from
+    # each ring's orientation (a clockwise exterior, a counter-clockwise hole)
+    ccw = shapely.Polygon([(20, 50), (30, 50), (31, 56), (25, 53.5), (20, 56)],
+                          [[(24, 51.5), (24, 52.5), (26, 52.5), (26, 51.5)]])
+    flipped = shapely.Polygon(ccw.exterior.coords[::-1], [ccw.interiors[0].coords[::-1]])
+    parts = geoinf.geometry_parts.geometry_parts([ccw, flipped])
+    assert set(parts.edge_side[parts.edge_owner == 0]) == {1}
+    assert set(parts.edge_side[parts.edge_owner == 1]) == {-1}
+    a = _check(ccw, r, grid=r > 100)
+    b = _check(flipped, r, grid=r > 100)
+    assert shapely.symmetric_difference(a, b).area < 1e-9 * a.area
 
 
 def test_self_touching_line():

@@ -111,3 +111,58 @@ def test_no_polar_toggle_on_kaliningrad(browser, tmp_path):  # noqa: F811
     assert log["page"].get_by_role("button", name="Polar view", exact=True).count() == 0
     assert log["errors"] == [] and log["blocked"] == []
     log["page"].close()
+
+
+ZOOM_STATE = """() => {
+  const c = document.querySelector('.geoinf-polar canvas'), v = c.geoinfPolar;
+  const r = c.getBoundingClientRect();
+  return {pole: v.project(0, 90), site: v.project(27.3, 53.5), moscow: v.project(37.6, 55.75),
+          side: v.side, zoom: v.zoom, rect: [r.left, r.top],
+          outDisabled: document.querySelector('.geoinf-polar [data-act=out]').disabled};
+}"""
+
+
+def test_polar_view_zooms_by_buttons_keys_and_wheel(browser, post_page, tmp_path):  # noqa: F811
+    log = open_offline(browser, post_page, size=SIZES["laptop"])
+    page = log["page"]
+    page.get_by_role("button", name="Polar view", exact=True).click()
+    page.get_by_role("dialog", name="North-polar view").wait_for(timeout=2000)
+    one = page.evaluate(ZOOM_STATE)
+    assert one["zoom"] == 1 and one["outDisabled"]
+    centre = one["side"] / 2
+    assert one["pole"] == [centre, centre]
+
+    def dist(a, b):
+        return ((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2) ** 0.5
+
+    page.get_by_role("button", name="Zoom the polar view in").click()  # twice the distances
+    two = page.evaluate(ZOOM_STATE)
+    assert two["zoom"] == 2 and not two["outDisabled"]
+    assert two["pole"] == [centre, centre]
+    assert abs(dist(two["site"], two["pole"]) - 2 * dist(one["site"], one["pole"])) < 1e-6
+    page.keyboard.press("-")  # the key zooms out again
+    assert page.evaluate(ZOOM_STATE)["zoom"] == 1
+    # the wheel zooms about the point under the pointer (at Moscow, to the pixel)
+    mx, my = (round(one["rect"][k] + one["moscow"][k]) for k in (0, 1))
+    pointer = [mx - one["rect"][0], my - one["rect"][1]]
+    page.mouse.move(mx, my)
+    page.mouse.wheel(0, -300)
+    page.wait_for_function("() => document.querySelector('.geoinf-polar canvas')"
+                           ".geoinfPolar.zoom > 1", timeout=2000)
+    wheel = page.evaluate(ZOOM_STATE)
+    assert wheel["zoom"] == pytest.approx(2)
+    for place in ("moscow", "site", "pole"):  # twice as far from the pointer, same way
+        for k in (0, 1):
+            assert wheel[place][k] - pointer[k] == pytest.approx(
+                2 * (one[place][k] - pointer[k]), abs=1e-6), place
+    # the band shapes are drawn at the zoom: the pole's band still holds the pole
+    got = page.evaluate("""() => { const v = document.querySelector('.geoinf-polar canvas')
+      .geoinfPolar, p = v.project(0, 90); return v.data.bands.map(b => b.name)
+      .filter((n, i) => v.inside(i, p[0], p[1])); }""")
+    assert got == ["Oreshnik 1,000–5,000 km"]
+    page.screenshot(path=str(tmp_path / "polar-zoomed.png"))
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Polar view", exact=True).click()  # opens whole again
+    assert page.evaluate(ZOOM_STATE)["zoom"] == 1
+    assert log["errors"] == [] and log["blocked"] == []
+    page.close()

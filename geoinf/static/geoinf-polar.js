@@ -2,6 +2,8 @@
 // the sites and the countries in an azimuthal equidistant projection about the North Pole
 // (on a sphere: the distance from the pole is 90° - latitude; lon_0 points down), drawn on
 // a canvas. Web Mercator cannot show a range that holds the pole; this view closes it.
+// It zooms (up to 16 times) by its + and - buttons or keys, about the canvas centre, and by
+// the mouse wheel, about the point under the pointer.
 // data: {lon_0, south, bands: [{style, name, rings}], systems: [[colour, name]]}; the
 // names arrive HTML-escaped by geoinf; the site names drawn on the canvas are plain text
 // (fillText: nothing is parsed as markup).
@@ -56,7 +58,8 @@
     });
     return out;
   };
-  // the projection of a view: centre (cx, cy) and the pixels per degree of latitude
+  // the projection of a view: the pole at (cx, cy), `radius` pixels from it to the view's
+  // southern edge (times the zoom)
   G.polarProjection = function (data, cx, cy, radius) {
     var k = radius / (90 - data.south), rad = Math.PI / 180;
     return function (lon, lat) {
@@ -87,7 +90,12 @@
     canvas.width = Math.round(side * dpr);
     canvas.height = Math.round(side * dpr);
     canvas.style.width = canvas.style.height = side + 'px';
-    var ctx = canvas.getContext('2d'), project = this.polarProjection(data, c, c, r);
+    if (view.side && view.side !== side && view.shift) {  // a new size: the same view
+      view.shift = [view.shift[0] * side / view.side, view.shift[1] * side / view.side];
+    }
+    var zoom = view.zoom || 1, shift = view.shift || [0, 0];
+    var px = c + shift[0], py = c + shift[1], rz = r * zoom;  // the pole, and its radius
+    var ctx = canvas.getContext('2d'), project = this.polarProjection(data, px, py, rz);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, side, side);
     ctx.save();
@@ -105,13 +113,13 @@
     ctx.strokeStyle = 'rgba(60,60,60,0.35)';  // parallels every 10°, meridians every 30°
     for (var lat = 80; lat > data.south; lat -= 10) {
       ctx.beginPath();
-      ctx.arc(c, c, (90 - lat) * r / (90 - data.south), 0, 2 * Math.PI);
+      ctx.arc(px, py, (90 - lat) * rz / (90 - data.south), 0, 2 * Math.PI);
       ctx.stroke();
     }
     for (var lon = -180; lon < 180; lon += 30) {
       var end = project(lon, data.south);
       ctx.beginPath();
-      ctx.moveTo(c, c);
+      ctx.moveTo(px, py);
       ctx.lineTo(end[0], end[1]);
       ctx.stroke();
     }
@@ -137,17 +145,22 @@
       ctx.fillStyle = '#1b2a49';
       ctx.fillText(text, x, y);
     };
-    ctx.beginPath();  // the pole
-    ctx.moveTo(c - 6, c); ctx.lineTo(c + 6, c); ctx.moveTo(c, c - 6); ctx.lineTo(c, c + 6);
-    ctx.strokeStyle = '#111';
-    ctx.lineWidth = 1.5;
-    ctx.stroke();
-    ctx.lineWidth = 3;
-    ctx.strokeStyle = 'rgba(255,255,255,0.85)';
-    label('North Pole', c + 7, c - 5);
+    var inView = function (x, y) { return (x - c) * (x - c) + (y - c) * (y - c) <= r * r; };
+    if (inView(px, py)) {
+      ctx.beginPath();  // the pole
+      ctx.moveTo(px - 6, py); ctx.lineTo(px + 6, py); ctx.moveTo(px, py - 6);
+      ctx.lineTo(px, py + 6);
+      ctx.strokeStyle = '#111';
+      ctx.lineWidth = 1.5;
+      ctx.stroke();
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = 'rgba(255,255,255,0.85)';
+      label('North Pole', px + 7, py - 5);
+    }
     var placed = [];
     view.sites.forEach(function (s) {  // a dot each; names where they overlap no other
       var xy = project(s[0], s[1]);
+      if (!inView(xy[0], xy[1])) { return; }
       ctx.beginPath();
       ctx.arc(xy[0], xy[1], 3.5, 0, 2 * Math.PI);
       ctx.fillStyle = '#1b2a49';
@@ -158,6 +171,7 @@
       placed.push(box);
       label(s[2], xy[0] + 6, xy[1] + 3);
     });
+    view.side = side;
     view.project = project;  // for tests: [x, y] on the canvas (CSS px) of a lon, lat
     view.inside = function (i, x, y) {  // whether band i's drawn shape holds that point
       return ctx.isPointInPath(view.paths[i], x * dpr, y * dpr, 'evenodd');
@@ -174,6 +188,24 @@
       button.setAttribute('aria-expanded', 'false');
       button.focus();
     };
+    // zoom by `factor` (1 to 16 times) keeping the point (x, y) of the canvas (CSS px;
+    // default its centre) in place; back at 1 the pole is in the centre again
+    var zoomBy = function (factor, x, y) {
+      var was = view.zoom || 1, zoom = Math.max(1, Math.min(16, was * factor));
+      var c = (view.side || 0) / 2, shift = view.shift || [0, 0];
+      x = x === undefined ? c : x;
+      y = y === undefined ? c : y;
+      var f = zoom / was, px = c + shift[0], py = c + shift[1];
+      view.zoom = zoom;
+      view.shift = zoom === 1 ? [0, 0] : [shift[0] + (x - px) * (1 - f),
+                                          shift[1] + (y - py) * (1 - f)];
+      draw();
+      var div = box._geoinfPolar;
+      if (div) {
+        div.querySelector('[data-act=out]').disabled = zoom === 1;
+        div.querySelector('[data-act=in]').disabled = zoom === 16;
+      }
+    };
     var draw = function () {
       var div = box._geoinfPolar;
       if (!div) { return; }
@@ -189,6 +221,8 @@
       view.sea = style.backgroundColor || '#d6e6f0';
       view.land = '#f7f5ef';
       view.border = '#b9b3a6';
+      view.zoom = 1;  // each time opened: the whole view, the pole in the centre
+      view.shift = [0, 0];
       view.land_rings = view.land_rings || self.polarLand(map);
       view.sites = view.sites || self.polarSites(map);
       data.bands.forEach(function (b) { b.path_rings = b.path_rings || self.polarRings(b.rings); });
@@ -197,7 +231,10 @@
       div.setAttribute('role', 'dialog');
       div.setAttribute('aria-labelledby', id);
       div.innerHTML = '<div class="geoinf-dialog-bar"><h4 id="' + id + '">North-polar view' +
-        '</h4><button type="button" data-act="close" aria-label="Close the polar view">' +
+        '</h4><button type="button" data-act="in" aria-label="Zoom the polar view in">+' +
+        '</button><button type="button" data-act="out" aria-label="Zoom the polar view out"' +
+        ' disabled>&minus;</button>' +
+        '<button type="button" data-act="close" aria-label="Close the polar view">' +
         '&times;</button></div><div class="geoinf-polar-body"><canvas role="img" ' +
         'aria-label="The range bands around the North Pole"></canvas>' +
         '<p class="geoinf-polar-key">' + data.systems.map(function (s) {
@@ -209,8 +246,23 @@
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       L.DomEvent.on(div, 'keydown keypress keyup', L.DomEvent.stopPropagation);
-      div.addEventListener('keydown', function (e) { if (e.key === 'Escape') { close(); } });
+      div.addEventListener('keydown', function (e) {
+        if (e.key === 'Escape') { close(); }
+        if (e.key === '+' || e.key === '=') { zoomBy(2); }
+        if (e.key === '-') { zoomBy(0.5); }
+      });
       div.querySelector('[data-act=close]').addEventListener('click', close);
+      div.querySelector('[data-act=in]').addEventListener('click', function () { zoomBy(2); });
+      div.querySelector('[data-act=out]').addEventListener('click', function () {
+        zoomBy(0.5);
+      });
+      var canvas = div.querySelector('canvas');
+      canvas.addEventListener('wheel', function (e) {  // about the point under the pointer
+        e.preventDefault();
+        var r = canvas.getBoundingClientRect();
+        zoomBy(Math.pow(2, -e.deltaY / (e.deltaMode ? 3 : 300)), e.clientX - r.left,
+               e.clientY - r.top);
+      }, {passive: false});
       div.querySelector('canvas').geoinfPolar = view;
       button.setAttribute('aria-expanded', 'true');
       draw();

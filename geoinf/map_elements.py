@@ -206,9 +206,10 @@ class JsLayer(Layer, Verbatim):
     Parameters
     ----------
     helper : str
-        The ``geoinfMap`` function that builds the layer: ``"polygons"`` (GeoJSON),
-        ``"basemap"`` (one path in Mercator pixels, :func:`geoinf.map_layers.mercator_path`),
-        ``"points"``, ``"cities"`` or ``"labels"``.
+        The ``geoinfMap`` function that builds the layer: ``"band"`` and ``"basemap"``
+        (paths in Web Mercator pixels, :func:`geoinf.map_layers.mercator_path`),
+        ``"polygons"`` (GeoJSON: area outlines), ``"points"``, ``"cities"`` or
+        ``"labels"``.
     kind : str
         What the layer shows (``"band"``, ``"site"``, ``"city"``, ``"label"``,
         ``"basemap"``); kept

@@ -41,6 +41,7 @@ def screenshot(html: Path, png: Path) -> tuple[int, int]:
 
         page.route("**/*", route)
         page.goto(html.as_uri(), wait_until="load")
+        page.wait_for_function("() => geoinfMap.settled()", timeout=20_000)  # city markers
         page.wait_for_timeout(800)
         page.screenshot(path=str(png))
         browser.close()

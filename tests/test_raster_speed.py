@@ -3,8 +3,9 @@
 No timings here (scripts/bench_exposure.py measures them): one disc per group takes a
 short route through the row intervals (no deduplication, annulus difference or union),
 lon/lat cell areas come from a per-raster table, and a window's values are checked with
-whole-window reductions first. Each is compared with the general route, with pyproj, or
-with the per-row rule it replaces.
+whole-window reductions first, and what is learnt of a file is kept per version of it
+(a rewritten file is read afresh). Each is compared with the general route, with pyproj,
+with a fresh copy, or with the per-row rule it replaces.
 """
 
 from __future__ import annotations
@@ -146,3 +147,38 @@ def test_window_check_refuses_a_cell_over_its_own_rows_bound(tmp_path):
         with open_population(_write(tmp_path / "v.tif", values, t)) as pop, \
                 pytest.raises(InputError, match="1 cell holds"):
             pop.read(stored=True)
+
+
+def _write(path, values, transform, crs="EPSG:4326", tiles=None):
+    """A tiled GeoTIFF; with ``tiles`` only those (row block, column block) are written."""
+    with rasterio.open(path, "w", driver="GTiff", width=values.shape[1], height=values.shape[0],
+                       count=1, dtype="float32", crs=crs, transform=transform, tiled=True,
+                       blockxsize=64, blockysize=64, sparse_ok=tiles is not None) as dst:
+        if tiles is None:
+            dst.write(values, 1)
+        for rb, cb in tiles or ():
+            win = Window(cb * 64, rb * 64, 64, 64)
+            dst.write(values[rb * 64:(rb + 1) * 64, cb * 64:(cb + 1) * 64], 1, window=win)
+
+
+def _disc_sum(path, lon=10.0, lat=50.0, km=2500.0):
+    ann = pd.DataFrame({"lon": [lon], "lat": [lat], "inner_km": 0.0, "outer_km": [km]})
+    return float(population_sums.raster_sums(ann, [np.array([0])], path, "count", False)[0])
+
+
+def test_a_rewritten_file_is_read_afresh(tmp_path):
+    """What is kept of a file (grid, written tiles, bounds) is dropped when it changes."""
+    rng = np.random.default_rng(4)
+    values = rng.gamma(0.5, 100.0, (256, 512)).astype(np.float32)
+    path, fresh = tmp_path / "layer.tif", tmp_path / "fresh.tif"
+    _write(path, values, from_origin(-20.0, 80.0, 0.25, 0.25), tiles=[(1, 2)])  # one tile
+    first = _disc_sum(path)
+    np.testing.assert_allclose(first, values[64:128, 128:192].sum(dtype=np.float64), rtol=1e-9)
+    for transform, tiles in ((from_origin(-20.0, 80.0, 0.25, 0.25), None),  # all tiles now
+                             (from_origin(0.0, 70.0, 0.125, 0.125), [(0, 1), (3, 6)])):
+        _write(path, values, transform, tiles=tiles)
+        _write(fresh, values, transform, tiles=tiles)
+        got = _disc_sum(path)
+        np.testing.assert_allclose(got, _disc_sum(fresh), rtol=1e-12)
+        assert got != first
+        fresh.unlink()

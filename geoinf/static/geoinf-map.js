@@ -121,7 +121,12 @@ window.geoinfMap = window.geoinfMap || {
         self._schedule(false);
       }
     };
-    if (first) { requestAnimationFrame(function () { idle(run); }); } else { idle(run); }
+    if (!first) { idle(run); return; }
+    var started = false, start = function () {  // after the first frame (or a second: a
+      if (!started) { started = true; idle(run); }  // tab in the background draws none)
+    };
+    requestAnimationFrame(start);
+    setTimeout(start, 1000);
   },
   // a marker that is a button (Tab reaches it, the tooltip shows on focus, Enter opens the
   // popup), named (aria-label) by name() when first drawn

@@ -149,7 +149,7 @@ def test_window_check_refuses_a_cell_over_its_own_rows_bound(tmp_path):
             pop.read(stored=True)
 
 
-def _write(path, values, transform, crs="EPSG:4326", tiles=None):
+def _write_tiled(path, values, transform, crs="EPSG:4326", tiles=None):
     """A tiled GeoTIFF; with ``tiles`` only those (row block, column block) are written."""
     with rasterio.open(path, "w", driver="GTiff", width=values.shape[1], height=values.shape[0],
                        count=1, dtype="float32", crs=crs, transform=transform, tiled=True,
@@ -171,13 +171,13 @@ def test_a_rewritten_file_is_read_afresh(tmp_path):
     rng = np.random.default_rng(4)
     values = rng.gamma(0.5, 100.0, (256, 512)).astype(np.float32)
     path, fresh = tmp_path / "layer.tif", tmp_path / "fresh.tif"
-    _write(path, values, from_origin(-20.0, 80.0, 0.25, 0.25), tiles=[(1, 2)])  # one tile
+    _write_tiled(path, values, from_origin(-20.0, 80.0, 0.25, 0.25), tiles=[(1, 2)])  # 1 tile
     first = _disc_sum(path)
     np.testing.assert_allclose(first, values[64:128, 128:192].sum(dtype=np.float64), rtol=1e-9)
     for transform, tiles in ((from_origin(-20.0, 80.0, 0.25, 0.25), None),  # all tiles now
                              (from_origin(0.0, 70.0, 0.125, 0.125), [(0, 1), (3, 6)])):
-        _write(path, values, transform, tiles=tiles)
-        _write(fresh, values, transform, tiles=tiles)
+        _write_tiled(path, values, transform, tiles=tiles)
+        _write_tiled(fresh, values, transform, tiles=tiles)
         got = _disc_sum(path)
         np.testing.assert_allclose(got, _disc_sum(fresh), rtol=1e-12)
         assert got != first

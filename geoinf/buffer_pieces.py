@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from .engine import inverse
 from .geometry_distance import parts_distance_km
 from .geometry_parts import GeometryParts
-from .offset_curves import Curves, coarse_points, sample_curves, subset
+from .offset_curves import Curves, coarse_points, curve_points, sample_curves, subset
 
 __all__ = ["piece_rings", "RAY_TOLERANCE_KM"]
 
@@ -43,6 +43,8 @@ distances.
 _ARC_STEP_DEG = 15.0  # initial samples of arcs, then bisected to the tolerance
 _OFFSET_STEP_M = 250_000.0
 _RAY_SAMPLES = 4
+_COVER_NEIGHBOURS = 16  # vertices either side tried as the disc that covers a join
+_COVER_MARGIN_DEG = 5.0  # the direction away from that vertex stays this far off the arc
 _STRAIGHT_DEG = 1e-6  # turns below this are no turn (0.1 m at 5,500 km)
 # ray slots per edge: start-left, start-right, end-left, end-right
 _SL, _SR, _EL, _ER = range(4)
@@ -120,14 +122,16 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
     point = np.full(ne, -1, dtype=np.intp)
     point[half] = np.arange(half.size) + n_rays + n_offsets + v.size
     use_r, use_l = np.flatnonzero(parts.edge_side >= 0), np.flatnonzero(parts.edge_side <= 0)
-    outer = np.concatenate([right[use_r], left[use_l], arc])
+    open_arcs = np.flatnonzero(~_covered_joins(parts, subset(curves, arc), v, r_v, start_deg,
+                                               sweep_deg, tolerance_km, engine))
+    outer = np.concatenate([right[use_r], left[use_l], arc[open_arcs]])
     hit = _reaches_boundary(parts, subset(curves, outer), np.concatenate(
-        [parts.edge_owner[use_r], parts.edge_owner[use_l], parts.vertex_owner[v]]),
+        [parts.edge_owner[use_r], parts.edge_owner[use_l], parts.vertex_owner[v[open_arcs]]]),
         tolerance_km, engine)
     reach = np.zeros(ne, dtype=bool)
     reach[use_r] |= hit[:use_r.size]
     reach[use_l] |= hit[use_r.size:use_r.size + use_l.size]
-    joins = np.flatnonzero(hit[use_r.size + use_l.size:])
+    joins = open_arcs[hit[use_r.size + use_l.size:]]
     bands = np.flatnonzero(reach & (parts.edge_side == 0))
     halves_r = np.flatnonzero(reach & (parts.edge_side > 0))
     halves_l = np.flatnonzero(reach & (parts.edge_side < 0))
@@ -208,6 +212,53 @@ def _reaches_boundary(parts, outer: Curves, owner, tolerance_km, engine) -> NDAr
     reach = np.zeros(outer.lon.size, dtype=bool)
     np.logical_or.at(reach, k, d + slack >= r_km - tolerance_km)
     return reach
+
+
+def _unit(lon: NDArray, lat: NDArray) -> NDArray[np.float64]:
+    lam, phi = np.radians(lon), np.radians(lat)
+    return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], axis=-1)
+
+
+def _covered_joins(parts, arcs: Curves, v, r_m, start_deg, sweep_deg, tolerance_km, engine
+                   ) -> NDArray[np.bool_]:
+    """Return whether each join's arc lies inside the disc of another vertex of its geometry.
+
+    Such an arc is strictly inside the buffer, and so is its sector (discs below a
+    hemisphere are geodesically convex): it holds no point of the boundary and is
+    left out like the pieces :func:`_reaches_boundary` drops. The distance from a
+    vertex ``w`` to the points of a circle around ``v`` has one minimum (towards
+    ``w``) and one maximum (away from it); on an arc that does not hold the
+    maximum's direction it is largest at an end. So the test is exact: both ends
+    within ``r`` less the tolerance of ``w`` (by the geodesic inverse), and the
+    direction away from ``w`` off the arc by :data:`_COVER_MARGIN_DEG`. ``w`` is
+    picked on the sphere among the :data:`_COVER_NEIGHBOURS` vertices either side.
+    """
+    n = v.size
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    ends = curve_points(arcs, np.repeat(np.arange(n), 2), np.tile([0.0, 1.0], n),
+                        engine=engine)
+    lon, lat = ends[0].reshape(n, 2), ends[1].reshape(n, 2)
+    step = np.r_[-_COVER_NEIGHBOURS:0, 1:_COVER_NEIGHBOURS + 1]
+    cand = v[:, None] + step[None, :]
+    ok = (cand >= 0) & (cand < parts.lon.size)
+    cand = np.clip(cand, 0, parts.lon.size - 1)
+    ok &= parts.vertex_owner[cand] == parts.vertex_owner[v][:, None]
+    w_xyz = _unit(parts.lon[cand], parts.lat[cand])
+    cos_far = np.minimum(np.einsum("nj,nkj->nk", _unit(lon[:, 0], lat[:, 0]), w_xyz),
+                         np.einsum("nj,nkj->nk", _unit(lon[:, 1], lat[:, 1]), w_xyz))
+    cos_far[~ok] = -2.0
+    w = cand[np.arange(n), np.argmax(cos_far, axis=1)]
+    has = ok.any(axis=1) & ((parts.lon[w] != parts.lon[v]) | (parts.lat[w] != parts.lat[v]))
+    _, _, d0 = inverse(lon[:, 0], lat[:, 0], parts.lon[w], parts.lat[w], engine=engine)
+    _, _, d1 = inverse(lon[:, 1], lat[:, 1], parts.lon[w], parts.lat[w], engine=engine)
+    az_vw, _, _ = inverse(parts.lon[v], parts.lat[v], parts.lon[w], parts.lat[w],
+                          engine=engine)
+    # the arc runs from start_deg by sweep_deg (negative: azimuths decreasing)
+    behind = (start_deg - (az_vw + 180.0)) % 360.0
+    off_arc = (behind > -sweep_deg + _COVER_MARGIN_DEG) & (behind < 360.0 - _COVER_MARGIN_DEG)
+    inner = r_m - 1000.0 * tolerance_km
+    return has & off_arc & (d0 < inner) & (d1 < inner)
 
 
 def _joins(parts: GeometryParts, az_a, az_b):

@@ -179,6 +179,42 @@ def test_polygon_rings_in_either_orientation(r):
     assert shapely.symmetric_difference(a, b).area < 1e-9 * a.area
 
 
+@pytest.mark.parametrize("r", [1000, 5500])
+def test_joins_left_out_as_covered_lie_inside_the_buffer(r, monkeypatch):
+    # a join whose arc another vertex's disc covers is left out: every point of the arc
+    # (sampled densely, not only the ends the test uses) must be strictly within r
+    import geoinf.buffer_pieces as pieces
+    from geoinf.offset_curves import curve_points
+    seen = []
+    real = pieces._covered_joins
+
+    def spy(parts, arcs, v, *args):
+        out = real(parts, arcs, v, *args)
+        seen.append((parts, arcs, v, out))
+        return out
+
+    monkeypatch.setattr(pieces, "_covered_joins", spy)
+    rng = np.random.default_rng(11)
+    lines = []
+    for _ in range(12):
+        lon, lat, az = rng.uniform(-180, 180), rng.uniform(35, 80), rng.uniform(0, 360)
+        pts = [(lon, lat)]
+        for _ in range(12):
+            az += rng.uniform(-70, 70)
+            lon, lat, _ = WGS84.fwd(lon, lat, az, rng.uniform(20, 120) * 1000)
+            pts.append((lon, lat))
+        lines.append(shapely.LineString(pts))
+    geoinf.geodesic_buffer(lines, r)
+    parts, arcs, v, covered = seen[-1]
+    assert covered.sum() > 10  # the test says something
+    k = np.repeat(np.flatnonzero(covered), 64)
+    u = np.tile(np.linspace(0, 1, 64), covered.sum())
+    lon, lat = curve_points(arcs, k, u)
+    owner = parts.vertex_owner[v[k]]
+    d = geoinf.distance_to_km(np.array(lines, dtype=object)[owner], lon, lat)
+    assert (d < r).all()
+
+
 def test_self_touching_line():
     _check(shapely.LineString([(0, 0), (10, 0), (10, 10), (5, 0), (0, 5)]), 300)
 

@@ -25,6 +25,7 @@ from .engine import inverse
 from .geometry_distance import parts_distance_km
 from .geometry_parts import GeometryParts
 from .offset_curves import Curves, coarse_points, curve_points, sample_curves, subset
+from .population_sums import unit_vectors
 
 __all__ = ["piece_rings", "RAY_TOLERANCE_KM"]
 
@@ -146,15 +147,12 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
     tol[:n_rays] = max(tolerance_km, RAY_TOLERANCE_KM)  # seams inside the union
     xy, off = _sample(curves, need, tol, engine)
     ray_end = off[1:n_rays + 1] - 1
-    # a half-band's base is the polygon's own edge, vertex for vertex: its rays start
-    # at the polygon's vertices exactly, and its base point is one
-    for edge, ray, vtx in ((halves_r, hr + _SR, a), (halves_r, hr + _ER, b),
-                           (halves_l, hl + _SL, a), (halves_l, hl + _EL, b)):
-        xy[off[ray]] = np.c_[parts.lon[vtx[edge]], parts.lat[vtx[edge]]]
-    first_point = n_rays + n_offsets + v.size
-    for edge in (halves_r, halves_l):
-        bv = base_v[point[edge] - first_point]
-        xy[off[point[edge]]] = np.c_[parts.lon[bv], parts.lat[bv]]
+    # a half-band's base is the polygon's own edge, vertex for vertex: its rays and its
+    # base point start at the polygon's vertices exactly
+    for edge, curve, vtx in ((halves_r, hr + _SR, a), (halves_r, hr + _ER, b),
+                             (halves_r, point[halves_r], b), (halves_l, hl + _SL, a),
+                             (halves_l, hl + _EL, b), (halves_l, point[halves_l], a)):
+        xy[off[curve]] = np.c_[parts.lon[vtx[edge]], parts.lat[vtx[edge]]]
     # snap the ends of offset curves and arcs onto the rays they meet
     with_r, with_l = np.r_[bands, halves_r], np.r_[bands, halves_l]
     for curve, ray in ((right[with_r], e4[with_r] + _SR), (left[with_l], e4[with_l] + _SL)):
@@ -214,11 +212,6 @@ def _reaches_boundary(parts, outer: Curves, owner, tolerance_km, engine) -> NDAr
     return reach
 
 
-def _unit(lon: NDArray, lat: NDArray) -> NDArray[np.float64]:
-    lam, phi = np.radians(lon), np.radians(lat)
-    return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], axis=-1)
-
-
 def _covered_joins(parts, arcs: Curves, v, r_m, start_deg, sweep_deg, tolerance_km, engine
                    ) -> NDArray[np.bool_]:
     """Return whether each join's arc lies inside the disc of another vertex of its geometry.
@@ -244,9 +237,10 @@ def _covered_joins(parts, arcs: Curves, v, r_m, start_deg, sweep_deg, tolerance_
     ok = (cand >= 0) & (cand < parts.lon.size)
     cand = np.clip(cand, 0, parts.lon.size - 1)
     ok &= parts.vertex_owner[cand] == parts.vertex_owner[v][:, None]
-    w_xyz = _unit(parts.lon[cand], parts.lat[cand])
-    cos_far = np.minimum(np.einsum("nj,nkj->nk", _unit(lon[:, 0], lat[:, 0]), w_xyz),
-                         np.einsum("nj,nkj->nk", _unit(lon[:, 1], lat[:, 1]), w_xyz))
+    w_xyz = unit_vectors(parts.lon[cand].ravel(), parts.lat[cand].ravel()).reshape(
+        *cand.shape, 3)
+    ends_xyz = unit_vectors(lon.ravel(), lat.ravel()).reshape(n, 2, 3)
+    cos_far = np.einsum("nej,nkj->nek", ends_xyz, w_xyz).min(axis=1)
     cos_far[~ok] = -2.0
     w = cand[np.arange(n), np.argmax(cos_far, axis=1)]
     has = ok.any(axis=1) & ((parts.lon[w] != parts.lon[v]) | (parts.lat[w] != parts.lat[v]))

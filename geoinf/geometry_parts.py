@@ -126,10 +126,10 @@ def geometry_parts(geometries: ArrayLike, name: str = "geometries") -> GeometryP
     chain_poly = np.concatenate([np.zeros((~polys).sum(), bool), np.ones(rings.size, bool)])
     # the outside of a polygon is right of a counter-clockwise exterior and of a clockwise
     # hole (lon/lat keeps the orientation of the globe: RFC 7946 rings are planar there)
-    exterior = np.r_[True, ring_idx[1:] != ring_idx[:-1]] if rings.size else ring_idx > 0
-    ccw = shapely.is_ccw(rings) if rings.size else exterior
+    exterior = np.r_[True, ring_idx[1:] != ring_idx[:-1]][:rings.size]
     chain_side = np.concatenate([np.zeros((~polys).sum(), np.int8),
-                                 np.where(ccw == exterior, 1, -1).astype(np.int8)])
+                                 np.where(shapely.is_ccw(rings) == exterior, 1, -1)
+                                 .astype(np.int8)])
     xy, chain = shapely.get_coordinates(chains, return_index=True)
     _check_coords(xy, chain_owner[chain], name)
     first = np.r_[True, chain[1:] != chain[:-1]]

@@ -151,7 +151,7 @@ def _windowed(base, turn, y, out_n, winding) -> tuple[NDArray[np.object_], NDArr
     if cut.size:
         try:
             pieces[cut] = shapely.intersection(pieces[cut], WORLD)
-        except shapely.errors.GEOSException:  # a piece crosses itself (see _repaired)
+        except shapely.errors.GEOSException:  # a piece crosses itself (see repaired)
             pieces = repaired(pieces)
             pieces[cut] = shapely.intersection(pieces[cut], WORLD)
     if both.any():  # rare: a ring around both poles bounds the hole at the antipode

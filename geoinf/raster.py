@@ -118,6 +118,15 @@ _FACTS: OrderedDict = OrderedDict()  # file version -> facts of PopulationRaster
 _MAX_FACTS = 32
 
 
+def _memo(facts: dict, name: str, compute):
+    """Return ``facts[name]``, computing and keeping it the first time."""
+    try:
+        return facts[name]
+    except KeyError:
+        value = facts[name] = compute()
+        return value
+
+
 def _file_facts(src: Path) -> dict:
     """Return the facts kept for this version of a file (a new dict for a new version).
 
@@ -195,11 +204,7 @@ class PopulationRaster:
 
     def _fact(self, name: str, compute):
         """Return a fact of the file (grid, mask kind, written tiles...), computed once."""
-        try:
-            return self._facts[name]
-        except KeyError:
-            value = self._facts[name] = compute()
-            return value
+        return _memo(self._facts, name, compute)
 
     @property
     def grid(self) -> RasterGrid:
@@ -476,7 +481,7 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count",
                          "file that marks cells without data, e.g. -32768)")
     from .raster_arrays import ArrayRaster, RasterFootprint, array_dataset, is_data_array
 
-    cls, facts = PopulationRaster, None
+    cls, facts = PopulationRaster, {}  # an array's facts live as long as its raster
     if is_data_array(path) or isinstance(path, RasterFootprint):
         cls, dataset = ArrayRaster, array_dataset(path)
         src = dataset.name
@@ -493,17 +498,11 @@ def open_population(path: _PathLike | None = None, *, kind: str = "count",
                     dataset = rasterio.open(src)
         except (RasterioIOError, RasterioError, OSError) as err:
             raise DataError(f"{src}: not a readable raster ({_short(err)})") from None
-        if "problem" not in facts:
-            facts["problem"] = grid_problem(dataset.crs, dataset.transform)
-        if facts["problem"]:
+        problem = _memo(facts, "problem", lambda: grid_problem(dataset.crs, dataset.transform))
+        if problem:
             dataset.close()
-            raise InputError(f"{src}: {facts['problem']}")
-    if facts is None:
-        unit = _declared_unit(dataset)
-    elif "unit" in facts:
-        unit = facts["unit"]
-    else:
-        unit = facts["unit"] = _declared_unit(dataset)
+            raise InputError(f"{src}: {problem}")
+    unit = _memo(facts, "unit", lambda: _declared_unit(dataset))
     if kind == "count" and _DENSITY_UNIT.search(unit):
         dataset.close()
         raise InputError(f"{src}: band 1 is in {unit!r}, a density, but kind is 'count' "

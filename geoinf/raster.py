@@ -118,8 +118,8 @@ _FACTS: OrderedDict = OrderedDict()  # file version -> facts of PopulationRaster
 _MAX_FACTS = 32
 
 
-def _memo(facts: dict, name: str, compute):
-    """Return ``facts[name]``, computing and keeping it the first time."""
+def _memo(facts: dict, name, compute):
+    """Return ``facts[name]``, computing and keeping it the first time (raster_blocks too)."""
     try:
         return facts[name]
     except KeyError:

@@ -32,6 +32,7 @@ from rasterio.windows import Window
 
 from . import raster_crs
 from .engine import compiled_tile_keys, compiled_window_sums, use_compiled
+from .raster import _memo
 
 __all__ = ["MAX_WINDOW_CELLS", "tile_windows", "run_sums", "cell_sums", "country_ids"]
 
@@ -70,12 +71,7 @@ def _sparse(dataset, band_rows: int, bh: int, memo: dict | None = None):
         return empty
 
     def remembered(band: int, cb: int) -> bool:
-        key = (band_rows, band, cb)
-        try:
-            return memo[key]
-        except KeyError:
-            value = memo[key] = empty(band, cb)
-            return value
+        return _memo(memo, (band_rows, band, cb), lambda: empty(band, cb))
     return remembered
 
 

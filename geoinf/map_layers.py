@@ -444,7 +444,8 @@ def _delta_rings(geometry, to_units) -> list:
     """Return each polygon's rings as flat integer deltas of ``to_units(lon/lat array)``."""
     parts = []
     for polygon in shapely.get_parts(np.asarray(geometry, dtype=object)):
-        if shapely.is_empty(polygon) or shapely.get_type_id(polygon) != 3:  # polygons only
+        if shapely.get_type_id(polygon) != shapely.GeometryType.POLYGON \
+                or shapely.is_empty(polygon):  # polygons only
             continue
         rings = [shapely.get_exterior_ring(polygon),
                  *shapely.get_interior_ring(polygon, range(shapely.get_num_interior_rings(

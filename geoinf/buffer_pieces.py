@@ -8,8 +8,18 @@ perpendiculars, :mod:`geoinf.offset_curves`) and by the perpendiculars through
 sector of the circle of radius ``r`` between the perpendiculars of its two edges
 on the outer side of the turn, or a half-disc *cap* at the end of a line. Every
 piece lies inside the true buffer and together they cover it, so their union is
-the buffer. Pieces that meet share their perpendicular rays vertex for vertex
-(each ray is sampled once), so the union leaves no slivers.
+the buffer. Each side of an edge is a *half-band* closed along the edge (a line's
+edge sampled as a geodesic, shared by its two sides; a polygon's own straight
+lon/lat edge, on its outer side only). Consecutive half-bands on one side that
+meet straight on or through a join are one *strip* (:func:`_strips`), so a convex
+run of a chain is one piece with rays at its two ends only. Pieces that meet
+share their rays vertex for vertex (each ray is sampled once), so the union
+leaves no slivers.
+
+Pieces that hold no point of the boundary are left out before they are sampled:
+joins and offset curves inside another vertex's disc (:func:`_covered_joins`,
+:func:`_covered_offsets`, exact), and outer curves the distance bound says cannot
+reach ``r`` (:func:`_reaches_boundary`).
 
 Each piece is returned as a closed ring (interior on its left) for
 :func:`geoinf.sphere_polygons.ring_pieces`. The outer curves (offset curves and
@@ -21,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from .constants import MEAN_RADIUS_KM
 from .engine import inverse
 from .geometry_distance import parts_distance_km
 from .geometry_parts import GeometryParts
@@ -44,8 +55,10 @@ distances.
 _ARC_STEP_DEG = 15.0  # initial samples of arcs, then bisected to the tolerance
 _OFFSET_STEP_M = 250_000.0
 _RAY_SAMPLES = 4
-_COVER_NEIGHBOURS = 16  # vertices either side tried as the disc that covers a join
+_COVER_NEIGHBOURS = 16  # vertices either side tried as the disc that covers a curve
 _COVER_MARGIN_DEG = 5.0  # the direction away from that vertex stays this far off the arc
+_COVER_SPLIT_DEG = 3.0  # a join's arc is tested in sub-arcs of about this sweep …
+_COVER_SPLITS = 8  # … and at most this many
 _STRAIGHT_DEG = 1e-6  # turns below this are no turn (0.1 m at 5,500 km)
 # ray slots per edge: start-left, start-right, end-left, end-right
 _SL, _SR, _EL, _ER = range(4)
@@ -111,73 +124,94 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
     r_v = radius_m[parts.vertex_owner[v]]
     arcs = _curves(parts.lon[v], parts.lat[v], start_deg, phi1=sweep_deg, t0=r_v, t1=r_v,
                    n0=1 + np.ceil(np.abs(sweep_deg) / _ARC_STEP_DEG).astype(np.intp))
-    # the polygon's own vertex each half-band's base starts from: B (right), A (left)
-    half = np.flatnonzero(parts.edge_side != 0)
-    base_v = np.where(parts.edge_side[half] > 0, b[half], a[half])
-    points = _curves(parts.lon[base_v], parts.lat[base_v], 0.0, n0=1)
-    curves = _concat(rays, offsets, arcs, points)
+    # a line's edge as a curve: the base its two half-bands share (a polygon's half-bands
+    # are closed along its straight lon/lat edges, those of the polygon itself)
+    edges = _curves(parts.lon[a], parts.lat[a], az_a, s1=length, n0=n_off)
+    curves = _concat(rays, offsets, arcs, edges)
     n_rays, n_offsets = 4 * ne, 2 * ne
     e4 = 4 * np.arange(ne)
     right, left = np.arange(ne) + n_rays, np.arange(ne) + n_rays + ne
     arc = np.arange(v.size) + n_rays + n_offsets
-    point = np.full(ne, -1, dtype=np.intp)
-    point[half] = np.arange(half.size) + n_rays + n_offsets + v.size
     use_r, use_l = np.flatnonzero(parts.edge_side >= 0), np.flatnonzero(parts.edge_side <= 0)
-    open_arcs = np.flatnonzero(~_covered_joins(parts, subset(curves, arc), v, r_v, start_deg,
-                                               sweep_deg, tolerance_km, engine))
-    outer = np.concatenate([right[use_r], left[use_l], arc[open_arcs]])
+    vxyz = unit_vectors(parts.lon, parts.lat)
+    open_arcs = np.flatnonzero(~_covered_joins(parts, vxyz, subset(curves, arc), v, r_v,
+                                               start_deg, sweep_deg, tolerance_km, engine))
+    side_edge = np.concatenate([use_r, use_l])
+    side_curve = np.concatenate([right[use_r], left[use_l]])
+    open_sides = np.flatnonzero(~_covered_offsets(parts, vxyz, subset(curves, side_curve),
+                                                  side_edge, r[side_edge], tolerance_km,
+                                                  engine))
+    outer = np.concatenate([side_curve[open_sides], arc[open_arcs]])
     hit = _reaches_boundary(parts, subset(curves, outer), np.concatenate(
-        [parts.edge_owner[use_r], parts.edge_owner[use_l], parts.vertex_owner[v[open_arcs]]]),
+        [parts.edge_owner[side_edge[open_sides]], parts.vertex_owner[v[open_arcs]]]),
         tolerance_km, engine)
-    reach = np.zeros(ne, dtype=bool)
-    reach[use_r] |= hit[:use_r.size]
-    reach[use_l] |= hit[use_r.size:use_r.size + use_l.size]
-    joins = open_arcs[hit[use_r.size + use_l.size:]]
-    bands = np.flatnonzero(reach & (parts.edge_side == 0))
-    halves_r = np.flatnonzero(reach & (parts.edge_side > 0))
-    halves_l = np.flatnonzero(reach & (parts.edge_side < 0))
-    hr, hl = e4[halves_r], e4[halves_l]
+    # each side of an edge (a half-band, closed along the edge) is kept on its own
+    kept = np.zeros(2 * ne, dtype=bool)  # right sides, then left sides
+    kept[np.where(side_curve == right[side_edge], side_edge, side_edge + ne)[
+        open_sides[hit[:open_sides.size]]]] = True
+    joins = open_arcs[hit[open_sides.size:]]
+    # a strip runs through every join between two kept half-bands, left out or not
+    strips, absorbed = _strips(parts, kept, v, sweep_deg, on_left[outside], straight)
+    separate = np.setdiff1d(joins, absorbed)
+    run_e, run_side, run_first, run_last, _ = strips
+    is_r = run_side == 0
+    is_r_run = is_r[run_first]
+    first_ray = np.where(is_r_run, e4[run_e[run_first]] + _SR, e4[run_e[run_first]] + _SL)
+    last_ray = np.where(is_r_run, e4[run_e[run_last]] + _ER, e4[run_e[run_last]] + _EL)
+    side_off = np.where(run_side == 0, right[run_e], left[run_e])
+    edge_curve = np.arange(ne) + n_rays + n_offsets + v.size
+    line_base = edge_curve[np.unique(run_e[parts.edge_side[run_e] == 0])]
     need = np.unique(np.concatenate([
-        4 * bands[:, None] + np.arange(4), right[bands, None], left[bands, None],
-        (hr + _SR)[:, None], (hr + _ER)[:, None], right[halves_r, None], point[halves_r, None],
-        (hl + _SL)[:, None], (hl + _EL)[:, None], left[halves_l, None], point[halves_l, None],
-        arc[joins, None], ray_first[joins, None], ray_last[joins, None]],
-        axis=None).astype(np.intp))
+        side_off, arc[absorbed], first_ray, last_ray, line_base,
+        arc[separate], ray_first[separate], ray_last[separate]]).astype(np.intp))
     tol = np.full(curves.lon.size, tolerance_km)
     tol[:n_rays] = max(tolerance_km, RAY_TOLERANCE_KM)  # seams inside the union
+    # so is a line's edge, but it must not cross the offset curves r away
+    tol[edge_curve] = np.minimum(max(tolerance_km, RAY_TOLERANCE_KM), r / 4000.0)
     xy, off = _sample(curves, need, tol, engine)
     ray_end = off[1:n_rays + 1] - 1
-    # a half-band's base is the polygon's own edge, vertex for vertex: its rays and its
-    # base point start at the polygon's vertices exactly
-    for edge, curve, vtx in ((halves_r, hr + _SR, a), (halves_r, hr + _ER, b),
-                             (halves_r, point[halves_r], b), (halves_l, hl + _SL, a),
-                             (halves_l, hl + _EL, b), (halves_l, point[halves_l], a)):
-        xy[off[curve]] = np.c_[parts.lon[vtx[edge]], parts.lat[vtx[edge]]]
-    # snap the ends of offset curves and arcs onto the rays they meet
-    with_r, with_l = np.r_[bands, halves_r], np.r_[bands, halves_l]
-    for curve, ray in ((right[with_r], e4[with_r] + _SR), (left[with_l], e4[with_l] + _SL)):
-        xy[off[curve]] = xy[ray_end[ray]]
-    for curve, ray in ((right[with_r], e4[with_r] + _ER), (left[with_l], e4[with_l] + _EL)):
-        xy[off[curve + 1] - 1] = xy[ray_end[ray]]
-    xy[off[arc[joins]]] = xy[ray_end[ray_first[joins]]]
-    xy[off[arc[joins] + 1] - 1] = xy[ray_end[ray_last[joins]]]
-    eb = e4[bands]
-    # band: right offset, ray end-right back, ray end-left, left offset back,
-    # ray start-left back, ray start-right
-    band = [(right[bands], False), (eb + _ER, True), (eb + _EL, False), (left[bands], True),
-            (eb + _SL, True), (eb + _SR, False)]
-    # half-bands: the outer offset and its rays, closed along the polygon's edge
-    band_r = [(right[halves_r], False), (hr + _ER, True), (point[halves_r], False),
-              (hr + _SR, False)]
-    band_l = [(point[halves_l], False), (hl + _EL, False), (left[halves_l], True),
-              (hl + _SL, True)]
-    join = [(ray_first[joins], False), (arc[joins], False), (ray_last[joins], True)]
-    ring_xy, ring_off = _stitch(xy, off, [band, band_r, band_l, join])
-    owner = np.concatenate([parts.edge_owner[e] for e in (bands, halves_r, halves_l)]
-                           + [parts.vertex_owner[v[joins]]])
+    # every ray starts at its edge's vertex exactly: a half-band's base is the edge itself,
+    # vertex for vertex, shared with the polygon and with the other side's half-band
+    rays_used = need[need < n_rays]
+    xy[off[rays_used]] = np.c_[parts.lon[base[rays_used]], parts.lat[base[rays_used]]]
+    e_used = line_base - edge_curve[0]
+    xy[off[line_base]] = np.c_[parts.lon[a[e_used]], parts.lat[a[e_used]]]
+    xy[off[line_base + 1] - 1] = np.c_[parts.lon[b[e_used]], parts.lat[b[e_used]]]
+    # snap the ends of offset curves and arcs onto the rays (or curves) they meet
+    xy[off[side_off[run_first]]] = xy[ray_end[first_ray]]
+    xy[off[side_off[run_last] + 1] - 1] = xy[ray_end[last_ray]]
+    xy[off[arc[separate]]] = xy[ray_end[ray_first[separate]]]
+    xy[off[arc[separate] + 1] - 1] = xy[ray_end[ray_last[separate]]]
+    # inside a strip, offset curves meet straight on or through an arc: snap them together
+    run_arc = strips[4]
+    nxt = np.flatnonzero(np.r_[run_e[1:] == run_e[:-1] + 1, False] & (np.arange(run_e.size)
+                                                                     < np.repeat(
+        run_last, run_last - run_first + 1)))
+    end_here, start_next = off[side_off[nxt] + 1] - 1, off[side_off[nxt + 1]]
+    with_arc = run_arc[nxt] >= 0
+    j_here = arc[run_arc[nxt[with_arc]]]
+    r_here = is_r[nxt[with_arc]]
+    # a right strip's arc runs from this offset's end to the next one's start; a left
+    # strip's from the next one's start to this one's end
+    xy[off[j_here]] = xy[np.where(r_here, end_here[with_arc], start_next[with_arc])]
+    xy[off[j_here + 1] - 1] = xy[np.where(r_here, start_next[with_arc], end_here[with_arc])]
+    xy[start_next[~with_arc]] = xy[end_here[~with_arc]]
+    strip_seq = _strip_sequences(parts, strips, side_off, first_ray, last_ray, arc, edge_curve,
+                                 curves.lon.size)
+    join = [(ray_first[separate], False), (arc[separate], False), (ray_last[separate], True)]
+    join_seq = _recipe_sequences([join], ring0=run_first.size)
+    # a vertex's point is a curve of two equal samples after the sampled curves
+    xy = np.concatenate([xy, np.repeat(np.c_[parts.lon, parts.lat], 2, axis=0)])
+    off = np.concatenate([off, off[-1] + 2 * np.arange(1, parts.lon.size + 1)])
+    ring_xy, ring_off = _stitch(xy, off, *(np.concatenate(x) for x in zip(strip_seq, join_seq,
+                                                                          strict=True)))
+    owner = np.concatenate([parts.edge_owner[run_e[run_first]], parts.vertex_owner[v[separate]]])
     pruned = np.zeros(parts.n, dtype=bool)
-    pruned[parts.edge_owner[~reach]] = True
-    pruned[parts.vertex_owner[v[np.setdiff1d(np.arange(v.size), joins)]]] = True
+    used = np.zeros(2 * ne, dtype=bool)
+    used[use_r] = True
+    used[use_l + ne] = True
+    pruned[parts.edge_owner[np.flatnonzero(used & ~kept) % ne]] = True
+    pruned[parts.vertex_owner[v[np.setdiff1d(np.arange(v.size), np.r_[joins, absorbed])]]] = True
     return ring_xy, ring_off, owner, pruned
 
 
@@ -212,8 +246,8 @@ def _reaches_boundary(parts, outer: Curves, owner, tolerance_km, engine) -> NDAr
     return reach
 
 
-def _covered_joins(parts, arcs: Curves, v, r_m, start_deg, sweep_deg, tolerance_km, engine
-                   ) -> NDArray[np.bool_]:
+def _covered_joins(parts, vxyz, arcs: Curves, v, r_m, start_deg, sweep_deg, tolerance_km,
+                   engine) -> NDArray[np.bool_]:
     """Return whether each join's arc lies inside the disc of another vertex of its geometry.
 
     Such an arc is strictly inside the buffer, and so is its sector (discs below a
@@ -222,37 +256,91 @@ def _covered_joins(parts, arcs: Curves, v, r_m, start_deg, sweep_deg, tolerance_
     vertex ``w`` to the points of a circle around ``v`` has one minimum (towards
     ``w``) and one maximum (away from it); on an arc that does not hold the
     maximum's direction it is largest at an end. So the test is exact: both ends
-    within ``r`` less the tolerance of ``w`` (by the geodesic inverse), and the
-    direction away from ``w`` off the arc by :data:`_COVER_MARGIN_DEG`. ``w`` is
-    picked on the sphere among the :data:`_COVER_NEIGHBOURS` vertices either side.
+    within ``r`` less the tolerance of ``w`` (:func:`_covering_vertex`), and the
+    direction away from ``w`` off the arc by :data:`_COVER_MARGIN_DEG`. The arc is
+    tested in sub-arcs (:data:`_COVER_SPLIT_DEG`), each with its own ``w``: the
+    discs of a vertex's neighbours on either side cover its arc together.
     """
-    n = v.size
-    if n == 0:
+    if v.size == 0:
         return np.zeros(0, dtype=bool)
-    ends = curve_points(arcs, np.repeat(np.arange(n), 2), np.tile([0.0, 1.0], n),
-                        engine=engine)
-    lon, lat = ends[0].reshape(n, 2), ends[1].reshape(n, 2)
-    step = np.r_[-_COVER_NEIGHBOURS:0, 1:_COVER_NEIGHBOURS + 1]
-    cand = v[:, None] + step[None, :]
-    ok = (cand >= 0) & (cand < parts.lon.size)
-    cand = np.clip(cand, 0, parts.lon.size - 1)
-    ok &= parts.vertex_owner[cand] == parts.vertex_owner[v][:, None]
-    w_xyz = unit_vectors(parts.lon[cand].ravel(), parts.lat[cand].ravel()).reshape(
-        *cand.shape, 3)
-    ends_xyz = unit_vectors(lon.ravel(), lat.ravel()).reshape(n, 2, 3)
-    cos_far = np.einsum("nej,nkj->nek", ends_xyz, w_xyz).min(axis=1)
-    cos_far[~ok] = -2.0
-    w = cand[np.arange(n), np.argmax(cos_far, axis=1)]
-    has = ok.any(axis=1) & ((parts.lon[w] != parts.lon[v]) | (parts.lat[w] != parts.lat[v]))
-    _, _, d0 = inverse(lon[:, 0], lat[:, 0], parts.lon[w], parts.lat[w], engine=engine)
-    _, _, d1 = inverse(lon[:, 1], lat[:, 1], parts.lon[w], parts.lat[w], engine=engine)
-    az_vw, _, _ = inverse(parts.lon[v], parts.lat[v], parts.lon[w], parts.lat[w],
+    # each arc in up to _COVER_SPLITS sub-arcs, each covered by its own vertex
+    m = np.clip(np.ceil(np.abs(sweep_deg) / _COVER_SPLIT_DEG), 1, _COVER_SPLITS).astype(np.intp)
+    k = np.repeat(np.arange(v.size), m)
+    part = np.arange(k.size) - np.repeat(np.cumsum(m) - m, m)
+    sub_sweep = sweep_deg[k] / m[k]
+    sub_start = start_deg[k] + part * sub_sweep
+    # the ends of the sub-arcs: m + 1 points along each arc
+    kk = np.repeat(np.arange(v.size), m + 1)
+    uu = (np.arange(kk.size) - np.repeat(np.cumsum(m + 1) - (m + 1), m + 1)) / m[kk]
+    lon, lat = curve_points(arcs, kk, uu, engine=engine)
+    lo = np.flatnonzero(np.r_[kk[1:] == kk[:-1], False])
+    w, inside = _covering_vertex(parts, vxyz, np.c_[lon[lo], lon[lo + 1]],
+                                 np.c_[lat[lo], lat[lo + 1]], v[k], r_m[k], tolerance_km,
+                                 engine)
+    az_vw, _, _ = inverse(parts.lon[v[k]], parts.lat[v[k]], parts.lon[w], parts.lat[w],
                           engine=engine)
     # the arc runs from start_deg by sweep_deg (negative: azimuths decreasing)
-    behind = (start_deg - (az_vw + 180.0)) % 360.0
-    off_arc = (behind > -sweep_deg + _COVER_MARGIN_DEG) & (behind < 360.0 - _COVER_MARGIN_DEG)
+    behind = (sub_start - (az_vw + 180.0)) % 360.0
+    off_arc = (behind > -sub_sweep + _COVER_MARGIN_DEG) & (behind < 360.0 - _COVER_MARGIN_DEG)
+    return np.bincount(k, weights=inside & off_arc, minlength=v.size) == m
+
+
+def _covered_offsets(parts, vxyz, offsets: Curves, edge, r_m, tolerance_km, engine
+                     ) -> NDArray[np.bool_]:
+    """Return whether each edge's offset curve lies inside the disc of a vertex of its geometry.
+
+    Then the band (or half-band) behind it holds no point of the boundary either.
+    The offset curve bends away from the edge (on the sphere it is a small circle
+    around the pole of the edge's geodesic), so for a vertex ``w`` on the edge's
+    side of it the distance from ``w`` along the curve has no interior maximum and
+    the test is exact as for joins: both ends within ``r`` less the tolerance of
+    ``w``. ``w`` must lie less than ``r / 2`` beyond the edge's great circle on
+    the curve's side, far inside that bound.
+    """
+    if edge.size == 0:
+        return np.zeros(0, dtype=bool)
+    a, b = parts.edge_a[edge], parts.edge_b[edge]
+    n = edge.size
+    lon, lat = curve_points(offsets, np.repeat(np.arange(n), 3), np.tile([0.0, 0.5, 1.0], n),
+                            engine=engine)
+    lon, lat = lon.reshape(n, 3), lat.reshape(n, 3)
+    w, inside = _covering_vertex(parts, vxyz, lon[:, ::2], lat[:, ::2], a, r_m, tolerance_km,
+                                 engine)
+    va, vb = vxyz[a], vxyz[b]
+    q0 = unit_vectors(lon[:, 1], lat[:, 1])
+    nrm = np.cross(va, vb)
+    side = np.sign(np.einsum("ij,ij->i", nrm, q0))
+    norm = np.linalg.norm(nrm, axis=1)
+    beyond = side * np.einsum("ij,ij->i", nrm, vxyz[w])
+    near_side = beyond < norm * np.sin(r_m / 2000.0 / MEAN_RADIUS_KM)
+    return inside & near_side & (norm > 0)
+
+
+def _covering_vertex(parts, vxyz, lon, lat, near, r_m, tolerance_km, engine):
+    """Return the vertex nearest both ends of each curve and whether it is within r - tol of both.
+
+    ``lon, lat`` (n x 2) are the ends; ``vxyz`` the vertices' unit vectors. ``w`` is
+    picked on the sphere among the :data:`_COVER_NEIGHBOURS` vertices either side of
+    vertex ``near`` (in the same geometry); the distances to the ends are exact (the
+    geodesic inverse).
+    """
+    n, k = near.size, _COVER_NEIGHBOURS
+    # the 2k + 1 vertices around each (itself too: its distance to the ends is r) as
+    # windows of the padded vertex arrays
+    pad = np.pad(vxyz, ((k, k), (0, 0)))
+    owner = np.pad(parts.vertex_owner, k, constant_values=-1)
+    win = np.lib.stride_tricks.sliding_window_view(pad, 2 * k + 1, axis=0)[near]  # n x 3 x w
+    ok = np.lib.stride_tricks.sliding_window_view(owner, 2 * k + 1)[near] \
+        == parts.vertex_owner[near][:, None]
+    ends_xyz = unit_vectors(lon.ravel(), lat.ravel()).reshape(n, 2, 3)
+    cos2 = np.matmul(ends_xyz, win)  # n x 2 x w
+    cos_far = np.minimum(cos2[:, 0], cos2[:, 1])
+    cos_far[~ok] = -2.0
+    w = near + np.argmax(cos_far, axis=1) - k
+    _, _, d = inverse(lon.ravel(), lat.ravel(), np.repeat(parts.lon[w], 2),
+                      np.repeat(parts.lat[w], 2), engine=engine)
     inner = r_m - 1000.0 * tolerance_km
-    return has & off_arc & (d0 < inner) & (d1 < inner)
+    return w, d.reshape(n, 2).max(axis=1) < inner
 
 
 def _joins(parts: GeometryParts, az_a, az_b):
@@ -287,34 +375,122 @@ def _joins(parts: GeometryParts, az_a, az_b):
     return v, start_deg, sweep, first, last, on_left
 
 
-def _stitch(xy, off, recipes) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-    """Concatenate sampled curves into rings; each curve gives all its samples but the last.
+_STRIP_TURN_DEG = 180.0  # largest turn of a strip's joins: its base is a convex arc
 
-    ``recipes`` is a list of ring kinds, each a list of ``(curve index array, reversed)``
-    in ring order (all arrays of a kind have one entry per ring).
+
+def _strips(parts: GeometryParts, kept, v, sweep_deg, on_left, straight):
+    """Group the kept half-bands into strips: runs along a chain through their joins.
+
+    Consecutive edges of a chain (``e`` and ``e + 1`` meeting at a vertex) whose
+    half-bands on one side are both kept, meeting straight on or through a kept join
+    on that side (kept or left out: its arc is inside the buffer), are one piece:
+    the region between the chain and its offset curve,
+    bounded by the rays at the run's two ends only. A run's joins turn by less than
+    :data:`_STRIP_TURN_DEG` in all (it is broken at the join that would reach it), so
+    its base is a convex arc and the piece is simple. Returns ``(strips, absorbed)``:
+    ``strips = (edge, side, first, last, arc)`` lists each strip's half-bands in
+    chain order (``side`` 0 right, 1 left), the positions of each strip's first and
+    last, and the join (index into ``v``) after each position (-1: straight on, or
+    the last); ``absorbed`` are the joins inside strips.
     """
-    idx_parts, ring_sizes = [], []
+    ne = parts.edge_a.size
+    ein, eout = parts.edge_in[v], parts.edge_out[v]
+    inner = (ein >= 0) & (eout == ein + 1)
+    j, ein = np.flatnonzero(inner), ein[inner]
+    slot_arc = np.full(2 * ne, -1, dtype=np.intp)
+    slot_arc[ein + ne * on_left[j]] = j
+    can = np.zeros(2 * ne, dtype=bool)
+    can[ein + ne * on_left[j]] = True
+    s_in = parts.edge_in[straight]
+    s_in = s_in[parts.edge_out[straight] == s_in + 1]
+    can[np.r_[s_in, s_in + ne]] = True
+    link = can & kept & np.r_[kept[1:], False]
+    link[ne - 1] = False  # the last right side does not run on into the first left side
+    # break a run at the join that brings its turn to _STRIP_TURN_DEG
+    w = np.where(link & (slot_arc >= 0), np.abs(sweep_deg[np.maximum(slot_arc, 0)]), 0.0)
+    starts = kept & ~np.r_[False, link[:-1]]
+    cum = np.cumsum(w) - w
+    run_base = np.maximum.accumulate(np.where(starts, cum, 0.0))
+    before = cum - run_base
+    link &= (before + w) // _STRIP_TURN_DEG == before // _STRIP_TURN_DEG
+    slots = np.flatnonzero(kept)
+    first = np.flatnonzero(~np.r_[False, link[:-1]][slots])
+    last = np.flatnonzero(~link[slots])
+    arcs = np.where(link[slots], slot_arc[slots], -1)
+    absorbed = arcs[arcs >= 0]
+    return (slots % ne, slots // ne, first, last, arcs), absorbed
+
+
+def _strip_sequences(parts, strips, side_off, first_ray, last_ray, arc, edge_curve, n_curves):
+    """Curves of each strip's ring in order, as ``(curve, reversed, ring)``.
+
+    A right strip: its offset curves (and arcs between) forward, the last ray back to
+    the chain, the chain's vertices back to the first, the first ray out. A left
+    strip: the chain's vertices forward, the last ray out, the offset curves (and
+    arcs) back, the first ray in. A polygon's chain is its vertices (vertex ``i`` is
+    curve ``n_curves + i``, a point), a line's its edges' curves ``edge_curve``.
+    """
+    run_e, run_side, first, last, arcs = strips
+    n = run_e.size
+    ring = np.repeat(np.arange(first.size), last - first + 1)
+    rank = np.arange(n) - first[ring]
+    size = (last - first + 1)[ring]
+    is_r = run_side == 0
+    # the chain: a polygon's vertices (straight lon/lat edges), a line's sampled edges
+    pt = np.where(parts.edge_side[run_e] != 0,
+                  n_curves + np.where(is_r, parts.edge_b[run_e], parts.edge_a[run_e]),
+                  edge_curve[run_e])
+    has_arc = arcs >= 0
+    # sort keys within a ring; right: offsets 2k, arcs 2k+1, last ray, chain back, first ray
+    # left: chain 0..size-1, last ray, offsets and arcs back, first ray
+    k_off = np.where(is_r, 2 * rank, size + 1 + 2 * (size - 1 - rank))
+    k_arc = np.where(is_r, 2 * rank + 1, size + 2 * (size - 1 - rank))
+    k_pt = np.where(is_r, 2 * size + 1 + (size - 1 - rank), rank)
+    rf, rl = first, last
+    is_r_ring = is_r[rf]
+    size_r = (last - first + 1)
+    curve = np.concatenate([side_off, arc[arcs[has_arc]], pt, first_ray, last_ray])
+    rev = np.concatenate([~is_r, np.zeros(has_arc.sum(), dtype=bool),
+                          is_r & (parts.edge_side[run_e] == 0),
+                          ~is_r_ring, is_r_ring])
+    rings = np.concatenate([ring, ring[has_arc], ring, np.arange(rf.size), np.arange(rl.size)])
+    key = np.concatenate([k_off, k_arc[has_arc], k_pt,
+                          np.where(is_r_ring, 3 * size_r + 1, 3 * size_r),
+                          np.where(is_r_ring, 2 * size_r, size_r)])
+    order = np.lexsort((key, rings))
+    return curve[order], rev[order], rings[order]
+
+
+def _recipe_sequences(recipes, ring0=0):
+    """``(curve, reversed, ring)`` of rings given as recipes: lists of (curves, reversed).
+
+    All arrays of a recipe have one entry per ring; its rings are numbered on from
+    ``ring0``.
+    """
+    curve, rev, ring = [], [], []
     for recipe in recipes:
         n = recipe[0][0].size
-        if n == 0:
-            continue
-        segs = []
-        for curve, rev in recipe:
-            lo, hi = off[curve], off[curve + 1]
-            cnt = hi - lo - 1
-            pos = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-            idx = np.where(rev, np.repeat(hi - 1, cnt) - pos, np.repeat(lo, cnt) + pos)
-            segs.append((idx, cnt))
-        sizes = sum(c for _, c in segs)
-        ring_of = [np.repeat(np.arange(n), c) for _, c in segs]
-        seq = [np.repeat(np.arange(len(segs))[k], s[0].size) for k, s in enumerate(segs)]
-        allidx = np.concatenate([s[0] for s in segs])
-        order = np.lexsort((np.concatenate(seq), np.concatenate(ring_of)))
-        idx_parts.append(allidx[order])
-        ring_sizes.append(sizes)
-    if not idx_parts:
+        curve.append(np.stack([c for c, _ in recipe], axis=1).ravel())
+        rev.append(np.repeat(np.array([r for _, r in recipe], dtype=bool)[None, :], n,
+                             axis=0).ravel())
+        ring.append(np.repeat(np.arange(n), len(recipe)) + ring0)
+        ring0 += n
+    return np.concatenate(curve), np.concatenate(rev), np.concatenate(ring)
+
+
+def _stitch(xy, off, curve, rev, ring) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """Concatenate sampled curves into rings; each curve gives all its samples but the last.
+
+    ``curve, rev, ring`` list the curves of every ring in order (rings numbered 0, 1, …
+    in order); a reversed curve gives its samples from the last to the second.
+    """
+    if curve.size == 0:
         return np.zeros((0, 2)), np.zeros(1, dtype=np.intp)
-    sizes = np.concatenate(ring_sizes)
+    lo, hi = off[curve], off[curve + 1]
+    cnt = hi - lo - 1
+    pos = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    idx = np.where(np.repeat(rev, cnt), np.repeat(hi - 1, cnt) - pos, np.repeat(lo, cnt) + pos)
+    sizes = np.bincount(ring, weights=cnt, minlength=int(ring.max()) + 1).astype(np.intp)
     ring_off = np.zeros(sizes.size + 1, dtype=np.intp)
     np.cumsum(sizes, out=ring_off[1:])
-    return xy[np.concatenate(idx_parts)], ring_off
+    return xy[idx], ring_off

@@ -179,24 +179,10 @@ def test_polygon_rings_in_either_orientation(r):
     assert shapely.symmetric_difference(a, b).area < 1e-9 * a.area
 
 
-@pytest.mark.parametrize("r", [1000, 5500])
-def test_joins_left_out_as_covered_lie_inside_the_buffer(r, monkeypatch):
-    # a join whose arc another vertex's disc covers is left out: every point of the arc
-    # (sampled densely, not only the ends the test uses) must be strictly within r
-    import geoinf.buffer_pieces as pieces
-    from geoinf.offset_curves import curve_points
-    seen = []
-    real = pieces._covered_joins
-
-    def spy(parts, arcs, v, *args):
-        out = real(parts, arcs, v, *args)
-        seen.append((parts, arcs, v, out))
-        return out
-
-    monkeypatch.setattr(pieces, "_covered_joins", spy)
-    rng = np.random.default_rng(11)
+def _winding_lines(seed, n=12):
+    rng = np.random.default_rng(seed)
     lines = []
-    for _ in range(12):
+    for _ in range(n):
         lon, lat, az = rng.uniform(-180, 180), rng.uniform(35, 80), rng.uniform(0, 360)
         pts = [(lon, lat)]
         for _ in range(12):
@@ -204,15 +190,49 @@ def test_joins_left_out_as_covered_lie_inside_the_buffer(r, monkeypatch):
             lon, lat, _ = WGS84.fwd(lon, lat, az, rng.uniform(20, 120) * 1000)
             pts.append((lon, lat))
         lines.append(shapely.LineString(pts))
-    geoinf.geodesic_buffer(lines, r)
-    parts, arcs, v, covered = seen[-1]
-    assert covered.sum() > 10  # the test says something
-    k = np.repeat(np.flatnonzero(covered), 64)
-    u = np.tile(np.linspace(0, 1, 64), covered.sum())
-    lon, lat = curve_points(arcs, k, u)
-    owner = parts.vertex_owner[v[k]]
-    d = geoinf.distance_to_km(np.array(lines, dtype=object)[owner], lon, lat)
-    assert (d < r).all()
+    return np.array(lines, dtype=object)
+
+
+@pytest.mark.parametrize("which", ["lines", "countries"])
+@pytest.mark.parametrize("r", [500, 5500])
+def test_pieces_left_out_as_covered_lie_inside_the_buffer(which, r, monkeypatch):
+    # a join whose arc, or an edge whose offset curve, other vertices' discs cover is left
+    # out: every point of that curve (sampled densely, not only the ends the test uses)
+    # must be strictly within r
+    import geoinf.buffer_pieces as pieces
+    from geoinf.offset_curves import curve_points
+    seen = {}
+
+    def spy(name):
+        real = getattr(pieces, name)
+
+        def run(parts, vxyz, curves, near, *args):
+            out = real(parts, vxyz, curves, near, *args)
+            seen[name] = (parts, curves, near, out)
+            return out
+        monkeypatch.setattr(pieces, name, run)
+
+    spy("_covered_joins")
+    spy("_covered_offsets")
+    if which == "lines":
+        geoms = _winding_lines(11)
+    else:
+        countries = geoinf.load_countries()
+        geoms = np.asarray(countries.geometry[countries.iso_a3.isin(["ARG", "NOR", "GRC"])].values,
+                           dtype=object)
+    geoinf.geodesic_buffer(geoms, r)
+    for name, (parts, curves, near, covered) in seen.items():
+        assert covered.sum() > 10, name  # the test says something
+        some = np.random.default_rng(0).permutation(np.flatnonzero(covered))[:300]
+        k = np.repeat(some, 64)
+        u = np.tile(np.linspace(0, 1, 64), some.size)
+        lon, lat = curve_points(curves, k, u)
+        # joins are given by their vertex, offset curves by their edge
+        owner = (parts.vertex_owner[near[k]] if name == "_covered_joins"
+                 else parts.edge_owner[near[k]])
+        for i in np.unique(owner):
+            d = geoinf.distance_to_km(geoms[i], lon[owner == i], lat[owner == i])
+            assert (d < r).all(), name
 
 
 def test_self_touching_line():

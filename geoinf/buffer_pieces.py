@@ -232,10 +232,12 @@ def _reaches_boundary(parts, outer: Curves, owner, tolerance_km, engine) -> NDAr
     coarse samples is at distance ``r``, each of the two is at least at ``r`` minus
     the length between them (an upper bound of the distance keeps this safe). The
     length is bounded by 1.05 x the chord (arcs are sampled every 15 degrees or
-    finer) plus the tolerance.
+    finer) plus the tolerance. The distance to the edges alone is bound enough (a
+    point inside a polygon is at distance 0, less than that).
     """
     lon, lat, k = coarse_points(outer, engine=engine)
-    d = parts_distance_km(parts, owner[k], lon, lat, engine=engine, upper_only=True)
+    d = parts_distance_km(parts, owner[k], lon, lat, engine=engine, upper_only=True,
+                          edges_only=True)
     same = k[1:] == k[:-1]
     _, _, chord = inverse(lon[:-1], lat[:-1], lon[1:], lat[1:], engine=engine)
     step = np.where(same, 1.05 * chord / 1000.0 + tolerance_km, 0.0)

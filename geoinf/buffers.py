@@ -133,26 +133,74 @@ def _fill_gaps(buffers, pruned, parts, radius, tolerance_km, engine) -> NDArray[
     world outside the union is wholly inside the buffer or wholly outside it: one
     interior point of each, measured exactly, tells which (a hole within the
     tolerance of ``r`` is filled: it is a crack, or smaller than the tolerance).
+    The probes lie outside the union, so outside the geometry's polygons: their
+    distance to its edges is the distance. Such a region is a hole of the union
+    (dropped where it is inside), or, where the union meets ±180° or a pole, a
+    region of the world outside it (added by a union).
     """
     idx = np.flatnonzero(pruned)
-    outside = _threaded(lambda rows: shapely.difference(WORLD, buffers[idx[rows]]), idx.size)
+    out = buffers.copy()
+    out[idx] = _drop_inner_holes(buffers[idx], idx, parts, radius, tolerance_km, engine)
+    x0, y0, x1, y1 = shapely.bounds(out[idx]).T
+    framed = idx[(x0 <= -180.0) | (x1 >= 180.0) | (y0 <= -90.0) | (y1 >= 90.0)]
+    if framed.size == 0:
+        return out
+    outside = _threaded(lambda rows: shapely.difference(WORLD, out[framed[rows]]), framed.size)
     gaps, which = shapely.get_parts(outside, return_index=True)
     probe = shapely.point_on_surface(gaps)
     real = ~shapely.is_empty(probe)  # a collapsed sliver has no interior point
     gaps, which, probe = gaps[real], which[real], probe[real]
     if gaps.size == 0:
-        return buffers
-    owner = idx[which]
+        return out
+    owner = framed[which]
     d = parts_distance_km(parts, owner, shapely.get_x(probe), shapely.get_y(probe),
-                          engine=engine)
+                          engine=engine, edges_only=True)
     inside = d <= radius[owner] + tolerance_km  # a crack along shared rays probes at r
     if not inside.any():
-        return buffers
-    pieces = np.concatenate([buffers[idx], gaps[inside]])
-    owners = np.concatenate([idx, owner[inside]])
+        return out
+    pieces = np.concatenate([out[framed], gaps[inside]])
+    owners = np.concatenate([framed, owner[inside]])
     filled = _union_by_owner(pieces, owners, buffers.size)
-    out = buffers.copy()
     out[np.unique(owner[inside])] = filled[np.unique(owner[inside])]
+    return out
+
+
+def _drop_inner_holes(buffers, idx, parts, radius, tolerance_km, engine
+                      ) -> NDArray[np.object_]:
+    """Drop each hole of ``buffers`` (of geometries ``idx``) whose interior point is inside."""
+    polys, part_of = shapely.get_parts(buffers, return_index=True)
+    rings, ring_of = shapely.get_rings(polys, return_index=True)
+    hole = np.r_[False, ring_of[1:] == ring_of[:-1]]
+    if not hole.any():
+        return buffers
+    h = np.flatnonzero(hole)
+    probe = shapely.point_on_surface(shapely.polygons(rings[h]))
+    owner = idx[part_of[ring_of[h]]]
+    d = parts_distance_km(parts, owner, shapely.get_x(probe), shapely.get_y(probe),
+                          engine=engine, edges_only=True)
+    drop = np.zeros(rings.size, dtype=bool)
+    drop[h[d <= radius[owner] + tolerance_km]] = True
+    if not drop.any():
+        return buffers
+    changed = np.unique(part_of[ring_of[drop]])
+    out = buffers.copy()
+    keep = ~drop & np.isin(part_of[ring_of], changed)
+    kept_polys, dense = np.unique(ring_of[keep], return_inverse=True)
+    rebuilt = polys.copy()
+    rebuilt[kept_polys] = shapely.polygons(rings[keep], indices=dense)  # shells come first
+    which = np.isin(part_of, changed)
+    out[changed] = shapely.multipolygons(rebuilt[which], indices=np.unique(
+        part_of[which], return_inverse=True)[1])
+    # a part inside a filled hole now overlaps its polygon: union those
+    bad = changed[~shapely.is_valid(out[changed])]
+    if bad.size:
+        grid = np.full((bad.size, int(shapely.get_num_geometries(out[bad]).max())), None,
+                       dtype=object)
+        sub, row = shapely.get_parts(out[bad], return_index=True)
+        grid[row, np.arange(row.size) - np.searchsorted(row, row)] = sub
+        out[bad] = shapely.orient_polygons(polygonal(_threaded_union(grid)))
+    one = shapely.get_num_geometries(out[changed]) == 1
+    out[changed[one]] = shapely.get_geometry(out[changed[one]], 0)
     return out
 
 

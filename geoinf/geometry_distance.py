@@ -85,12 +85,15 @@ def distance_to_km(geometries: ArrayLike, lon: ArrayLike, lat: ArrayLike, *,
 
 
 def parts_distance_km(parts: GeometryParts, owner: NDArray[np.intp], lon: NDArray,
-                      lat: NDArray, *, engine: str = "pyproj", upper_only: bool = False
-                      ) -> NDArray[np.float64]:
+                      lat: NDArray, *, engine: str = "pyproj", upper_only: bool = False,
+                      edges_only: bool = False) -> NDArray[np.float64]:
     """Distance (km) from points ``lon, lat`` to geometry ``owner`` of ``parts`` (flat arrays).
 
     ``engine`` is a resolved engine name. With ``upper_only`` an upper bound: the exact
-    distance to an edge near the nearest (see :func:`_nearest_edges`).
+    distance to an edge near the nearest (see :func:`_nearest_edges`). With
+    ``edges_only`` the distance to the edges and points alone, with no test for
+    being inside a polygon: exact for points outside the polygons, an upper bound
+    for any point (it saves densifying the polygons).
     """
     out = np.full(lon.size, np.inf)
     a, b, e_owner = _segments(parts)
@@ -101,8 +104,8 @@ def parts_distance_km(parts: GeometryParts, owner: NDArray[np.intp], lon: NDArra
         for sl in _chunks(counts[owner], _PAIRS):
             out[sl] = _nearest_edges(parts, a, b, blocks, starts[owner[sl]], counts[owner[sl]],
                                      lon[sl], lat[sl], engine, upper_only)
-    inside = _inside(dense_polygons(parts.polygons), owner, lon, lat)
-    out[inside] = 0.0
+    if not edges_only:
+        out[_inside(dense_polygons(parts.polygons), owner, lon, lat)] = 0.0
     return out
 
 

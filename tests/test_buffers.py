@@ -282,3 +282,21 @@ def test_random_polylines(lon, lat, az, length, turn, r):
     lon2, lat2, back = WGS84.fwd(lon, lat, az, length * 1000)
     lon3, lat3, _ = WGS84.fwd(lon2, lat2, back + 180 + turn, length * 500)
     _check(shapely.LineString([(lon, lat), (lon2, lat2), (lon3, lat3)]), r, grid=False)
+
+
+def test_gap_holes_inside_are_dropped_and_outside_kept():
+    # the gap filler drops a hole of the union whose interior is within r of the geometry
+    # (and unions a part that lay in it), and keeps a hole farther than r away
+    from geoinf.buffers import _drop_inner_holes
+    line = shapely.LineString([(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5)])
+    parts = geoinf.geometry_parts.geometry_parts([line])
+    near = [(-2, -2), (2, -2), (2, 2), (-2, 2)]  # around the line: inside a 500 km buffer
+    far = [(30, -2), (34, -2), (34, 2), (30, 2)]  # about 3,000 km away
+    shell = [(-40, -20), (40, -20), (40, 20), (-40, 20)]
+    island = shapely.Polygon([(-1, -1), (1, -1), (1, 1), (-1, 1)])
+    buf = shapely.MultiPolygon([shapely.Polygon(shell, [near[::-1], far[::-1]]), island])
+    out = _drop_inner_holes(np.array([buf], dtype=object), np.array([0]), parts,
+                            np.array([500.0]), TOL, "pyproj")[0]
+    assert out.is_valid and out.geom_type == "Polygon"
+    assert shapely.is_ccw(out.exterior) and len(out.interiors) == 1
+    assert out.equals(shapely.Polygon(shell, [far[::-1]]))

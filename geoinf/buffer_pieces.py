@@ -146,19 +146,19 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
         [parts.edge_owner[side_edge[open_sides]], parts.vertex_owner[v[open_arcs]]]),
         tolerance_km, engine)
     # each side of an edge (a half-band, closed along the edge) is kept on its own
-    kept = np.zeros(2 * ne, dtype=bool)  # right sides, then left sides
-    kept[np.where(side_curve == right[side_edge], side_edge, side_edge + ne)[
-        open_sides[hit[:open_sides.size]]]] = True
+    slot = side_curve - n_rays  # a side's slot: right sides 0..ne-1, then left sides
+    kept = np.zeros(2 * ne, dtype=bool)
+    kept[slot[open_sides[hit[:open_sides.size]]]] = True
     joins = open_arcs[hit[open_sides.size:]]
     # a strip runs through every join between two kept half-bands, left out or not
     strips, absorbed = _strips(parts, kept, v, sweep_deg, on_left[outside], straight)
     separate = np.setdiff1d(joins, absorbed)
-    run_e, run_side, run_first, run_last, _ = strips
+    run_e, run_side, run_first, run_last, run_arc = strips
     is_r = run_side == 0
     is_r_run = is_r[run_first]
     first_ray = np.where(is_r_run, e4[run_e[run_first]] + _SR, e4[run_e[run_first]] + _SL)
     last_ray = np.where(is_r_run, e4[run_e[run_last]] + _ER, e4[run_e[run_last]] + _EL)
-    side_off = np.where(run_side == 0, right[run_e], left[run_e])
+    side_off = np.where(is_r, right[run_e], left[run_e])
     edge_curve = np.arange(ne) + n_rays + n_offsets + v.size
     line_base = edge_curve[np.unique(run_e[parts.edge_side[run_e] == 0])]
     need = np.unique(np.concatenate([
@@ -183,10 +183,9 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
     xy[off[arc[separate]]] = xy[ray_end[ray_first[separate]]]
     xy[off[arc[separate] + 1] - 1] = xy[ray_end[ray_last[separate]]]
     # inside a strip, offset curves meet straight on or through an arc: snap them together
-    run_arc = strips[4]
-    nxt = np.flatnonzero(np.r_[run_e[1:] == run_e[:-1] + 1, False] & (np.arange(run_e.size)
-                                                                     < np.repeat(
-        run_last, run_last - run_first + 1)))
+    not_last = np.ones(run_e.size, dtype=bool)
+    not_last[run_last] = False
+    nxt = np.flatnonzero(not_last)  # positions followed by the next edge of their strip
     end_here, start_next = off[side_off[nxt] + 1] - 1, off[side_off[nxt + 1]]
     with_arc = run_arc[nxt] >= 0
     j_here = arc[run_arc[nxt[with_arc]]]
@@ -199,7 +198,7 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
     strip_seq = _strip_sequences(parts, strips, side_off, first_ray, last_ray, arc, edge_curve,
                                  curves.lon.size)
     join = [(ray_first[separate], False), (arc[separate], False), (ray_last[separate], True)]
-    join_seq = _recipe_sequences([join], ring0=run_first.size)
+    join_seq = _recipe_sequences(join, ring0=run_first.size)
     # a vertex's point is a curve of two equal samples after the sampled curves
     xy = np.concatenate([xy, np.repeat(np.c_[parts.lon, parts.lat], 2, axis=0)])
     off = np.concatenate([off, off[-1] + 2 * np.arange(1, parts.lon.size + 1)])
@@ -207,10 +206,7 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
                                                                           strict=True)))
     owner = np.concatenate([parts.edge_owner[run_e[run_first]], parts.vertex_owner[v[separate]]])
     pruned = np.zeros(parts.n, dtype=bool)
-    used = np.zeros(2 * ne, dtype=bool)
-    used[use_r] = True
-    used[use_l + ne] = True
-    pruned[parts.edge_owner[np.flatnonzero(used & ~kept) % ne]] = True
+    pruned[parts.edge_owner[slot[~kept[slot]] % ne]] = True
     pruned[parts.vertex_owner[v[np.setdiff1d(np.arange(v.size), np.r_[joins, absorbed])]]] = True
     return ring_xy, ring_off, owner, pruned
 
@@ -384,10 +380,10 @@ def _strips(parts: GeometryParts, kept, v, sweep_deg, on_left, straight):
     """Group the kept half-bands into strips: runs along a chain through their joins.
 
     Consecutive edges of a chain (``e`` and ``e + 1`` meeting at a vertex) whose
-    half-bands on one side are both kept, meeting straight on or through a kept join
-    on that side (kept or left out: its arc is inside the buffer), are one piece:
-    the region between the chain and its offset curve,
-    bounded by the rays at the run's two ends only. A run's joins turn by less than
+    half-bands on one side are both kept, meeting straight on or through a join on
+    that side (kept or left out: its arc is inside the buffer), are one piece: the
+    region between the chain and its offset curve, bounded by the rays at the run's
+    two ends only. A run's joins turn by less than
     :data:`_STRIP_TURN_DEG` in all (it is broken at the join that would reach it), so
     its base is a convex arc and the piece is simple. Returns ``(strips, absorbed)``:
     ``strips = (edge, side, first, last, arc)`` lists each strip's half-bands in
@@ -448,14 +444,14 @@ def _strip_sequences(parts, strips, side_off, first_ray, last_ray, arc, edge_cur
     k_off = np.where(is_r, 2 * rank, size + 1 + 2 * (size - 1 - rank))
     k_arc = np.where(is_r, 2 * rank + 1, size + 2 * (size - 1 - rank))
     k_pt = np.where(is_r, 2 * size + 1 + (size - 1 - rank), rank)
-    rf, rl = first, last
-    is_r_ring = is_r[rf]
-    size_r = (last - first + 1)
+    is_r_ring = is_r[first]
+    size_r = last - first + 1
     curve = np.concatenate([side_off, arc[arcs[has_arc]], pt, first_ray, last_ray])
     rev = np.concatenate([~is_r, np.zeros(has_arc.sum(), dtype=bool),
                           is_r & (parts.edge_side[run_e] == 0),
                           ~is_r_ring, is_r_ring])
-    rings = np.concatenate([ring, ring[has_arc], ring, np.arange(rf.size), np.arange(rl.size)])
+    rings = np.concatenate([ring, ring[has_arc], ring, np.arange(first.size),
+                            np.arange(first.size)])
     key = np.concatenate([k_off, k_arc[has_arc], k_pt,
                           np.where(is_r_ring, 3 * size_r + 1, 3 * size_r),
                           np.where(is_r_ring, 2 * size_r, size_r)])
@@ -463,21 +459,16 @@ def _strip_sequences(parts, strips, side_off, first_ray, last_ray, arc, edge_cur
     return curve[order], rev[order], rings[order]
 
 
-def _recipe_sequences(recipes, ring0=0):
-    """``(curve, reversed, ring)`` of rings given as recipes: lists of (curves, reversed).
+def _recipe_sequences(recipe, ring0=0):
+    """``(curve, reversed, ring)`` of rings given as a recipe: a list of (curves, reversed).
 
-    All arrays of a recipe have one entry per ring; its rings are numbered on from
+    Every array of the recipe has one entry per ring; the rings are numbered on from
     ``ring0``.
     """
-    curve, rev, ring = [], [], []
-    for recipe in recipes:
-        n = recipe[0][0].size
-        curve.append(np.stack([c for c, _ in recipe], axis=1).ravel())
-        rev.append(np.repeat(np.array([r for _, r in recipe], dtype=bool)[None, :], n,
-                             axis=0).ravel())
-        ring.append(np.repeat(np.arange(n), len(recipe)) + ring0)
-        ring0 += n
-    return np.concatenate(curve), np.concatenate(rev), np.concatenate(ring)
+    n = recipe[0][0].size
+    curve = np.stack([c for c, _ in recipe], axis=1).ravel()
+    rev = np.tile(np.array([r for _, r in recipe], dtype=bool), n)
+    return curve, rev, np.repeat(np.arange(n), len(recipe)) + ring0
 
 
 def _stitch(xy, off, curve, rev, ring) -> tuple[NDArray[np.float64], NDArray[np.intp]]:

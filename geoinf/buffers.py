@@ -194,11 +194,8 @@ def _drop_inner_holes(buffers, idx, parts, radius, tolerance_km, engine
     # a part inside a filled hole now overlaps its polygon: union those
     bad = changed[~shapely.is_valid(out[changed])]
     if bad.size:
-        grid = np.full((bad.size, int(shapely.get_num_geometries(out[bad]).max())), None,
-                       dtype=object)
         sub, row = shapely.get_parts(out[bad], return_index=True)
-        grid[row, np.arange(row.size) - np.searchsorted(row, row)] = sub
-        out[bad] = shapely.orient_polygons(polygonal(_threaded_union(grid)))
+        out[bad] = _union_by_owner(sub, row, bad.size)
     one = shapely.get_num_geometries(out[changed]) == 1
     out[changed[one]] = shapely.get_geometry(out[changed[one]], 0)
     return out

@@ -28,11 +28,13 @@ arcs) are sampled to the buffer's tolerance, the rays to :data:`RAY_TOLERANCE_KM
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numpy.typing import NDArray
 
 from .constants import MEAN_RADIUS_KM
-from .engine import inverse
+from .engine import compiled_window_nearest, inverse
 from .geometry_distance import parts_distance_km
 from .geometry_parts import GeometryParts
 from .offset_curves import Curves, coarse_points, curve_points, sample_curves, subset
@@ -133,12 +135,12 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
     right, left = np.arange(ne) + n_rays, np.arange(ne) + n_rays + ne
     arc = np.arange(v.size) + n_rays + n_offsets
     use_r, use_l = np.flatnonzero(parts.edge_side >= 0), np.flatnonzero(parts.edge_side <= 0)
-    vxyz = unit_vectors(parts.lon, parts.lat)
-    open_arcs = np.flatnonzero(~_covered_joins(parts, vxyz, subset(curves, arc), v, r_v,
+    cover = _Cover.of(parts)
+    open_arcs = np.flatnonzero(~_covered_joins(parts, cover, subset(curves, arc), v, r_v,
                                                start_deg, sweep_deg, tolerance_km, engine))
     side_edge = np.concatenate([use_r, use_l])
     side_curve = np.concatenate([right[use_r], left[use_l]])
-    open_sides = np.flatnonzero(~_covered_offsets(parts, vxyz, subset(curves, side_curve),
+    open_sides = np.flatnonzero(~_covered_offsets(parts, cover, subset(curves, side_curve),
                                                   side_edge, r[side_edge], tolerance_km,
                                                   engine))
     outer = np.concatenate([side_curve[open_sides], arc[open_arcs]])
@@ -168,6 +170,9 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
     tol[:n_rays] = max(tolerance_km, RAY_TOLERANCE_KM)  # seams inside the union
     # so is a line's edge, but it must not cross the offset curves r away
     tol[edge_curve] = np.minimum(max(tolerance_km, RAY_TOLERANCE_KM), r / 4000.0)
+    # a strip's join left out (inside another disc, or short of r) holds no point of the
+    # boundary either: a seam, whose sliver inside the buffer the gap filling adds back
+    tol[arc[np.setdiff1d(absorbed, joins)]] = max(tolerance_km, RAY_TOLERANCE_KM)
     xy, off = _sample(curves, need, tol, engine)
     ray_end = off[1:n_rays + 1] - 1
     # every ray starts at its edge's vertex exactly: a half-band's base is the edge itself,
@@ -244,7 +249,7 @@ def _reaches_boundary(parts, outer: Curves, owner, tolerance_km, engine) -> NDAr
     return reach
 
 
-def _covered_joins(parts, vxyz, arcs: Curves, v, r_m, start_deg, sweep_deg, tolerance_km,
+def _covered_joins(parts, cover, arcs: Curves, v, r_m, start_deg, sweep_deg, tolerance_km,
                    engine) -> NDArray[np.bool_]:
     """Return whether each join's arc lies inside the disc of another vertex of its geometry.
 
@@ -259,8 +264,25 @@ def _covered_joins(parts, vxyz, arcs: Curves, v, r_m, start_deg, sweep_deg, tole
     tested in sub-arcs (:data:`_COVER_SPLIT_DEG`), each with its own ``w``: the
     discs of a vertex's neighbours on either side cover its arc together.
     """
+    covered = np.zeros(v.size, dtype=bool)
     if v.size == 0:
-        return np.zeros(0, dtype=bool)
+        return covered
+    # an arc with an end outside every nearby disc is not covered (most joins, where the
+    # chain turns outwards): only the others are split
+    n = v.size
+    lon, lat = curve_points(arcs, np.repeat(np.arange(n), 2), np.tile([0.0, 1.0], n),
+                            engine=engine)
+    _, end_inside = _covering_vertex(parts, cover, np.c_[lon, lon], np.c_[lat, lat],
+                                     np.repeat(v, 2), np.repeat(r_m, 2), tolerance_km, engine)
+    test = np.flatnonzero(end_inside.reshape(n, 2).all(axis=1))
+    covered[test] = _covered_sub_arcs(parts, cover, subset(arcs, test), v[test], r_m[test],
+                                      start_deg[test], sweep_deg[test], tolerance_km, engine)
+    return covered
+
+
+def _covered_sub_arcs(parts, cover, arcs: Curves, v, r_m, start_deg, sweep_deg, tolerance_km,
+                      engine) -> NDArray[np.bool_]:
+    """Return whether every sub-arc of each arc passes the test of :func:`_covered_joins`."""
     # each arc in up to _COVER_SPLITS sub-arcs, each covered by its own vertex
     m = np.clip(np.ceil(np.abs(sweep_deg) / _COVER_SPLIT_DEG), 1, _COVER_SPLITS).astype(np.intp)
     k = np.repeat(np.arange(v.size), m)
@@ -272,7 +294,7 @@ def _covered_joins(parts, vxyz, arcs: Curves, v, r_m, start_deg, sweep_deg, tole
     uu = (np.arange(kk.size) - np.repeat(np.cumsum(m + 1) - (m + 1), m + 1)) / m[kk]
     lon, lat = curve_points(arcs, kk, uu, engine=engine)
     lo = np.flatnonzero(np.r_[kk[1:] == kk[:-1], False])
-    w, inside = _covering_vertex(parts, vxyz, np.c_[lon[lo], lon[lo + 1]],
+    w, inside = _covering_vertex(parts, cover, np.c_[lon[lo], lon[lo + 1]],
                                  np.c_[lat[lo], lat[lo + 1]], v[k], r_m[k], tolerance_km,
                                  engine)
     az_vw, _, _ = inverse(parts.lon[v[k]], parts.lat[v[k]], parts.lon[w], parts.lat[w],
@@ -283,7 +305,7 @@ def _covered_joins(parts, vxyz, arcs: Curves, v, r_m, start_deg, sweep_deg, tole
     return np.bincount(k, weights=inside & off_arc, minlength=v.size) == m
 
 
-def _covered_offsets(parts, vxyz, offsets: Curves, edge, r_m, tolerance_km, engine
+def _covered_offsets(parts, cover, offsets: Curves, edge, r_m, tolerance_km, engine
                      ) -> NDArray[np.bool_]:
     """Return whether each edge's offset curve lies inside the disc of a vertex of its geometry.
 
@@ -302,43 +324,93 @@ def _covered_offsets(parts, vxyz, offsets: Curves, edge, r_m, tolerance_km, engi
     lon, lat = curve_points(offsets, np.repeat(np.arange(n), 3), np.tile([0.0, 0.5, 1.0], n),
                             engine=engine)
     lon, lat = lon.reshape(n, 3), lat.reshape(n, 3)
-    w, inside = _covering_vertex(parts, vxyz, lon[:, ::2], lat[:, ::2], a, r_m, tolerance_km,
+    w, inside = _covering_vertex(parts, cover, lon[:, ::2], lat[:, ::2], a, r_m, tolerance_km,
                                  engine)
-    va, vb = vxyz[a], vxyz[b]
+    va, vb = cover.vxyz[a], cover.vxyz[b]
     q0 = unit_vectors(lon[:, 1], lat[:, 1])
     nrm = np.cross(va, vb)
     side = np.sign(np.einsum("ij,ij->i", nrm, q0))
     norm = np.linalg.norm(nrm, axis=1)
-    beyond = side * np.einsum("ij,ij->i", nrm, vxyz[w])
+    beyond = side * np.einsum("ij,ij->i", nrm, cover.vxyz[w])
     near_side = beyond < norm * np.sin(r_m / 2000.0 / MEAN_RADIUS_KM)
     return inside & near_side & (norm > 0)
 
 
-def _covering_vertex(parts, vxyz, lon, lat, near, r_m, tolerance_km, engine):
-    """Return the vertex nearest both ends of each curve and whether it is within r - tol of both.
+def _covering_vertex(parts, cover, lon, lat, near, r_m, tolerance_km, engine):
+    """Return a vertex near both ends of each curve and whether it is within r - tol of both.
 
-    ``lon, lat`` (n x 2) are the ends; ``vxyz`` the vertices' unit vectors. ``w`` is
-    picked on the sphere among the :data:`_COVER_NEIGHBOURS` vertices either side of
-    vertex ``near`` (in the same geometry); the distances to the ends are exact (the
-    geodesic inverse).
+    ``lon, lat`` (n x 2) are the ends. ``w`` is picked on the sphere: first the
+    vertex nearest both ends among the :data:`_COVER_NEIGHBOURS` either side of
+    vertex ``near`` (in the same geometry); where that one fails, the geometry's
+    vertex nearest the middle of the ends, anywhere on it (``cover``'s k-d tree: at
+    large distances the disc that covers a curve is often far along the boundary).
+    The distances to the ends are exact (the geodesic inverse).
     """
-    n, k = near.size, _COVER_NEIGHBOURS
-    # the 2k + 1 vertices around each (itself too: its distance to the ends is r) as
-    # windows of the padded vertex arrays
-    pad = np.pad(vxyz, ((k, k), (0, 0)))
-    owner = np.pad(parts.vertex_owner, k, constant_values=-1)
-    win = np.lib.stride_tricks.sliding_window_view(pad, 2 * k + 1, axis=0)[near]  # n x 3 x w
-    ok = np.lib.stride_tricks.sliding_window_view(owner, 2 * k + 1)[near] \
-        == parts.vertex_owner[near][:, None]
-    ends_xyz = unit_vectors(lon.ravel(), lat.ravel()).reshape(n, 2, 3)
-    cos2 = np.matmul(ends_xyz, win)  # n x 2 x w
-    cos_far = np.minimum(cos2[:, 0], cos2[:, 1])
-    cos_far[~ok] = -2.0
-    w = near + np.argmax(cos_far, axis=1) - k
+    n = near.size
+    ends = unit_vectors(lon.ravel(), lat.ravel()).reshape(n, 2, 3)
+    if engine == "numba":
+        w = compiled_window_nearest(ends, cover.vxyz, parts.vertex_owner, near,
+                                    _COVER_NEIGHBOURS)
+    else:
+        w = _window_nearest(ends, cover.vxyz, parts.vertex_owner, near, _COVER_NEIGHBOURS)
+    inner = r_m - 1000.0 * tolerance_km
     _, _, d = inverse(lon.ravel(), lat.ravel(), np.repeat(parts.lon[w], 2),
                       np.repeat(parts.lat[w], 2), engine=engine)
-    inner = r_m - 1000.0 * tolerance_km
-    return w, d.reshape(n, 2).max(axis=1) < inner
+    inside = d.reshape(n, 2).max(axis=1) < inner
+    # the others: the geometry's vertex nearest the middle of the ends, anywhere on it
+    again = np.flatnonzero(~inside)
+    if again.size:
+        mid = ends[again].sum(axis=1)
+        mid /= np.maximum(np.linalg.norm(mid, axis=1), 1e-300)[:, None]
+        w2 = cover.nearest(mid, parts.vertex_owner[near[again]])
+        _, _, d2 = inverse(lon[again].ravel(), lat[again].ravel(), np.repeat(parts.lon[w2], 2),
+                           np.repeat(parts.lat[w2], 2), engine=engine)
+        ok = d2.reshape(-1, 2).max(axis=1) < inner[again]
+        w[again[ok]] = w2[ok]
+        inside[again[ok]] = True
+    return w, inside
+
+
+class _Cover(NamedTuple):
+    """The vertices as candidates for the disc that covers a curve.
+
+    Their unit vectors, and a k-d tree of them with the owner as a fourth
+    coordinate, 4 apart: farther than any chord, so the nearest is always the owner's.
+    """
+
+    vxyz: NDArray[np.float64]
+    tree: object
+
+    @classmethod
+    def of(cls, parts: GeometryParts) -> _Cover:
+        from scipy.spatial import cKDTree
+
+        vxyz = unit_vectors(parts.lon, parts.lat)
+        return cls(vxyz, cKDTree(np.c_[vxyz, 4.0 * parts.vertex_owner], balanced_tree=False,
+                                 compact_nodes=False))
+
+    def nearest(self, p: NDArray[np.float64], owner: NDArray[np.intp]) -> NDArray[np.intp]:
+        """Return the vertex of geometry ``owner`` nearest each unit vector ``p``."""
+        return self.tree.query(np.c_[p, 4.0 * owner], workers=-1)[1]
+
+
+def _window_nearest(ends, vxyz, owner, near, k):
+    """Per row: the vertex within ``k`` of ``near`` (same owner) nearest both ``ends``.
+
+    Nearest both: the largest of the two ends' smaller cosines (the first on ties).
+    The 2k + 1 vertices around each (itself too) are tried one offset at a time.
+    """
+    n, nv = near.size, vxyz.shape[0]
+    best, w = np.full(n, -2.0), near.copy()
+    for j in range(-k, k + 1):
+        idx = np.clip(near + j, 0, nv - 1)
+        vj = vxyz[idx]
+        cos_far = np.minimum(np.einsum("ij,ij->i", ends[:, 0], vj),
+                             np.einsum("ij,ij->i", ends[:, 1], vj))
+        better = (cos_far > best) & (owner[idx] == owner[near]) & (idx == near + j)
+        best[better] = cos_far[better]
+        w[better] = idx[better]
+    return w
 
 
 def _joins(parts: GeometryParts, az_a, az_b):

@@ -485,6 +485,20 @@ def compiled_curve_points(curves, k, u):
         return compiled_kernels().curves.curve_points(curves, k, u)
 
 
+def compiled_window_nearest(ends, vxyz, owner, near, k):
+    """Return the vertex within ``k`` of each ``near`` (same owner) nearest both ``ends``.
+
+    See :func:`geoinf._kernels.curves.window_nearest`.
+    """
+    out = np.empty(near.size, dtype=np.int64)
+    with threads_for(near.size * (2 * k + 1)):
+        compiled_kernels().curves.window_nearest(
+            np.ascontiguousarray(ends, dtype=np.float64),
+            np.ascontiguousarray(vxyz, dtype=np.float64),
+            np.ascontiguousarray(owner, dtype=np.int64), near.astype(np.int64), k, out)
+    return out
+
+
 def compiled_curve_samples(curves, limit_km, max_levels):
     """Sample the curves as :func:`geoinf.offset_curves.sample_curves` does, compiled.
 

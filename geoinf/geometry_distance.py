@@ -99,11 +99,12 @@ def parts_distance_km(parts: GeometryParts, owner: NDArray[np.intp], lon: NDArra
     a, b, e_owner = _segments(parts)
     if a.size:
         blocks = _edge_blocks(parts, a, b, e_owner)
+        frames = _edge_frames(parts, a, b)
         counts = np.bincount(blocks.owner, minlength=parts.n)
         starts = np.cumsum(counts) - counts
         for sl in _chunks(counts[owner], _PAIRS):
-            out[sl] = _nearest_edges(parts, a, b, blocks, starts[owner[sl]], counts[owner[sl]],
-                                     lon[sl], lat[sl], engine, upper_only)
+            out[sl] = _nearest_edges(parts, a, b, blocks, frames, starts[owner[sl]],
+                                     counts[owner[sl]], lon[sl], lat[sl], engine, upper_only)
     if not edges_only:
         out[_inside(dense_polygons(parts.polygons), owner, lon, lat)] = 0.0
     return out
@@ -221,7 +222,8 @@ def _near_blocks(p, blocks: _Blocks, start, count):
     return q[keep], k[keep], best_upper, lower[keep]
 
 
-def _nearest_edges(parts, a, b, blocks, start, count, lon, lat, engine, upper_only=False):
+def _nearest_edges(parts, a, b, blocks, frames, start, count, lon, lat, engine,
+                   upper_only=False):
     """Exact distance from each point to the nearest edge of its ``count`` blocks from ``start``.
 
     With ``upper_only``, the exact distance to the edge nearest on the sphere among
@@ -230,7 +232,6 @@ def _nearest_edges(parts, a, b, blocks, start, count, lon, lat, engine, upper_on
     engine, from :func:`geoinf.engine.compiled_near_edges` (the same rules).
     """
     p = unit_vectors(lon, lat)
-    frames = _edge_frames(parts, a, b)
     out = np.full(lon.size, np.inf)
     if engine == "numba":
         pairs = [compiled_near_edges(p, start, count, blocks, frames, upper_only=upper_only,

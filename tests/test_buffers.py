@@ -206,8 +206,8 @@ def test_pieces_left_out_as_covered_lie_inside_the_buffer(which, r, monkeypatch)
     def spy(name):
         real = getattr(pieces, name)
 
-        def run(parts, vxyz, curves, near, *args):
-            out = real(parts, vxyz, curves, near, *args)
+        def run(parts, cover, curves, near, *args):
+            out = real(parts, cover, curves, near, *args)
             seen[name] = (parts, curves, near, out)
             return out
         monkeypatch.setattr(pieces, name, run)

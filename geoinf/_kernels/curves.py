@@ -27,7 +27,7 @@ from .direct import endpoint, line_end, line_from
 from .series import _A, _B
 from .series import JIT as _JIT
 
-__all__ = ["curve_points", "sample_curves"]
+__all__ = ["curve_points", "sample_curves", "window_nearest"]
 
 _R_KM = _A * _A / _B / 1000.0  # the largest radius of curvature of WGS84 (at the poles)
 
@@ -154,3 +154,28 @@ def sample_curves(c, limit_km, max_levels):
         dst = np.repeat(offsets[curves] - np.cumsum(got) + got, got) + np.arange(got.sum())
         xy[dst] = out[src]
     return xy, offsets
+
+
+@njit(parallel=True, **_JIT)
+def window_nearest(ends, vxyz, owner, near, k, out):
+    """Per row ``i``: the vertex within ``k`` of ``near[i]`` (same owner) nearest both ends.
+
+    ``ends`` (n, 2, 3) and ``vxyz`` are unit vectors; "nearest both" is the largest
+    smaller cosine, the first such vertex on ties (the rule of
+    :func:`geoinf.buffer_pieces._covering_vertex`, whose numpy loop is the reference).
+    """
+    nv = vxyz.shape[0]
+    for i in prange(near.size):
+        c = near[i]
+        best, w = -2.0, c
+        for j in range(max(c - k, 0), min(c + k + 1, nv)):
+            if owner[j] != owner[c]:
+                continue
+            d0 = ends[i, 0, 0] * vxyz[j, 0] + ends[i, 0, 1] * vxyz[j, 1] \
+                + ends[i, 0, 2] * vxyz[j, 2]
+            d1 = ends[i, 1, 0] * vxyz[j, 0] + ends[i, 1, 1] * vxyz[j, 1] \
+                + ends[i, 1, 2] * vxyz[j, 2]
+            d = min(d0, d1)
+            if d > best:
+                best, w = d, j
+        out[i] = w

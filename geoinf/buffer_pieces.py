@@ -40,10 +40,14 @@ from .geometry_parts import GeometryParts
 from .offset_curves import Curves, coarse_points, curve_points, sample_curves, subset
 from .population_sums import unit_vectors
 
-__all__ = ["piece_rings", "RAY_TOLERANCE_KM"]
+__all__ = ["piece_rings", "RAY_TOLERANCE_KM", "WIDE_RAY_TOLERANCE_KM"]
 
 RAY_TOLERANCE_KM = 2.0
 """Tolerance the rays are sampled to (or the buffer's, if larger): they are seams.
+
+Up to :data:`WIDE_RAY_TOLERANCE_KM` where the nearest other ray of the pieces it
+bounds is far: a quarter of the band's width (the edge's length, times ``cos(r/R)``
+as perpendiculars converge), and the narrow joins' rays at the base tolerance.
 
 A ray is shared, vertex for vertex, by the two pieces it separates, and every
 point of it is strictly nearer the geometry than ``r`` but its end (a lateral
@@ -54,7 +58,11 @@ tolerance, only the outer curves' does. Rays are most of the samples at large
 distances.
 """
 
-_ARC_STEP_DEG = 15.0  # initial samples of arcs, then bisected to the tolerance
+WIDE_RAY_TOLERANCE_KM = 10.0
+"""Largest tolerance of a ray (see :data:`RAY_TOLERANCE_KM`)."""
+
+_ARC_STEP_DEG = 15.0  # initial samples of arcs at most this far apart …
+_ARC_STEP_KM = 300.0  # … or this far along the circle, then bisected to the tolerance
 _OFFSET_STEP_M = 250_000.0
 _RAY_SAMPLES = 4
 _COVER_NEIGHBOURS = 16  # vertices either side tried as the disc that covers a curve
@@ -167,7 +175,8 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
         side_off, arc[absorbed], first_ray, last_ray, line_base,
         arc[separate], ray_first[separate], ray_last[separate]]).astype(np.intp))
     tol = np.full(curves.lon.size, tolerance_km)
-    tol[:n_rays] = max(tolerance_km, RAY_TOLERANCE_KM)  # seams inside the union
+    tol[:n_rays] = _ray_tolerance(parts, length, r, straight, ray_first[separate],
+                                  ray_last[separate], sweep_deg[separate], tolerance_km)
     # so is a line's edge, but it must not cross the offset curves r away
     tol[edge_curve] = np.minimum(max(tolerance_km, RAY_TOLERANCE_KM), r / 4000.0)
     # a strip's join left out (inside another disc, or short of r) holds no point of the
@@ -214,6 +223,28 @@ def piece_rings(parts: GeometryParts, radius_m: NDArray[np.float64], tolerance_k
     pruned[parts.edge_owner[slot[~kept[slot]] % ne]] = True
     pruned[parts.vertex_owner[v[np.setdiff1d(np.arange(v.size), np.r_[joins, absorbed])]]] = True
     return ring_xy, ring_off, owner, pruned
+
+
+def _ray_tolerance(parts, length_m, r_m, straight, ray_first, ray_last, sweep_deg,
+                   tolerance_km) -> NDArray[np.float64]:
+    """Tolerance of each ray (4 per edge): the seams inside the union, sampled loosely.
+
+    A ray may deviate by a quarter of the distance to the other rays of its pieces
+    without crossing them: those of its edge's half-band, ``L cos(r/R)`` away at
+    the far end (a strip's other ray is farther), and, for a join narrower than
+    90 degrees, the join's other ray (at the base tolerance). At a vertex the line
+    goes straight through, the two edges' rays are one: they take the smaller.
+    """
+    base = max(tolerance_km, RAY_TOLERANCE_KM)
+    width_km = length_m / 1000.0 * np.cos(np.minimum(r_m / 1000.0 / MEAN_RADIUS_KM, 1.5))
+    tol = np.repeat(np.clip(width_km / 4.0, base, max(base, WIDE_RAY_TOLERANCE_KM)), 4)
+    narrow = np.abs(sweep_deg) < 90.0
+    tol[ray_first[narrow]] = tol[ray_last[narrow]] = base
+    e_in, e_out = parts.edge_in[straight], parts.edge_out[straight]
+    for side_in, side_out in ((_EL, _SL), (_ER, _SR)):
+        both = np.minimum(tol[4 * e_in + side_in], tol[4 * e_out + side_out])
+        tol[4 * e_in + side_in] = tol[4 * e_out + side_out] = both
+    return tol
 
 
 def _sample(curves: Curves, need: NDArray[np.intp], tolerance_km: NDArray, engine: str):

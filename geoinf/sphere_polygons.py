@@ -49,16 +49,24 @@ def ring_pieces(xy: NDArray[np.float64], offsets: NDArray[np.intp]
     closing = (lon[first] - lon[last] + 180.0) % 360.0 - 180.0
     winding = np.rint((ulon[last] + closing - ulon[first]) / 360.0).astype(np.int64)
     north, south = winding > 0, winding < 0
+    p = np.flatnonzero(north | south)
+    rlon, rlat = lon, lat
+    turns = np.rint((ulon - lon) / 360.0).astype(np.int64)
+    if p.size:  # rings around a pole start at the vertex nearest it (the first such)
+        pc = counts[p]
+        pts = np.repeat(first[p] - np.cumsum(pc) + pc, pc) + np.arange(pc.sum())
+        p_first = np.cumsum(pc) - pc
+        key = np.where(np.repeat(north[p], pc), -lat[pts], lat[pts])
+        at_min = np.flatnonzero(key == np.repeat(np.minimum.reduceat(key, p_first), pc))
+        seg = np.searchsorted(p_first, at_min, side="right") - 1
+        start = at_min[np.r_[True, seg[1:] != seg[:-1]]] - p_first
+        pos = np.arange(pts.size) - np.repeat(p_first, pc)
+        src = pts[np.repeat(p_first, pc) + (pos + np.repeat(start, pc)) % np.repeat(pc, pc)]
+        rlon, rlat = lon.copy(), lat.copy()
+        rlon[pts], rlat[pts] = lon[src], lat[src]
+        p_ring = np.repeat(np.arange(p.size), pc)
+        turns[pts] = np.rint((_unwrap(rlon[pts], p_ring, p_first) - rlon[pts]) / 360.0)
     pole = north | south
-    # rings around a pole start at the vertex nearest it
-    key = np.where(np.repeat(north, counts), -lat, lat)
-    start = np.lexsort((key, ring))[first]
-    pos = np.arange(xy.shape[0]) - np.repeat(first, counts)
-    src = np.where(np.repeat(pole, counts), np.repeat(first, counts)
-                   + (pos + np.repeat(start - first, counts)) % np.repeat(counts, counts),
-                   np.arange(xy.shape[0]))
-    rlon, rlat = lon[src], lat[src]
-    turns = np.rint((_unwrap(rlon, ring, first) - rlon) / 360.0).astype(np.int64)
     # closed rings: body, closing vertex (+ two pole corners), first vertex again
     extra = np.where(pole, 4, 2)
     out_n = counts + extra
@@ -66,11 +74,10 @@ def ring_pieces(xy: NDArray[np.float64], offsets: NDArray[np.intp]
     base = np.empty(out_n.sum())
     turn = np.empty(out_n.sum(), dtype=np.int64)
     y = np.empty(out_n.sum())
-    body = np.repeat(out_first, counts) + pos
+    body = np.repeat(out_first - first, counts) + np.arange(xy.shape[0])
     base[body], turn[body], y[body] = rlon, turns, rlat
     tail = out_first + counts
     base[tail], turn[tail], y[tail] = rlon[first], turns[first] + winding, rlat[first]
-    p = np.flatnonzero(pole)
     pole_lat = np.where(north[p], 90.0, -90.0)
     base[tail[p] + 1], turn[tail[p] + 1], y[tail[p] + 1] = rlon[first[p]], turn[tail[p]], pole_lat
     base[tail[p] + 2], turn[tail[p] + 2], y[tail[p] + 2] = rlon[first[p]], turns[first[p]], \
@@ -80,11 +87,12 @@ def ring_pieces(xy: NDArray[np.float64], offsets: NDArray[np.intp]
     return _windowed(base, turn, y, out_n, winding)
 
 
-def _signed_area(x, y, ring, n) -> NDArray[np.float64]:
-    """Shoelace area of closed rings (positive counter-clockwise), by ring."""
-    same = np.r_[ring[1:] == ring[:-1], False]
-    i = np.flatnonzero(same)
-    return np.bincount(ring[i], weights=x[i] * y[i + 1] - x[i + 1] * y[i], minlength=n) / 2
+def _signed_area(x, y, starts) -> NDArray[np.float64]:
+    """Shoelace area of closed rings (positive counter-clockwise) stored one after another."""
+    cross = np.zeros(x.size)
+    cross[:-1] = x[:-1] * y[1:] - x[1:] * y[:-1]
+    cross[starts[1:] - 1] = 0.0  # from one ring's last vertex to the next ring's first
+    return np.add.reduceat(cross, starts) / 2
 
 
 def repaired(pieces: NDArray[np.object_]) -> NDArray[np.object_]:
@@ -121,33 +129,37 @@ def polygonal(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
 def _windowed(base, turn, y, out_n, winding) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
     """Return copies of the unwrapped polygons shifted by whole turns, cut into [-180, 180]."""
     n = out_n.size
-    ring = np.repeat(np.arange(n), out_n)
+    starts = np.cumsum(out_n) - out_n
     ux = base + 360.0 * turn
-    lo = np.full(n, np.inf)
-    hi = np.full(n, -np.inf)
-    np.minimum.at(lo, ring, ux)
-    np.maximum.at(hi, ring, ux)
+    lo, hi = np.minimum.reduceat(ux, starts), np.maximum.reduceat(ux, starts)
     k_lo = np.ceil((-180.0 - hi) / 360.0).astype(np.int64)
     k_hi = np.floor((180.0 - lo) / 360.0).astype(np.int64)
     inside = (lo >= -180.0) & (hi <= 180.0)
-    k_lo = np.where(inside, 0, k_lo)
-    reps = np.where(inside, 1, np.maximum(k_hi - k_lo + 1, 0))
-    owner = np.repeat(np.arange(n), reps)
-    k = np.repeat(k_lo, reps) + np.arange(owner.size) - np.repeat(np.cumsum(reps) - reps, reps)
-    starts = np.cumsum(out_n) - out_n
-    sizes = out_n[owner]
-    idx = np.repeat(starts[owner], sizes) + np.arange(sizes.sum()) \
+    # rings inside the window as they are, then the shifted copies of the others
+    flat = np.flatnonzero(~inside)
+    reps = np.maximum(k_hi[flat] - k_lo[flat] + 1, 0)
+    copy_of = np.repeat(flat, reps)
+    k = np.repeat(k_lo[flat], reps) + np.arange(copy_of.size) - np.repeat(np.cumsum(reps) - reps,
+                                                                          reps)
+    sizes = out_n[copy_of]
+    idx = np.repeat(starts[copy_of], sizes) + np.arange(sizes.sum()) \
         - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    x = base[idx] + 360.0 * (turn[idx] + np.repeat(k, sizes))
-    coords = np.stack([x, y[idx]], axis=1)
+    keep = np.repeat(inside, out_n)
+    coords = np.empty((int(keep.sum()) + idx.size, 2))
+    m = coords.shape[0] - idx.size
+    coords[:m, 0], coords[:m, 1] = ux[keep], y[keep]
+    coords[m:, 0] = base[idx] + 360.0 * (turn[idx] + np.repeat(k, sizes))
+    coords[m:, 1] = y[idx]
+    owner = np.r_[np.flatnonzero(inside), copy_of]
+    sizes = out_n[owner]
     ring_ends = np.r_[0, np.cumsum(sizes)]
     pieces = shapely.from_ragged_array(shapely.GeometryType.POLYGON, coords,
                                        (ring_ends, np.arange(owner.size + 1)))
-    both = (winding == 0) & (_signed_area(ux, y, ring, n) < 0)
+    cut = np.flatnonzero(~inside[owner])
+    both = (winding == 0) & (_signed_area(ux, y, starts) < 0)
     if both.any():  # a ring that crosses itself has no orientation: never "both poles"
         check = np.flatnonzero(both[owner])
         both[owner[check[~shapely.is_valid(pieces[check])]]] = False
-    cut = np.flatnonzero(~inside[owner])
     if cut.size:
         try:
             pieces[cut] = shapely.intersection(pieces[cut], WORLD)

@@ -132,7 +132,9 @@ def sample_curves(c, limit_km, max_levels):
     limit_km = np.ascontiguousarray(np.broadcast_to(limit_km, (n,)), dtype=np.float64)
     count = np.zeros(n, dtype=np.int64)
     parts = []
-    which = np.arange(n, dtype=np.int64)
+    # in a fixed shuffled order: prange gives each thread one run of the curves, and
+    # the caller's curves come grouped by kind (rays, offset curves, arcs: unequal work)
+    which = np.random.default_rng(0).permutation(n).astype(np.int64)
     per = 24
     while which.size:
         cap = per * n0[which] + 2

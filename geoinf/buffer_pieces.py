@@ -295,27 +295,30 @@ def _covered_joins(parts, cover, arcs: Curves, v, r_m, start_deg, sweep_deg, tol
     tested in sub-arcs (:data:`_COVER_SPLIT_DEG`), each with its own ``w``: the
     discs of a vertex's neighbours on either side cover its arc together.
     """
-    covered = np.zeros(v.size, dtype=bool)
     if v.size == 0:
-        return covered
-    # an arc with an end outside every nearby disc is not covered (most joins, where the
-    # chain turns outwards): only the others are split
-    n = v.size
-    lon, lat = curve_points(arcs, np.repeat(np.arange(n), 2), np.tile([0.0, 1.0], n),
-                            engine=engine)
+        return np.zeros(0, dtype=bool)
+    # whole arcs first (along a wiggly boundary one disc covers most joins), then the
+    # others in sub-arcs, but not those with an end outside every nearby disc (most
+    # joins where the chain turns outwards)
+    covered = _covered_sub_arcs(parts, cover, arcs, v, r_m, start_deg, sweep_deg,
+                                tolerance_km, engine, splits=1)
+    rest = np.flatnonzero(~covered)
+    n = rest.size
+    lon, lat = curve_points(arcs, np.repeat(rest, 2), np.tile([0.0, 1.0], n), engine=engine)
     _, end_inside = _covering_vertex(parts, cover, np.c_[lon, lon], np.c_[lat, lat],
-                                     np.repeat(v, 2), np.repeat(r_m, 2), tolerance_km, engine)
-    test = np.flatnonzero(end_inside.reshape(n, 2).all(axis=1))
+                                     np.repeat(v[rest], 2), np.repeat(r_m[rest], 2),
+                                     tolerance_km, engine)
+    test = rest[end_inside.reshape(n, 2).all(axis=1)]
     covered[test] = _covered_sub_arcs(parts, cover, subset(arcs, test), v[test], r_m[test],
                                       start_deg[test], sweep_deg[test], tolerance_km, engine)
     return covered
 
 
 def _covered_sub_arcs(parts, cover, arcs: Curves, v, r_m, start_deg, sweep_deg, tolerance_km,
-                      engine) -> NDArray[np.bool_]:
+                      engine, splits=_COVER_SPLITS) -> NDArray[np.bool_]:
     """Return whether every sub-arc of each arc passes the test of :func:`_covered_joins`."""
-    # each arc in up to _COVER_SPLITS sub-arcs, each covered by its own vertex
-    m = np.clip(np.ceil(np.abs(sweep_deg) / _COVER_SPLIT_DEG), 1, _COVER_SPLITS).astype(np.intp)
+    # each arc in up to `splits` sub-arcs, each covered by its own vertex
+    m = np.clip(np.ceil(np.abs(sweep_deg) / _COVER_SPLIT_DEG), 1, splits).astype(np.intp)
     k = np.repeat(np.arange(v.size), m)
     part = np.arange(k.size) - np.repeat(np.cumsum(m) - m, m)
     sub_sweep = sweep_deg[k] / m[k]

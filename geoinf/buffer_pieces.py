@@ -23,7 +23,9 @@ reach ``r`` (:func:`_reaches_boundary`).
 
 Each piece is returned as a closed ring (interior on its left) for
 :func:`geoinf.sphere_polygons.ring_pieces`. The outer curves (offset curves and
-arcs) are sampled to the buffer's tolerance, the rays to :data:`RAY_TOLERANCE_KM`.
+arcs) are sampled to the buffer's tolerance, the rays to :data:`RAY_TOLERANCE_KM` (up to
+:data:`WIDE_RAY_TOLERANCE_KM` where their pieces are wide), as are a strip's joins that
+were left out (seams too).
 """
 
 from __future__ import annotations

@@ -128,7 +128,6 @@ def polygonal(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
 
 def _windowed(base, turn, y, out_n, winding) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
     """Return copies of the unwrapped polygons shifted by whole turns, cut into [-180, 180]."""
-    n = out_n.size
     starts = np.cumsum(out_n) - out_n
     ux = base + 360.0 * turn
     lo, hi = np.minimum.reduceat(ux, starts), np.maximum.reduceat(ux, starts)

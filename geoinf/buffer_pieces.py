@@ -63,8 +63,7 @@ distances.
 WIDE_RAY_TOLERANCE_KM = 10.0
 """Largest tolerance of a ray (see :data:`RAY_TOLERANCE_KM`)."""
 
-_ARC_STEP_DEG = 15.0  # initial samples of arcs at most this far apart …
-_ARC_STEP_KM = 300.0  # … or this far along the circle, then bisected to the tolerance
+_ARC_STEP_DEG = 15.0  # initial samples of arcs, then bisected to the tolerance
 _OFFSET_STEP_M = 250_000.0
 _RAY_SAMPLES = 4
 _COVER_NEIGHBOURS = 16  # vertices either side tried as the disc that covers a curve

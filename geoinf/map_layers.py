@@ -36,6 +36,7 @@ from .palette import (
     CLASS_TEXT,
     CLASS_WEIGHT,
     LAND,
+    SITE,
     UNKNOWN,
     system_colour,
 )
@@ -243,7 +244,8 @@ def area_layer(areas: gpd.GeoDataFrame) -> JsLayer:
     >>> area_layer(areas).data["features"][0]["properties"]["tooltip"]
     '<b>&lt;b&gt;x&lt;/b&gt;</b> (area site: distances are to its nearest point)'
     """
-    style = {"color": BORDER, "weight": 2.4, "fill": False, "dashArray": "4 3"}
+    # the site markers' colour, dashed: not to be read as a country border
+    style = {"color": SITE, "weight": 2.6, "opacity": 0.9, "fill": False, "dashArray": "7 4"}
     props = [{"style": style,
               "tooltip": f"<b>{escape_text(r.site_name)}</b> (area site: distances are to its "
                          "nearest point)"} for r in areas.itertuples()]

@@ -26,7 +26,7 @@ from .map_layers import (
     system_colours,
 )
 from .mapframes import MERCATOR_MAX_LAT, MapFrames
-from .palette import CLASS_FILL, CLASS_TEXT
+from .palette import CLASS_FILL, CLASS_TEXT, SITE
 from .treaty import INF_CLASSES
 from .version import __version__
 
@@ -131,6 +131,10 @@ def legend_panel(frames: MapFrames, *, polar_href: str | None = None) -> str:
     lines.append("<div><span class='geoinf-site' style='display:inline-block;width:12px;"
                  "height:12px;margin:0 8px 0 4px;vertical-align:middle'></span>launch site "
                  "(click for sources)</div>")
+    if frames.areas is not None and len(frames.areas):
+        lines.append(f"<div><span class='geoinf-swatch' style='border-color:{SITE};"
+                     "border-style:dashed;border-width:2px 0 0 0;height:2px'></span>area site "
+                     "(a line or area: distances are to its nearest point)</div>")
     if frames.cities is not None:
         lines.append("<div><span class='geoinf-city' style='display:inline-block;width:9px;"
                      "height:9px;margin:0 9px 0 6px;vertical-align:middle'></span>city in "

@@ -293,3 +293,19 @@ def test_map_frames_draw_buffers_of_the_area():
     outer = geoinf.geodesic_buffer(frames.areas.geometry.iloc[0], 300)[0]
     assert frames.bands.geometry.iloc[0].equals(shapely.orient_polygons(outer))
     assert frames.areas["site_name"].tolist() == ["Luxembourg"]
+
+
+def test_area_sites_are_drawn_and_named_in_the_legend_in_the_site_colour(tmp_path):
+    from geoinf.map_layers import area_layer
+    from geoinf.map_panels import legend_panel
+    from geoinf.palette import BORDER, SITE
+    frames = geoinf.map_frames(None, sites=country_sites("LUX"), radius_km=[300],
+                               cities=False)
+    style = area_layer(frames.areas).data["features"][0]["properties"]["style"]
+    assert style["color"] == SITE != BORDER  # not to be read as a country border
+    legend = legend_panel(frames)
+    assert "area site (a line or area" in legend and f"border-color:{SITE}" in legend
+    (tmp_path / "one.csv").write_text("id,name,lon,lat\na,A,24.4,44.1\n")
+    points = geoinf.map_frames(None, sites=tmp_path / "one.csv", radius_km=[300],
+                               cities=False)
+    assert "area site" not in legend_panel(points)

@@ -293,8 +293,9 @@ def _covered_joins(parts, cover, arcs: Curves, v, r_m, start_deg, sweep_deg, tol
     maximum's direction it is largest at an end. So the test is exact: both ends
     within ``r`` less the tolerance of ``w`` (:func:`_covering_vertex`), and the
     direction away from ``w`` off the arc by :data:`_COVER_MARGIN_DEG`. The arc is
-    tested in sub-arcs (:data:`_COVER_SPLIT_DEG`), each with its own ``w``: the
-    discs of a vertex's neighbours on either side cover its arc together.
+    tested whole, then, where that fails and both its ends are inside some disc, in
+    sub-arcs (:data:`_COVER_SPLIT_DEG`), each with its own ``w``: the discs of a
+    vertex's neighbours on either side cover its arc together.
     """
     if v.size == 0:
         return np.zeros(0, dtype=bool)

@@ -98,8 +98,8 @@ def parts_distance_km(parts: GeometryParts, owner: NDArray[np.intp], lon: NDArra
     out = np.full(lon.size, np.inf)
     a, b, e_owner = _segments(parts)
     if a.size:
-        blocks = _edge_blocks(parts, a, b, e_owner)
         frames = _edge_frames(parts, a, b)
+        blocks = _edge_blocks(frames, e_owner)
         counts = np.bincount(blocks.owner, minlength=parts.n)
         starts = np.cumsum(counts) - counts
         for sl in _chunks(counts[owner], _PAIRS):
@@ -154,21 +154,23 @@ class _Blocks(NamedTuple):
     first: NDArray[np.float64]
 
 
-def _edge_blocks(parts, a, b, e_owner) -> _Blocks:
-    """Cut the edges (sorted by owner) into blocks of consecutive edges of one owner."""
-    n = a.size
+def _edge_blocks(frames, e_owner) -> _Blocks:
+    """Cut the edges (sorted by owner) into blocks of consecutive edges of one owner.
+
+    ``frames`` are the edges' :func:`_edge_frames` (their end unit vectors and lengths).
+    """
+    va, vb, length = frames[0], frames[1], frames[-1]
+    n = va.shape[0]
     new_owner = np.r_[True, e_owner[1:] != e_owner[:-1]]
     owner_start = np.maximum.accumulate(np.where(new_owner, np.arange(n), 0))
     rank = np.arange(n) - owner_start
     block_of = np.cumsum(new_owner | (rank % _BLOCK == 0)) - 1
     start = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1]])
     size = np.diff(np.r_[start, n])
-    va = unit_vectors(parts.lon[a], parts.lat[a])
-    vb = unit_vectors(parts.lon[b], parts.lat[b])
     total = np.add.reduceat(va + vb, start, axis=0)
     norm = np.linalg.norm(total, axis=1)
     centre = np.where(norm[:, None] > 1e-9, total / np.maximum(norm, 1e-300)[:, None], va[start])
-    half = np.arccos(np.clip((va * vb).sum(1), -1.0, 1.0)) / 2.0
+    half = length / MEAN_RADIUS_KM / 2.0
     c = centre[block_of]
     far = np.maximum(np.arccos(np.clip((va * c).sum(1), -1.0, 1.0)),
                      np.arccos(np.clip((vb * c).sum(1), -1.0, 1.0))) + half

@@ -49,7 +49,8 @@ def ring_pieces(xy: NDArray[np.float64], offsets: NDArray[np.intp]
     closing = (lon[first] - lon[last] + 180.0) % 360.0 - 180.0
     winding = np.rint((ulon[last] + closing - ulon[first]) / 360.0).astype(np.int64)
     north, south = winding > 0, winding < 0
-    p = np.flatnonzero(north | south)
+    pole = north | south
+    p = np.flatnonzero(pole)
     rlon, rlat = lon, lat
     turns = np.rint((ulon - lon) / 360.0).astype(np.int64)
     if p.size:  # rings around a pole start at the vertex nearest it (the first such)
@@ -66,7 +67,6 @@ def ring_pieces(xy: NDArray[np.float64], offsets: NDArray[np.intp]
         rlon[pts], rlat[pts] = lon[src], lat[src]
         p_ring = np.repeat(np.arange(p.size), pc)
         turns[pts] = np.rint((_unwrap(rlon[pts], p_ring, p_first) - rlon[pts]) / 360.0)
-    pole = north | south
     # closed rings: body, closing vertex (+ two pole corners), first vertex again
     extra = np.where(pole, 4, 2)
     out_n = counts + extra
